@@ -1,0 +1,1174 @@
+"""The post store: one SQLite database holding every collected post, the lines that
+could not be read, collection cursors and a record of imported files.
+
+Collectors hand :class:`~mapper.records.Post` records to :meth:`Store.add_posts`; later
+stages read them back with :meth:`Store.iter_posts`, streaming and ordered by uid. The
+database runs in WAL mode with a busy timeout, and every write is a short
+``BEGIN IMMEDIATE`` transaction, so two processes can import into the same store at
+once and both finish with the union of their posts. A post is keyed by its uid
+(``platform:id``) and inserted with ``INSERT OR IGNORE``: importing the same data twice
+adds nothing. The normalized record is kept as JSON (so ``iter_posts`` rebuilds equal
+``Post`` objects), and the raw payload stays recoverable, either stored in the row or as
+a pointer (file, line, byte offset) into the archive it came from
+(:meth:`Store.raw_payload`). References are queryable through the ``refs`` view, which
+unpacks the JSON record with SQLite's JSON functions, so inserting a post costs one row.
+
+Schema (``PRAGMA user_version`` 1)::
+
+    posts(uid PRIMARY KEY, platform, author, author_id, created_at, url, text,
+          record, raw, raw_source -> sources.id, raw_line, raw_offset)
+    sources(id, path)                   -- archive files the raw pointers refer to
+    refs                                -- VIEW (post, kind, target, target_id, weight)
+    quarantine(id, source, line, reason, raw, recorded_at)
+    cursors(key PRIMARY KEY, value, updated_at)
+    imports(source PRIMARY KEY, size, mtime_ns, fingerprint, options, lines, posts,
+            added, duplicates, quarantined, finished_at)
+
+``created_at`` is ISO 8601 UTC text with microseconds (``2021-04-08T19:34:16.000000+00:00``),
+so text order is time order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Union
+
+import orjson
+
+from mapper.errors import ImportFormatError, StoreError
+from mapper.records import Post, Provenance, Reference, now_utc, utc
+
+__all__ = [
+    "AddResult",
+    "FileFingerprint",
+    "ImportResult",
+    "ImportStatus",
+    "RawPointer",
+    "Store",
+    "file_fingerprint",
+    "import_posts_file",
+    "post_from_json",
+    "post_to_json",
+]
+
+SCHEMA_VERSION = 1
+#: Seconds a writer waits for another process's transaction before giving up.
+BUSY_TIMEOUT_S = 30.0
+#: Posts per write transaction in :meth:`Store.add_posts`.
+DEFAULT_BATCH = 5000
+#: Characters of a bad line kept in the quarantine table.
+QUARANTINE_EXCERPT = 2048
+#: Bytes hashed at each end of a file for its fingerprint.
+FINGERPRINT_BLOCK = 64 * 1024
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sources (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS posts (
+    uid TEXT PRIMARY KEY,
+    platform TEXT NOT NULL,
+    author TEXT NOT NULL,
+    author_id TEXT,
+    created_at TEXT,
+    url TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL DEFAULT '',
+    record TEXT NOT NULL,
+    raw TEXT,
+    raw_source INTEGER REFERENCES sources(id),
+    raw_line INTEGER,
+    raw_offset INTEGER
+);
+CREATE VIEW IF NOT EXISTS refs AS
+    SELECT p.uid AS post,
+           json_extract(r.value, '$.kind') AS kind,
+           json_extract(r.value, '$.target') AS target,
+           json_extract(r.value, '$.target_id') AS target_id,
+           json_extract(r.value, '$.weight') AS weight
+    FROM posts AS p, json_each(p.record, '$.references') AS r;
+CREATE TABLE IF NOT EXISTS quarantine (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    line INTEGER,
+    reason TEXT NOT NULL,
+    raw TEXT,
+    recorded_at TEXT NOT NULL,
+    UNIQUE (source, line, reason)
+);
+CREATE TABLE IF NOT EXISTS cursors (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS imports (
+    source TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    options TEXT NOT NULL DEFAULT '',
+    lines INTEGER NOT NULL DEFAULT 0,
+    posts INTEGER NOT NULL DEFAULT 0,
+    added INTEGER NOT NULL DEFAULT 0,
+    duplicates INTEGER NOT NULL DEFAULT 0,
+    quarantined INTEGER NOT NULL DEFAULT 0,
+    finished_at TEXT NOT NULL
+);
+"""
+
+_OUR_TABLES = {"sources", "posts", "refs", "quarantine", "cursors", "imports"}
+
+_INSERT_POST = (
+    "INSERT OR IGNORE INTO posts (uid, platform, author, author_id, created_at, url, text,"
+    " record, raw, raw_source, raw_line, raw_offset) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AddResult:
+    """What :meth:`Store.add_posts` did: ``added`` new posts, ``duplicates`` already stored."""
+
+    added: int = 0
+    duplicates: int = 0
+
+    @property
+    def total(self) -> int:
+        """Posts offered to the store (``added + duplicates``)."""
+        return self.added + self.duplicates
+
+
+@dataclass(frozen=True, slots=True)
+class RawPointer:
+    """Where a post's raw payload lives when it is not stored in the database.
+
+    Attributes
+    ----------
+    source : str
+        The archive file.
+    line : int
+        1-based line number inside ``source``.
+    offset : int, optional
+        Byte offset of the start of that line, for a direct seek (``None`` for
+        compressed files: the line is then found by counting).
+    """
+
+    source: str
+    line: int
+    offset: int | None = None
+
+
+#: What may stand for a post's raw payload: the text itself, or a pointer to it.
+RawValue = Union[str, bytes, RawPointer, None]  # noqa: UP007 - used at runtime
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What importing one file did (:func:`import_posts_file` and the file importers).
+
+    Attributes
+    ----------
+    lines : int
+        Lines (or rows) read.
+    posts : int
+        Posts read (a post repeated in the file counts each time).
+    added : int
+        Posts new to the store.
+    duplicates : int
+        Posts the store already had (or repeated in the file).
+    quarantined : int
+        Lines, rows or posts inside a line set aside.
+    skipped_unchanged : bool
+        The file was imported before with the same options and has not changed:
+        nothing was read and every count is 0.
+    """
+
+    lines: int = 0
+    posts: int = 0
+    added: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    skipped_unchanged: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FileFingerprint:
+    """Size, modification time and a hash of the first and last blocks of a file."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportStatus:
+    """The recorded import of one file (a row of the ``imports`` table).
+
+    ``unchanged`` compares the record with the file as it is now: same size,
+    modification time and fingerprint. It is ``False`` when the file is gone.
+    """
+
+    source: str
+    size: int
+    mtime_ns: int
+    fingerprint: str
+    options: str
+    lines: int
+    posts: int
+    added: int
+    duplicates: int
+    quarantined: int
+    finished_at: datetime
+    unchanged: bool
+
+
+def file_fingerprint(path: str | Path) -> FileFingerprint:
+    """Fingerprint a file cheaply: size, ``mtime_ns`` and sha256 of its first and last 64 KiB.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    FileFingerprint
+
+    Raises
+    ------
+    OSError
+        When the file cannot be read.
+    """
+    p = Path(path)
+    with open(p, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        digest = hashlib.sha256(str(st.st_size).encode())
+        digest.update(fh.read(FINGERPRINT_BLOCK))
+        if st.st_size > FINGERPRINT_BLOCK:
+            fh.seek(max(FINGERPRINT_BLOCK, st.st_size - FINGERPRINT_BLOCK))
+            digest.update(fh.read(FINGERPRINT_BLOCK))
+    return FileFingerprint(st.st_size, st.st_mtime_ns, digest.hexdigest())
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _iso(value: datetime | None) -> str | None:
+    """Fixed-width ISO 8601 UTC text (sorts like time), or ``None``."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = utc(value)
+    return value.isoformat(timespec="microseconds")
+
+
+def _parse_dt(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    return utc(datetime.fromisoformat(value))
+
+
+_POST_FIELDS = frozenset(f.name for f in fields(Post))
+_REF_FIELDS = frozenset(f.name for f in fields(Reference))
+_PROV_FIELDS = frozenset(f.name for f in fields(Provenance))
+
+
+# A hand-built dict serializes faster than orjson's dataclass path; it is used only
+# while the record classes have exactly these fields (else the generic path is).
+_KNOWN_POST_FIELDS = frozenset(
+    (
+        "uid",
+        "platform",
+        "author",
+        "created_at",
+        "text",
+        "url",
+        "author_id",
+        "author_name",
+        "language",
+        "references",
+        "tags",
+        "provenance",
+    )
+)
+_KNOWN_REF_FIELDS = frozenset(("kind", "target", "target_id", "snippet", "weight"))
+_KNOWN_PROV_FIELDS = frozenset(("collector", "version", "source", "line", "retrieved_at"))
+_FAST_RECORDS = (
+    _POST_FIELDS == _KNOWN_POST_FIELDS
+    and _REF_FIELDS == _KNOWN_REF_FIELDS
+    and _PROV_FIELDS == _KNOWN_PROV_FIELDS
+)
+
+
+def post_to_json(post: Post) -> bytes:
+    """Serialize a :class:`Post` (with references and provenance) to JSON bytes.
+
+    Datetimes become RFC 3339 text; :func:`post_from_json` reverses it exactly.
+    """
+    if not _FAST_RECORDS:
+        return orjson.dumps(post)
+    prov = post.provenance
+    return orjson.dumps(
+        {
+            "uid": post.uid,
+            "platform": post.platform,
+            "author": post.author,
+            "created_at": post.created_at,
+            "text": post.text,
+            "url": post.url,
+            "author_id": post.author_id,
+            "author_name": post.author_name,
+            "language": post.language,
+            "references": [
+                {
+                    "kind": r.kind,
+                    "target": r.target,
+                    "target_id": r.target_id,
+                    "snippet": r.snippet,
+                    "weight": r.weight,
+                }
+                for r in post.references
+            ],
+            "tags": post.tags,
+            "provenance": None
+            if prov is None
+            else {
+                "collector": prov.collector,
+                "version": prov.version,
+                "source": prov.source,
+                "line": prov.line,
+                "retrieved_at": prov.retrieved_at,
+            },
+        }
+    )
+
+
+def post_from_json(data: str | bytes) -> Post:
+    """Rebuild the :class:`Post` that :func:`post_to_json` serialized.
+
+    Keys the current ``Post`` does not know are ignored, so a store written by a newer
+    version still reads.
+    """
+    d: dict[str, Any] = orjson.loads(data)
+    refs = d.get("references") or ()
+    prov = d.get("provenance")
+    created = d.get("created_at")
+    if not _POST_FIELDS.issuperset(d):
+        d = {k: v for k, v in d.items() if k in _POST_FIELDS}
+    d["created_at"] = utc(datetime.fromisoformat(created)) if created else None
+    d["references"] = tuple(
+        Reference(**(r if _REF_FIELDS.issuperset(r) else _known(r, _REF_FIELDS))) for r in refs
+    )
+    d["tags"] = tuple(d.get("tags") or ())
+    if prov is not None:
+        prov = dict(prov) if _PROV_FIELDS.issuperset(prov) else _known(prov, _PROV_FIELDS)
+        if prov.get("retrieved_at"):
+            prov["retrieved_at"] = utc(datetime.fromisoformat(prov["retrieved_at"]))
+        d["provenance"] = Provenance(**prov)
+    return Post(**d)
+
+
+def _known(d: Mapping[str, Any], names: frozenset[str]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if k in names}
+
+
+def _excerpt(raw: str | bytes | None, limit: int = QUARANTINE_EXCERPT) -> str | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bytes):
+        raw = raw[: limit * 4].decode("utf-8", errors="backslashreplace")
+    return raw[:limit].replace("\x00", "\\x00")
+
+
+# --------------------------------------------------------------------------- store
+
+
+class Store:
+    """A SQLite database of posts, quarantined lines, cursors and imported files.
+
+    Parameters
+    ----------
+    path : str or Path
+        The database file; created (with its folder) when missing.
+    busy_timeout : float
+        Seconds to wait for another process's write transaction (default 30).
+
+    Raises
+    ------
+    StoreError
+        When the file is not a SQLite database, is a database of something else, was
+        written by a newer mapper, or cannot be opened.
+
+    Examples
+    --------
+    >>> with Store(tmp_path / "posts.db") as store:  # doctest: +SKIP
+    ...     store.add_posts(posts)
+    ...     for post in store.iter_posts(platforms=["x"]):
+    ...         ...
+    """
+
+    def __init__(self, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
+        self.path = Path(path)
+        self._busy_timeout = busy_timeout
+        self._source_ids: dict[str, int] = {}
+        self._conn: sqlite3.Connection | None = None
+        memory = str(path) == ":memory:"
+        try:
+            if not memory:
+                if self.path.is_dir():
+                    raise StoreError("is a folder, not a database file", source=self.path)
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None)
+            self._setup(memory)
+        except sqlite3.DatabaseError as exc:
+            self._close_quietly()
+            raise self._error(exc, "cannot open the store") from exc
+        except OSError as exc:
+            self._close_quietly()
+            raise StoreError(f"cannot open the store: {exc.strerror or exc}", source=path) from exc
+        except StoreError:
+            self._close_quietly()
+            raise
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def _setup(self, memory: bool) -> None:
+        conn = self.conn
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+        # Fails with "file is not a database" for anything that is not SQLite.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"store schema version {version} is newer than this mapper understands "
+                f"({SCHEMA_VERSION})",
+                source=self.path,
+                hint="upgrade mapper",
+            )
+        if version == 0:
+            # Larger pages suit rows of about 1-2 KB; only takes effect on a new file.
+            conn.execute("PRAGMA page_size = 16384")
+        if not memory:
+            self._retry_locked(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone())
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute("PRAGMA cache_size = -65536")  # 64 MiB page cache
+        conn.execute("PRAGMA temp_store = MEMORY")
+        if version == SCHEMA_VERSION:
+            return
+        with self._write():
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == SCHEMA_VERSION:  # another process created it meanwhile
+                return
+            names = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+                    " AND name NOT LIKE 'sqlite_%'"
+                )
+            }
+            foreign = names - _OUR_TABLES
+            if foreign:
+                raise StoreError(
+                    "is a SQLite database but not a mapper store "
+                    f"(it has tables {', '.join(sorted(foreign)[:5])})",
+                    source=self.path,
+                    hint="choose another store file",
+                )
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _retry_locked(self, fn: Callable[[], Any]) -> Any:
+        deadline = time.monotonic() + self._busy_timeout
+        while True:
+            try:
+                return fn()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The underlying connection (for read-only SQL such as the ``refs`` view)."""
+        if self._conn is None:
+            raise StoreError("the store is closed", source=self.path)
+        return self._conn
+
+    def close(self) -> None:
+        """Close the database. Safe to call twice."""
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+    def _close_quietly(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    def _error(self, exc: sqlite3.Error, what: str) -> StoreError:
+        message = str(exc)
+        hint = None
+        if "not a database" in message:
+            message = "not a SQLite database"
+            hint = "pass a mapper store (.db) or a new file name"
+        elif "locked" in message or "busy" in message:
+            hint = f"another process held the store for more than {self._busy_timeout:g} s"
+        elif "readonly" in message or "unable to open" in message:
+            hint = "check the path and its permissions"
+        return StoreError(f"{what}: {message}", source=self.path, hint=hint)
+
+    class _Tx:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error)."""
+
+        def __init__(self, store: Store) -> None:
+            self.store = store
+
+        def __enter__(self) -> sqlite3.Connection:
+            conn = self.store.conn
+            self.store._retry_locked(lambda: conn.execute("BEGIN IMMEDIATE"))
+            return conn
+
+        def __exit__(
+            self,
+            exc_type: type[BaseException] | None,
+            exc: BaseException | None,
+            tb: TracebackType | None,
+        ) -> None:
+            conn = self.store.conn
+            if exc_type is None:
+                self.store._retry_locked(lambda: conn.execute("COMMIT"))
+            elif conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+    def _write(self) -> Store._Tx:
+        return Store._Tx(self)
+
+    # -- posts ---------------------------------------------------------------------
+
+    def _source_id(self, path: str) -> int:
+        sid = self._source_ids.get(path)
+        if sid is None:
+            conn = self.conn
+            conn.execute("INSERT OR IGNORE INTO sources (path) VALUES (?)", (path,))
+            sid = conn.execute("SELECT id FROM sources WHERE path = ?", (path,)).fetchone()[0]
+            self._source_ids[path] = sid
+        return sid
+
+    def add_posts(
+        self,
+        posts: Iterable[Post | tuple[Post, RawValue]],
+        *,
+        raw: Mapping[str, str | bytes] | Callable[[Post], RawValue] | None = None,
+        batch_size: int = DEFAULT_BATCH,
+    ) -> AddResult:
+        """Store posts; a uid already in the store is left as it is.
+
+        Parameters
+        ----------
+        posts : iterable of Post or (Post, raw) pairs
+            Consumed lazily, ``batch_size`` at a time, each batch in one transaction
+            (an interrupted import keeps every batch committed before it). A pair's
+            second item is the post's raw payload (``str`` or ``bytes``, stored in the
+            row) or a :class:`RawPointer` to it.
+        raw : mapping or callable, optional
+            Raw payloads by uid, or a function ``post -> raw`` for posts given without
+            one. When no raw is given, the pointer is the post's provenance
+            (``source`` and ``line``), if it has a line.
+        batch_size : int
+            Posts per transaction (default 5000).
+
+        Returns
+        -------
+        AddResult
+            ``added`` new posts and ``duplicates`` (uids already stored, or repeated in
+            ``posts``). When iterating ``posts`` raises, the posts it yielded before are
+            stored and the exception propagates.
+
+        Raises
+        ------
+        StoreError
+            When the database cannot be written (locked beyond the busy timeout, disk
+            full) or a post cannot be serialized.
+        """
+        raw_of: Callable[[Post], RawValue] | None
+        if raw is None:
+            raw_of = None
+        elif callable(raw):
+            raw_of = raw
+        else:
+            mapping = raw
+            raw_of = lambda p: mapping.get(p.uid)  # noqa: E731
+        added = offered = 0
+        batch: list[tuple[Any, ...]] = []
+        row = self._row
+        try:
+            try:
+                for item in posts:
+                    if type(item) is tuple:
+                        post, item_raw = item
+                    else:
+                        post, item_raw = item, None  # type: ignore[assignment]
+                    if item_raw is None and raw_of is not None:
+                        item_raw = raw_of(post)
+                    batch.append(row(post, item_raw))
+                    if len(batch) >= batch_size:
+                        added += self._insert(batch)
+                        offered += len(batch)
+                        batch = []
+            except (sqlite3.Error, StoreError):
+                raise
+            except Exception:
+                # The posts' source failed part-way (an unreadable file): keep what it
+                # gave before failing, then let the error through.
+                if batch:
+                    self._insert(batch)
+                raise
+            if batch:
+                added += self._insert(batch)
+                offered += len(batch)
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot store posts") from exc
+        return AddResult(added, offered - added)
+
+    def _row(self, post: Post, raw: RawValue) -> tuple[Any, ...]:
+        try:
+            record = post_to_json(post).decode()
+        except (orjson.JSONEncodeError, TypeError, AttributeError) as exc:
+            raise StoreError(
+                f"post {post.uid!r} cannot be serialized: {exc}", source=self.path
+            ) from exc
+        raw_text = raw_source = raw_line = raw_offset = None
+        if raw is None:
+            prov = post.provenance
+            if prov is not None and prov.line is not None and prov.source:
+                raw_source = self._source_id(prov.source)
+                raw_line = prov.line
+        elif isinstance(raw, RawPointer):
+            raw_source = self._source_id(raw.source)
+            raw_line = raw.line
+            raw_offset = raw.offset
+        elif isinstance(raw, bytes):
+            raw_text = raw.decode("utf-8", errors="replace")
+        else:
+            raw_text = raw
+        created = post.created_at
+        return (
+            post.uid,
+            post.platform,
+            post.author,
+            post.author_id,
+            None if created is None else _iso(created),
+            post.url,
+            post.text,
+            record,
+            raw_text,
+            raw_source,
+            raw_line,
+            raw_offset,
+        )
+
+    def _insert(self, rows: list[tuple[Any, ...]]) -> int:
+        with self._write() as conn:
+            cur = conn.executemany(_INSERT_POST, rows)
+            return max(cur.rowcount, 0)
+
+    def iter_posts(
+        self,
+        platforms: Iterable[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        chunk: int = 2000,
+    ) -> Iterator[Post]:
+        """Yield stored posts ordered by uid, streaming (never all in memory).
+
+        Parameters
+        ----------
+        platforms : iterable of str, optional
+            Only these platforms (``"x"``, ``"bluesky"``...).
+        since, until : datetime, optional
+            Only posts with ``since <= created_at < until`` (naive datetimes are taken
+            as UTC). Posts without a time are left out when either bound is given.
+        chunk : int
+            Rows fetched at a time.
+
+        Yields
+        ------
+        Post
+            Equal to the post that was stored.
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        if platforms is not None:
+            plats = list(platforms)
+            if not plats:
+                return
+            where.append(f"platform IN ({','.join('?' * len(plats))})")
+            params.extend(plats)
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(_iso(since))
+        if until is not None:
+            where.append("created_at < ?")
+            params.append(_iso(until))
+        sql = "SELECT record FROM posts"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY uid"
+        try:
+            cur = self.conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot read posts") from exc
+        try:
+            while True:
+                try:
+                    rows = cur.fetchmany(chunk)
+                except sqlite3.Error as exc:
+                    raise self._error(exc, "cannot read posts") from exc
+                if not rows:
+                    break
+                for (record,) in rows:
+                    yield post_from_json(record)
+        finally:
+            cur.close()
+
+    def get_post(self, uid: str) -> Post | None:
+        """The stored post with this uid, or ``None``."""
+        row = self._query_one("SELECT record FROM posts WHERE uid = ?", (uid,))
+        return None if row is None else post_from_json(row[0])
+
+    def count_posts(self, platform: str | None = None) -> int:
+        """Number of stored posts (on one platform when given)."""
+        if platform is None:
+            row = self._query_one("SELECT count(*) FROM posts", ())
+        else:
+            row = self._query_one("SELECT count(*) FROM posts WHERE platform = ?", (platform,))
+        return int(row[0]) if row else 0
+
+    def iter_refs(
+        self, kind: str | None = None, target: str | None = None
+    ) -> Iterator[tuple[str, Reference]]:
+        """Yield ``(post uid, Reference)`` for stored references, ordered by post uid.
+
+        Parameters
+        ----------
+        kind : str, optional
+            Only this reference kind (``mention``, ``reply``...).
+        target : str, optional
+            Only references to this target (compared case-insensitively).
+        """
+        sql = "SELECT post, kind, target, target_id, weight FROM refs"
+        where: list[str] = []
+        params: list[Any] = []
+        if kind is not None:
+            where.append("kind = ?")
+            params.append(kind)
+        if target is not None:
+            where.append("lower(target) = lower(?)")
+            params.append(target)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY post"
+        try:
+            cur = self.conn.execute(sql, params)
+            for post, k, t, tid, w in cur:
+                yield post, Reference(kind=k, target=t, target_id=tid, weight=w)
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot read references") from exc
+
+    def raw_payload(self, uid: str) -> str | None:
+        """The raw payload a post was built from, or ``None`` when it cannot be recovered.
+
+        A raw payload stored in the row is returned as is. Otherwise the pointer is
+        followed: the line of the archive file (for a twarc2 page that is the whole
+        response page the post is in). ``None`` when the post is unknown, the file is
+        gone, or the file changed since it was imported (its recorded size, time and
+        fingerprint no longer match).
+        """
+        row = self._query_one(
+            "SELECT p.raw, s.path, p.raw_line, p.raw_offset FROM posts AS p"
+            " LEFT JOIN sources AS s ON s.id = p.raw_source WHERE p.uid = ?",
+            (uid,),
+        )
+        if row is None:
+            return None
+        raw, path, line, offset = row
+        if raw is not None:
+            return raw if isinstance(raw, str) else bytes(raw).decode("utf-8", "replace")
+        if path is None or line is None:
+            return None
+        status = self.import_status(path)
+        if status is not None and not status.unchanged:
+            return None
+        try:
+            data = _read_line(Path(path), line, offset)
+        except OSError:
+            return None
+        if data is None:
+            return None
+        return data.rstrip(b"\r\n").decode("utf-8", errors="replace")
+
+    # -- quarantine ------------------------------------------------------------------
+
+    def quarantine(
+        self, source: str | Path, line: int | None, reason: str, raw: str | bytes | None = None
+    ) -> None:
+        """Record a line that could not be read (the same source, line and reason once).
+
+        Parameters
+        ----------
+        source : str or Path
+            The file (or query) the line came from.
+        line : int, optional
+            1-based line number.
+        reason : str
+            Why it was set aside.
+        raw : str or bytes, optional
+            The line; at most 2 KiB of it is kept.
+        """
+        self.quarantine_many(source, [(line, reason, raw)])
+
+    def quarantine_many(
+        self, source: str | Path, rows: Iterable[tuple[int | None, str, str | bytes | None]]
+    ) -> int:
+        """Record many ``(line, reason, raw)`` rows for one source in one transaction.
+
+        Returns the number of rows newly recorded.
+        """
+        now = _iso(now_utc())
+        src = str(source)
+        data = [(src, line, reason, _excerpt(raw), now) for line, reason, raw in rows]
+        if not data:
+            return 0
+        try:
+            with self._write() as conn:
+                cur = conn.executemany(
+                    "INSERT OR IGNORE INTO quarantine (source, line, reason, raw, recorded_at)"
+                    " VALUES (?,?,?,?,?)",
+                    data,
+                )
+                return max(cur.rowcount, 0)
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot record a quarantined line") from exc
+
+    def quarantined(self, source: str | Path | None = None) -> list[dict[str, Any]]:
+        """Quarantined lines, oldest first, as dicts with ``source``, ``line``, ``reason``,
+        ``raw`` and ``recorded_at`` (a UTC datetime); for one source when given."""
+        sql = "SELECT source, line, reason, raw, recorded_at FROM quarantine"
+        params: tuple[Any, ...] = ()
+        if source is not None:
+            sql += " WHERE source = ?"
+            params = (str(source),)
+        sql += " ORDER BY id"
+        try:
+            rows = self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot read the quarantine") from exc
+        return [
+            {"source": s, "line": ln, "reason": r, "raw": raw, "recorded_at": _parse_dt(t)}
+            for s, ln, r, raw, t in rows
+        ]
+
+    def quarantine_count(self, source: str | Path | None = None) -> int:
+        """Number of quarantined lines (for one source when given)."""
+        if source is None:
+            row = self._query_one("SELECT count(*) FROM quarantine", ())
+        else:
+            row = self._query_one(
+                "SELECT count(*) FROM quarantine WHERE source = ?", (str(source),)
+            )
+        return int(row[0]) if row else 0
+
+    def clear_quarantine(self, source: str | Path | None = None) -> int:
+        """Forget quarantined lines (of one source when given); returns how many."""
+        try:
+            with self._write() as conn:
+                if source is None:
+                    cur = conn.execute("DELETE FROM quarantine")
+                else:
+                    cur = conn.execute("DELETE FROM quarantine WHERE source = ?", (str(source),))
+                return max(cur.rowcount, 0)
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot clear the quarantine") from exc
+
+    # -- cursors ---------------------------------------------------------------------
+
+    def get_cursor(self, key: str) -> str | None:
+        """The value saved under ``key`` (a pagination token, a newest id...), or ``None``."""
+        row = self._query_one("SELECT value FROM cursors WHERE key = ?", (key,))
+        return None if row is None else row[0]
+
+    def set_cursor(self, key: str, value: str) -> None:
+        """Save ``value`` under ``key``, replacing any earlier value."""
+        try:
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT INTO cursors (key, value, updated_at) VALUES (?,?,?)"
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
+                    " updated_at = excluded.updated_at",
+                    (key, str(value), _iso(now_utc())),
+                )
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot save a cursor") from exc
+
+    def cursors(self) -> dict[str, str]:
+        """Every saved cursor, by key."""
+        try:
+            return dict(self.conn.execute("SELECT key, value FROM cursors ORDER BY key"))
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot read cursors") from exc
+
+    # -- imports ---------------------------------------------------------------------
+
+    def import_status(self, path: str | Path) -> ImportStatus | None:
+        """The recorded import of ``path`` (by absolute path), or ``None``.
+
+        ``ImportStatus.unchanged`` tells whether the file is still the one imported.
+        """
+        source = _abspath(path)
+        row = self._query_one(
+            "SELECT source, size, mtime_ns, fingerprint, options, lines, posts, added,"
+            " duplicates, quarantined, finished_at FROM imports WHERE source = ?",
+            (source,),
+        )
+        if row is None:
+            return None
+        try:
+            now = file_fingerprint(source)
+            unchanged = (now.size, now.mtime_ns, now.sha256) == (row[1], row[2], row[3])
+        except OSError:
+            unchanged = False
+        return ImportStatus(
+            source=row[0],
+            size=row[1],
+            mtime_ns=row[2],
+            fingerprint=row[3],
+            options=row[4],
+            lines=row[5],
+            posts=row[6],
+            added=row[7],
+            duplicates=row[8],
+            quarantined=row[9],
+            finished_at=_parse_dt(row[10]) or now_utc(),
+            unchanged=unchanged,
+        )
+
+    def record_import(
+        self,
+        path: str | Path,
+        fingerprint: FileFingerprint,
+        *,
+        options: str = "",
+        lines: int = 0,
+        posts: int = 0,
+        added: int = 0,
+        duplicates: int = 0,
+        quarantined: int = 0,
+    ) -> None:
+        """Record that ``path`` (as it was when ``fingerprint`` was taken) was imported.
+
+        Call it after the posts are stored: a later import of the unchanged file with
+        the same ``options`` can then be skipped.
+        """
+        try:
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT OR REPLACE INTO imports (source, size, mtime_ns, fingerprint,"
+                    " options, lines, posts, added, duplicates, quarantined, finished_at)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        _abspath(path),
+                        fingerprint.size,
+                        fingerprint.mtime_ns,
+                        fingerprint.sha256,
+                        options,
+                        lines,
+                        posts,
+                        added,
+                        duplicates,
+                        quarantined,
+                        _iso(now_utc()),
+                    ),
+                )
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot record an import") from exc
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def integrity_check(self) -> str:
+        """SQLite's ``PRAGMA integrity_check`` result (``"ok"`` when healthy)."""
+        row = self._query_one("PRAGMA integrity_check", ())
+        return str(row[0]) if row else ""
+
+    def _query_one(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        try:
+            return self.conn.execute(sql, params).fetchone()
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot read the store") from exc
+
+
+def _abspath(path: str | Path) -> str:
+    return os.path.abspath(os.fspath(path))
+
+
+def _read_line(path: Path, line: int, offset: int | None) -> bytes | None:
+    """Line ``line`` (1-based) of a file, by seeking to ``offset`` when known."""
+    with open(path, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+        fh.seek(0)
+        if offset is not None and not gz:
+            fh.seek(offset)
+            data = fh.readline()
+            return data or None
+        with gzip.open(fh) if gz else contextlib.nullcontext(fh) as stream:
+            for number, data in enumerate(stream, 1):
+                if number == line:
+                    return data
+    return None
+
+
+#: ``read(on_bad)`` for :func:`import_posts_file`: the posts of one file.
+FileReader = Callable[
+    [Callable[[int, str, str], None]], Iterable[Union[Post, tuple[Post, RawValue]]]  # noqa: UP007
+]
+
+
+def import_posts_file(
+    store: Store,
+    path: str | Path,
+    read: FileReader,
+    *,
+    force: bool = False,
+    options: str = "",
+    batch_size: int = DEFAULT_BATCH,
+    lines: Callable[[], int] | None = None,
+) -> ImportResult:
+    """Import one file's posts into ``store``: skip it when unchanged, quarantine its bad
+    lines, record the import.
+
+    Parameters
+    ----------
+    store : Store
+        Destination.
+    path : str or Path
+        The file (recorded by absolute path).
+    read : callable
+        ``read(on_bad)`` returns the file's posts (or ``(post, raw)`` pairs), calling
+        ``on_bad(line, reason, excerpt)`` for what it sets aside. It may raise
+        :class:`~mapper.errors.ImportFormatError` for a file unusable as a whole.
+    force : bool
+        Read the file even when it was imported unchanged before.
+    options : str
+        Reading options that change the result; a recorded import with other options
+        is not skipped.
+    batch_size : int
+        Posts per store transaction.
+    lines : callable, optional
+        Returns the number of lines read once ``read`` is exhausted; by default the
+        highest line number seen in post provenance and bad lines.
+
+    Returns
+    -------
+    ImportResult
+
+    Raises
+    ------
+    ImportFormatError
+        When the file cannot be read or ``read`` rejects it; its quarantine rows are
+        then removed and no import is recorded.
+    StoreError
+        When the store cannot be written.
+
+    Notes
+    -----
+    The quarantine rows of a file are replaced by those of its latest import. An
+    interrupted import leaves every committed batch in the store and no import record,
+    so running it again completes it (stored posts are not added twice).
+    """
+    p = Path(path)
+    source = _abspath(p)
+    try:
+        fingerprint = file_fingerprint(p)
+    except OSError as exc:
+        raise ImportFormatError(f"cannot read: {exc.strerror or exc}", source=p) from exc
+    if not force:
+        status = store.import_status(source)
+        if status is not None and status.unchanged and status.options == options:
+            return ImportResult(skipped_unchanged=True)
+    store.clear_quarantine(source)
+    pending: list[tuple[int | None, str, str | bytes | None]] = []
+    counts = {"bad": 0, "posts": 0, "line": 0}
+
+    def on_bad(line: int, reason: str, excerpt: str) -> None:
+        counts["bad"] += 1
+        if line > counts["line"]:
+            counts["line"] = line
+        pending.append((line, reason, excerpt))
+
+    def items() -> Iterator[Post | tuple[Post, RawValue]]:
+        for item in read(on_bad):
+            counts["posts"] += 1
+            post = item[0] if type(item) is tuple else item
+            prov = post.provenance  # type: ignore[union-attr]
+            if prov is not None and prov.line is not None and prov.line > counts["line"]:
+                counts["line"] = prov.line
+            yield item
+            if len(pending) >= 1000:
+                store.quarantine_many(source, pending)
+                pending.clear()
+
+    try:
+        added = store.add_posts(items(), batch_size=batch_size)
+    except ImportFormatError:
+        pending.clear()
+        store.clear_quarantine(source)
+        raise
+    if pending:
+        store.quarantine_many(source, pending)
+        pending.clear()
+    n_lines = lines() if lines is not None else counts["line"]
+    store.record_import(
+        source,
+        fingerprint,
+        options=options,
+        lines=n_lines,
+        posts=counts["posts"],
+        added=added.added,
+        duplicates=added.duplicates,
+        quarantined=counts["bad"],
+    )
+    return ImportResult(
+        lines=n_lines,
+        posts=counts["posts"],
+        added=added.added,
+        duplicates=added.duplicates,
+        quarantined=counts["bad"],
+    )
