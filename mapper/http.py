@@ -1,0 +1,776 @@
+"""All network resilience in one place: timeouts, retries, rate limits, caps, robots.txt.
+
+Every collector that talks to the network goes through this module. :class:`HttpClient`
+wraps an :mod:`httpx` client with connect and read timeouts plus an overall deadline per
+exchange (a server that trickles one byte a second cannot hang a run), bounded retries
+with exponential backoff and jitter on server and network errors, ``429`` handling that
+reads ``Retry-After`` / ``x-rate-limit-reset`` and never sleeps longer than a cap, a
+response size cap, a bounded number of redirects (a loop is an error), a refusal of
+every scheme but ``http`` and ``https``, and a clear ``User-Agent``. SDK clients that
+bring their own HTTP stack (tweepy uses :mod:`requests`) get the same policy through
+:func:`call_with_retries`. :class:`RobotsCache` answers robots.txt questions with
+:mod:`urllib.robotparser` fed through the same client. :func:`redact` masks secrets
+(bearer tokens, app passwords) before any text reaches a message, a log or a file.
+
+Sleeping, the clock and the jitter are injectable, so tests never really wait.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import os
+import random
+import re
+import threading
+import time
+import urllib.robotparser
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+
+import httpx
+
+from mapper import __version__
+from mapper.errors import CollectorError, RateLimitError
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DeadlineExceededError",
+    "HttpClient",
+    "HttpResponse",
+    "HttpStatusError",
+    "RedactingFilter",
+    "Retry",
+    "RetryPolicy",
+    "RobotsCache",
+    "RobotsDisallowedError",
+    "call_with_retries",
+    "check_url",
+    "default_user_agent",
+    "install_redaction",
+    "rate_limit_delay",
+    "redact",
+    "register_secret",
+]
+
+T = TypeVar("T")
+
+#: Default response size cap (bytes) for one response body.
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+#: Where mapper says it comes from in its User-Agent unless told otherwise.
+DEFAULT_CONTACT = "https://pypi.org/project/influence-mapper/"
+_ALLOWED_SCHEMES = frozenset({"http", "https"})
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+#: Environment variables whose values are always secrets.
+SECRET_ENV_VARS: tuple[str, ...] = (
+    "X_BEARER_TOKEN",
+    "BLUESKY_APP_PASSWORD",
+    "BLUESKY_PASSWORD",
+    "MASTODON_ACCESS_TOKEN",
+)
+_SECRET_NAME = re.compile(r"(TOKEN|PASSWORD|SECRET|API_?KEY)", re.IGNORECASE)
+_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/%=-]+")
+_MIN_SECRET_LENGTH = 6
+_registered: set[str] = set()
+_registered_lock = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember ``value`` as a secret :func:`redact` must mask (a token read from a file).
+
+    Parameters
+    ----------
+    value : str or None
+        The secret. Empty or very short values are ignored (masking them would mangle
+        ordinary text).
+    """
+    if value and len(value.strip()) >= _MIN_SECRET_LENGTH:
+        with _registered_lock:
+            _registered.add(value.strip())
+
+
+def _secrets() -> set[str]:
+    found = set(_registered)
+    for name, value in os.environ.items():
+        if (name in SECRET_ENV_VARS or _SECRET_NAME.search(name)) and value:
+            value = value.strip()
+            if len(value) >= _MIN_SECRET_LENGTH:
+                found.add(value)
+    variants = set()
+    for secret in found:
+        variants.update({secret, quote(secret, safe=""), unquote(secret)})
+    return {v for v in variants if len(v) >= _MIN_SECRET_LENGTH}
+
+
+def redact(text: str) -> str:
+    """Mask every known secret in ``text``.
+
+    Secrets are the values of :data:`SECRET_ENV_VARS` and of any environment variable
+    whose name says it holds a token, password, secret or API key, plus values given
+    to :func:`register_secret`; each is also masked in its URL-quoted and unquoted
+    forms. Any ``Bearer <token>`` is masked as well.
+
+    Parameters
+    ----------
+    text : str
+        Any text about to be shown, logged or written.
+
+    Returns
+    -------
+    str
+        ``text`` with each secret replaced by ``***``.
+
+    Examples
+    --------
+    >>> redact("Authorization: Bearer abc.def-123")
+    'Authorization: Bearer ***'
+    """
+    if not text:
+        return text
+    for secret in sorted(_secrets(), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return _BEARER.sub(lambda m: f"{m.group(1)} ***", text)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that passes every record's message through :func:`redact`.
+
+    tweepy logs request headers, bearer token included, at DEBUG level; this filter
+    (installed by :func:`install_redaction`) removes it before any handler sees it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: leave it to logging's own handling
+            return True
+        record.msg = redact(message)
+        record.args = ()
+        return True
+
+
+_FILTER = RedactingFilter()
+
+
+def install_redaction(*logger_names: str) -> None:
+    """Attach :class:`RedactingFilter` to the named loggers (idempotent).
+
+    A logger's filters see only the records logged on that very logger, not those of
+    its children: name the logger that emits (``"tweepy.client"``, not ``"tweepy"``).
+
+    Parameters
+    ----------
+    *logger_names : str
+        Logger names, e.g. ``"tweepy.client"``.
+    """
+    for name in logger_names:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
+# --------------------------------------------------------------------------- retry policy
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how long to retry.
+
+    Attributes
+    ----------
+    max_attempts : int
+        Attempts in all (the first one included) before giving up.
+    backoff_initial : float
+        Seconds before the second attempt after a server or network error.
+    backoff_factor : float
+        Growth of the backoff per attempt.
+    backoff_max : float
+        Upper bound of one backoff sleep.
+    jitter : float
+        Each backoff is multiplied by ``1 + jitter * U(0, 1)``.
+    rate_limit_wait : float
+        Seconds before retrying a ``429`` that carries no reset header; grows like
+        the backoff, never beyond ``rate_limit_max_wait``.
+    rate_limit_max_wait : float
+        The longest mapper ever sleeps for a rate limit. When a server asks for a
+        longer wait, the call fails at once with :class:`~mapper.errors.RateLimitError`
+        saying when to come back, instead of sleeping for hours.
+    """
+
+    max_attempts: int = 5
+    backoff_initial: float = 1.0
+    backoff_factor: float = 2.0
+    backoff_max: float = 60.0
+    jitter: float = 0.25
+    rate_limit_wait: float = 60.0
+    rate_limit_max_wait: float = 900.0
+
+    def backoff(
+        self,
+        attempt: int,
+        rng: random.Random,
+        *,
+        initial: float | None = None,
+        cap: float | None = None,
+    ) -> float:
+        """Seconds to sleep after failed attempt number ``attempt`` (1-based).
+
+        Exponential from ``initial`` (default ``backoff_initial``), with jitter, never
+        above ``cap`` (default ``backoff_max``).
+        """
+        base = self.backoff_initial if initial is None else initial
+        cap = self.backoff_max if cap is None else cap
+        delay = base * self.backoff_factor ** (attempt - 1)
+        return min(cap, delay * (1.0 + self.jitter * rng.random()))
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """A classifier's verdict that a failure is worth another attempt.
+
+    Attributes
+    ----------
+    reason : {"rate-limit", "server", "network"}
+        What went wrong.
+    delay : float, optional
+        Seconds the server asked to wait (from its headers), if it said.
+    detail : str
+        A short description for messages (status line, exception text).
+    """
+
+    reason: Literal["rate-limit", "server", "network"]
+    delay: float | None = None
+    detail: str = ""
+
+
+def rate_limit_delay(
+    headers: Mapping[str, str] | None, *, now: float | None = None
+) -> float | None:
+    """Seconds a server asks us to wait, from ``Retry-After`` or ``x-rate-limit-reset``.
+
+    Parameters
+    ----------
+    headers : mapping
+        Response headers (any mapping; names are matched case-insensitively).
+    now : float, optional
+        The current Unix time (default :func:`time.time`).
+
+    Returns
+    -------
+    float or None
+        Seconds to wait (at least 1), or ``None`` when no usable header is present.
+
+    Examples
+    --------
+    >>> rate_limit_delay({"x-rate-limit-reset": "1000"}, now=940.0)
+    61.0
+    >>> rate_limit_delay({"Retry-After": "30"})
+    30.0
+    >>> rate_limit_delay({}) is None
+    True
+    """
+    if not headers:
+        return None
+    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
+    now = time.time() if now is None else now
+    retry_after = lowered.get("retry-after", "").strip()
+    if retry_after:
+        try:
+            return max(1.0, float(retry_after))
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(retry_after)
+            except (TypeError, ValueError):
+                when = None
+            if when is not None:
+                return max(1.0, when.timestamp() - now)
+    reset = lowered.get("x-rate-limit-reset", "").strip()
+    if reset:
+        try:
+            return max(1.0, float(reset) - now + 1.0)
+        except ValueError:
+            return None
+    return None
+
+
+def _retry_sleep(policy: RetryPolicy, verdict: Retry, attempt: int, rng: random.Random) -> float:
+    """Seconds to wait before the next attempt: the server's word, else backoff; capped."""
+    if verdict.reason == "rate-limit":
+        if verdict.delay is not None:
+            return min(verdict.delay, policy.rate_limit_max_wait)
+        return policy.backoff(
+            attempt, rng, initial=policy.rate_limit_wait, cap=policy.rate_limit_max_wait
+        )
+    if verdict.delay is not None:
+        return min(verdict.delay, policy.backoff_max)
+    return policy.backoff(attempt, rng)
+
+
+def call_with_retries(
+    fn: Callable[[], T],
+    *,
+    classify: Callable[[BaseException], Retry | None],
+    policy: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+    what: str = "request",
+    on_retry: Callable[[int, Retry, float], None] | None = None,
+) -> T:
+    """Call ``fn`` until it succeeds, retrying what ``classify`` says is transient.
+
+    The same policy as :class:`HttpClient`, for SDK clients with their own HTTP stack.
+
+    Parameters
+    ----------
+    fn : callable
+        The call, without arguments.
+    classify : callable
+        Given an exception raised by ``fn``, return a :class:`Retry` when it is worth
+        another attempt, or ``None`` to let it propagate unchanged.
+    policy : RetryPolicy, optional
+        Attempts, backoff and rate-limit caps (default :class:`RetryPolicy()`).
+    sleep : callable
+        Sleeps the given seconds (inject a recorder in tests).
+    rng : random.Random, optional
+        Source of jitter (seed it for reproducible sleeps).
+    what : str
+        Names the call in error messages (e.g. ``"GET https://..."``).
+    on_retry : callable, optional
+        Called as ``on_retry(attempt, verdict, seconds)`` before each sleep.
+
+    Returns
+    -------
+    object
+        What ``fn`` returned.
+
+    Raises
+    ------
+    RateLimitError
+        Still rate limited after ``policy.max_attempts`` attempts, or the server asked
+        for a wait longer than ``policy.rate_limit_max_wait``.
+    CollectorError
+        Still failing with server or network errors after ``policy.max_attempts``.
+    Exception
+        Whatever ``fn`` raised that ``classify`` did not mark as retryable.
+    """
+    policy = policy or RetryPolicy()
+    rng = rng or random.Random()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return fn()
+        except Exception as exc:
+            verdict = classify(exc)
+            if verdict is None:
+                raise
+            detail = redact(verdict.detail or type(exc).__name__)
+            limited = verdict.reason == "rate-limit"
+            later = "run the same command again later; collection resumes where it stopped"
+            if limited and verdict.delay is not None and verdict.delay > policy.rate_limit_max_wait:
+                raise RateLimitError(
+                    f"{redact(what)}: rate limited; the limit resets in {verdict.delay:.0f} s, "
+                    f"longer than the {policy.rate_limit_max_wait:.0f} s mapper waits",
+                    hint=later,
+                ) from exc
+            if attempt >= policy.max_attempts:
+                if limited:
+                    raise RateLimitError(
+                        f"{redact(what)}: still rate limited after {attempt} attempts ({detail})",
+                        hint=later,
+                    ) from exc
+                raise CollectorError(
+                    f"{redact(what)}: {detail} (gave up after {attempt} attempts)",
+                    hint="what was collected so far is kept; run again later",
+                ) from exc
+            seconds = _retry_sleep(policy, verdict, attempt, rng)
+            if on_retry is not None:
+                on_retry(attempt, verdict, seconds)
+            sleep(seconds)
+
+
+# --------------------------------------------------------------------------- HTTP client
+
+
+class HttpStatusError(CollectorError):
+    """A server answered with an HTTP error status that is not worth retrying."""
+
+    def __init__(self, message: str, *, status: int, url: str, hint: str | None = None) -> None:
+        self.status = status
+        super().__init__(message, source=url, hint=hint)
+
+
+class DeadlineExceededError(CollectorError):
+    """One HTTP exchange took longer than the client's overall deadline."""
+
+
+class RobotsDisallowedError(CollectorError):
+    """robots.txt forbids fetching a URL."""
+
+
+class _RetryableStatus(Exception):
+    """Internal: a ``429`` or ``5xx`` answer, carried to the retry loop."""
+
+    def __init__(self, status: int, headers: httpx.Headers, url: str) -> None:
+        super().__init__(f"HTTP {status} from {url}")
+        self.status = status
+        self.headers = headers
+        self.url = url
+
+
+def default_user_agent(contact: str | None = None) -> str:
+    """Return ``mapper/<version> (+<contact>)``.
+
+    ``contact`` defaults to the environment variable ``MAPPER_CONTACT`` (an e-mail
+    address or URL where site owners can reach whoever runs the collection), else to
+    the project's page.
+    """
+    contact = contact or os.environ.get("MAPPER_CONTACT") or DEFAULT_CONTACT
+    return f"mapper/{__version__} (+{contact})"
+
+
+def check_url(url: str) -> str:
+    """Return ``url`` when it is an absolute ``http``/``https`` URL; raise otherwise.
+
+    Raises
+    ------
+    CollectorError
+        For any other scheme (``file:``, ``ftp:``, ``javascript:`` ...) or no host.
+    """
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in _ALLOWED_SCHEMES:
+        raise CollectorError(
+            f"refusing to fetch a {parts.scheme or 'scheme-less'} URL",
+            source=url,
+            hint="only http:// and https:// URLs are fetched",
+        )
+    if not parts.hostname:
+        raise CollectorError("URL has no host", source=url)
+    return url
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """A complete, size-checked response.
+
+    Attributes
+    ----------
+    url : str
+        The final URL, after redirects.
+    status : int
+        HTTP status code.
+    headers : httpx.Headers
+        Response headers.
+    content : bytes
+        The body (never more than the size cap).
+    redirects : tuple of str
+        The URLs that redirected, in order.
+    """
+
+    url: str
+    status: int
+    headers: httpx.Headers
+    content: bytes
+    redirects: tuple[str, ...] = field(default=())
+
+    @property
+    def content_type(self) -> str:
+        """The media type, lower-cased, without parameters (``""`` when absent)."""
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+    @property
+    def text(self) -> str:
+        """The body decoded with the declared charset (UTF-8 when absent or unknown)."""
+        charset = "utf-8"
+        for param in self.headers.get("content-type", "").split(";")[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "charset" and value.strip():
+                charset = value.strip().strip("\"'")
+        try:
+            return self.content.decode(charset, errors="replace")
+        except LookupError:
+            return self.content.decode("utf-8", errors="replace")
+
+
+class HttpClient:
+    """A polite, bounded HTTP client for collectors.
+
+    Parameters
+    ----------
+    transport : httpx.BaseTransport, optional
+        Transport to use (tests pass :class:`httpx.MockTransport`).
+    user_agent : str, optional
+        Full User-Agent (default :func:`default_user_agent`).
+    contact : str, optional
+        Contact for the default User-Agent.
+    connect_timeout, read_timeout : float
+        Seconds to connect, and to wait for each chunk.
+    deadline : float
+        Seconds one exchange (one request and its whole body) may take in all.
+    max_bytes : int
+        Default body size cap.
+    max_redirects : int
+        Redirects followed before giving up.
+    policy : RetryPolicy, optional
+        Retry and rate-limit policy.
+    sleep : callable
+        Sleep function (inject a recorder in tests).
+    clock : callable
+        Unix time, used to read ``x-rate-limit-reset``.
+    monotonic : callable
+        Monotonic clock used for the deadline.
+    rng : random.Random, optional
+        Jitter source.
+
+    Examples
+    --------
+    >>> import httpx
+    >>> mock = httpx.MockTransport(lambda request: httpx.Response(200, text="hi"))
+    >>> with HttpClient(transport=mock) as client:
+    ...     client.get("https://example.org/").text
+    'hi'
+    """
+
+    def __init__(
+        self,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        user_agent: str | None = None,
+        contact: str | None = None,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 30.0,
+        deadline: float = 120.0,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_redirects: int = 10,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.user_agent = user_agent or default_user_agent(contact)
+        self.deadline = deadline
+        self.max_bytes = max_bytes
+        self.max_redirects = max_redirects
+        self.policy = policy or RetryPolicy()
+        self.sleep = sleep
+        self.clock = clock
+        self.monotonic = monotonic
+        self.rng = rng or random.Random()
+        self._client = httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            follow_redirects=False,
+            headers={"User-Agent": self.user_agent},
+            trust_env=transport is None,
+        )
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    def get(
+        self,
+        url: str,
+        *,
+        max_bytes: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        check: Callable[[str], None] | None = None,
+        raise_for_status: bool = True,
+    ) -> HttpResponse:
+        """Fetch ``url`` with retries, redirects, a size cap and a deadline.
+
+        Parameters
+        ----------
+        url : str
+            An absolute ``http``/``https`` URL.
+        max_bytes : int, optional
+            Body size cap for this call (default: the client's).
+        headers : mapping, optional
+            Extra request headers (e.g. ``Accept``).
+        check : callable, optional
+            Called with every URL before it is requested, the first one and each
+            redirect target; raise to refuse it (the robots.txt check goes here).
+        raise_for_status : bool
+            Raise :class:`HttpStatusError` on a final status of 400 or more.
+
+        Returns
+        -------
+        HttpResponse
+
+        Raises
+        ------
+        CollectorError
+            Non-http(s) URL, body over the cap (naming the URL), redirect loop or too
+            many redirects, deadline exceeded, or server/network errors after retries.
+        RateLimitError
+            Still ``429`` after the bounded attempts.
+        HttpStatusError
+            A 4xx answer (other than 429) when ``raise_for_status``.
+        """
+        check_url(url)
+        limit = self.max_bytes if max_bytes is None else max_bytes
+        response = call_with_retries(
+            lambda: self._fetch(url, limit=limit, headers=headers, check=check),
+            classify=self._classify,
+            policy=self.policy,
+            sleep=self.sleep,
+            rng=self.rng,
+            what=f"GET {url}",
+        )
+        if raise_for_status and response.status >= 400:
+            raise HttpStatusError(
+                f"HTTP {response.status}", status=response.status, url=response.url
+            )
+        return response
+
+    def _classify(self, exc: BaseException) -> Retry | None:
+        if isinstance(exc, _RetryableStatus):
+            delay = rate_limit_delay(exc.headers, now=self.clock())
+            if exc.status == 429:
+                return Retry("rate-limit", delay, f"HTTP 429 from {exc.url}")
+            return Retry("server", delay, f"HTTP {exc.status} from {exc.url}")
+        if isinstance(exc, httpx.TransportError):
+            return Retry("network", None, f"{type(exc).__name__}: {exc}")
+        return None
+
+    def _fetch(
+        self,
+        url: str,
+        *,
+        limit: int,
+        headers: Mapping[str, str] | None,
+        check: Callable[[str], None] | None,
+    ) -> HttpResponse:
+        """One attempt: follow redirects by hand, then read the body under the caps."""
+        seen = [url]
+        current = url
+        while True:
+            check_url(current)
+            if check is not None:
+                check(current)
+            started = self.monotonic()
+            request = self._client.build_request("GET", current, headers=dict(headers or {}))
+            response = self._client.send(request, stream=True)
+            try:
+                status = response.status_code
+                if status in _REDIRECT_STATUSES and "location" in response.headers:
+                    target = urljoin(current, response.headers["location"])
+                    target = urlunsplit(urlsplit(target)._replace(fragment=""))
+                    if target in seen:
+                        raise CollectorError(
+                            "redirect loop: " + " -> ".join([*seen, target]), source=url
+                        )
+                    if len(seen) - 1 >= self.max_redirects:
+                        raise CollectorError(
+                            f"more than {self.max_redirects} redirects", source=url
+                        )
+                    seen.append(target)
+                    current = target
+                    continue
+                if status == 429 or status >= 500:
+                    raise _RetryableStatus(status, response.headers, current)
+                content = self._read_body(response, url=current, limit=limit, started=started)
+                return HttpResponse(
+                    url=current,
+                    status=status,
+                    headers=response.headers,
+                    content=content,
+                    redirects=tuple(seen[:-1]),
+                )
+            finally:
+                response.close()
+
+    def _read_body(
+        self, response: httpx.Response, *, url: str, limit: int, started: float
+    ) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise CollectorError(
+                f"response is {int(declared)} bytes, over the {limit}-byte cap", source=url
+            )
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise CollectorError(f"response exceeds the {limit}-byte cap", source=url)
+            chunks.append(chunk)
+            if self.monotonic() - started > self.deadline:
+                raise DeadlineExceededError(
+                    f"response not complete after {self.deadline:g} s (server too slow)",
+                    source=url,
+                )
+        return b"".join(chunks)
+
+
+# --------------------------------------------------------------------------- robots.txt
+
+
+class RobotsCache:
+    """Answers "may mapper fetch this URL?" from each host's robots.txt, fetched once.
+
+    robots.txt is read through ``client`` (so it gets the same timeouts, caps and
+    User-Agent). Following RFC 9309: a 4xx answer means no rules (everything
+    allowed); a 5xx answer or a network failure means the host is unreachable and
+    everything is disallowed for this run.
+
+    Parameters
+    ----------
+    client : HttpClient
+        The client to fetch robots.txt with.
+    agent : str
+        The product token matched against ``User-agent`` lines.
+    """
+
+    def __init__(self, client: HttpClient, *, agent: str = "mapper") -> None:
+        self.client = client
+        self.agent = agent
+        self._parsers: dict[str, urllib.robotparser.RobotFileParser] = {}
+
+    def _parser(self, url: str) -> urllib.robotparser.RobotFileParser:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+        parser = self._parsers.get(origin)
+        if parser is not None:
+            return parser
+        parser = urllib.robotparser.RobotFileParser(origin + "/robots.txt")
+        try:
+            response = self.client.get(
+                origin + "/robots.txt", max_bytes=512 * 1024, raise_for_status=False
+            )
+        except CollectorError:
+            parser.disallow_all = True
+        else:
+            if response.status >= 400:
+                parser.allow_all = True
+            else:
+                parser.parse(response.text.splitlines())
+        self._parsers[origin] = parser
+        return parser
+
+    def allowed(self, url: str) -> bool:
+        """Return whether robots.txt lets mapper fetch ``url``."""
+        return self._parser(url).can_fetch(self.agent, url)
+
+    def check(self, url: str) -> None:
+        """Raise :class:`RobotsDisallowedError` when robots.txt forbids ``url``."""
+        if not self.allowed(url):
+            raise RobotsDisallowedError(
+                "robots.txt disallows fetching this page",
+                source=url,
+                hint="pass --ignore-robots only for pages you have permission to collect",
+            )
