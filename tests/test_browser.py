@@ -1,0 +1,353 @@
+"""Browser tests of the rendered pages in a real headless Chromium (Playwright, sync
+API), with every non-file request aborted and recorded.
+
+Run with ``pytest -m browser``; skipped with a reason when Chromium is missing or
+cannot be launched. Screenshots and measurements go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+from browser_support import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    HOSTILE_ATTR,
+    HOSTILE_IMG,
+    HOSTILE_SCRIPT,
+    Offline,
+    chromium_path,
+    hostile_report,
+    make_graph,
+    make_hostile_graph,
+    page_data,
+)
+
+from mapper.render import render_all, write_focus_map, write_network_map
+
+pytestmark = pytest.mark.browser
+
+READY = "() => window.mapperReady === true"
+
+
+def wait_until(tab: Any, function: str, timeout: float = 20.0, arg: Any = None) -> Any:
+    """Poll ``function`` in the page until it returns a truthy value.
+
+    ``page.wait_for_function`` evaluates its predicate with ``eval`` inside the
+    page, which the pages' Content-Security-Policy (rightly) forbids; evaluating
+    through the DevTools protocol is not subject to the page's policy.
+    """
+    deadline = time.perf_counter() + timeout
+    while True:
+        value = tab.evaluate(function, arg)
+        if value:
+            return value
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"timed out waiting for {function}")
+        tab.wait_for_timeout(20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("no Chromium found at /usr/bin/chromium or on PATH")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - playwright is a test dependency
+        pytest.skip("playwright is not installed")
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except Exception as exc:  # the browser exists but cannot start here
+            pytest.skip(f"Chromium at {executable} cannot be launched: {exc}")
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser: Any) -> Iterator[tuple[Any, Offline]]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    tab = context.new_page()
+    guard = Offline(tab)
+    yield tab, guard
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, nx.DiGraph]:
+    G = make_graph(80, 4)
+    folder = tmp_path_factory.mktemp("pages")
+    render_all(G, folder, alliances=hostile_report(G), title="Progressive alliance 2016")
+    return folder, G
+
+
+@pytest.fixture(scope="module")
+def hostile_pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    G = make_hostile_graph()
+    folder = tmp_path_factory.mktemp("hostile")
+    render_all(G, folder, alliances=hostile_report(G), title=HOSTILE_IMG + HOSTILE_SCRIPT)
+    write_focus_map(G, next(iter(G.nodes)), folder / "focus.html", radius=2)
+    return folder
+
+
+def _load(tab: Any, path: Path) -> None:
+    tab.goto(path.resolve().as_uri())
+    if path.name != "report.html":
+        wait_until(tab, READY)
+
+
+def _artifact(name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / name
+
+
+# ------------------------------------------------------------ (a) and (b): draws
+
+
+def test_every_page_draws_offline_without_errors(
+    page: tuple[Any, Offline], pages: tuple[Path, nx.DiGraph]
+) -> None:
+    tab, guard = page
+    folder, G = pages
+    html_pages = sorted(folder.rglob("*.html"))
+    assert len(html_pages) >= 6
+    for path in html_pages:
+        _load(tab, path)
+        if path.name == "report.html":
+            images = tab.evaluate(
+                "Array.from(document.images).map(i => [i.getAttribute('src'), i.naturalWidth])"
+            )
+            assert images and all(width > 0 for _, width in images), images
+            continue
+        data = page_data(path.read_text(encoding="utf-8"))
+        drawn = tab.evaluate(
+            "[window.mapperNodes.length, window.mapperEdges.length,"
+            " Object.keys(window.mapperNetwork.body.nodes).length]"
+        )
+        assert drawn[0] == len(data["nodes"]) == drawn[2], path.name
+        assert drawn[1] == len(data["edges"]), path.name
+        if path.name == "map.html":
+            assert drawn[:2] == [G.number_of_nodes(), G.number_of_edges()]
+        assert tab.evaluate("typeof vis") == "object"
+    assert guard.requests == [], guard.requests
+    assert guard.errors == [], guard.errors
+    assert guard.dialogs == []
+
+
+# ------------------------------------------------------------- (c): hostile text
+
+_NODE_POINT = """id => {
+  const net = window.mapperNetwork;
+  const p = net.canvasToDOM(net.getPosition(id));
+  const box = document.getElementById('mapper-canvas').getBoundingClientRect();
+  return [box.left + p.x, box.top + p.y];
+}"""
+
+_EDGE_POINT = """id => {
+  const net = window.mapperNetwork;
+  const p = net.canvasToDOM(net.body.edges[id].edgeType.getPoint(0.5));
+  const box = document.getElementById('mapper-canvas').getBoundingClientRect();
+  return [box.left + p.x, box.top + p.y];
+}"""
+
+_TOOLTIP = """() => {
+  const tip = document.querySelector('div.vis-tooltip');
+  return tip && getComputedStyle(tip).visibility === 'visible'
+    ? [tip.innerText, tip.querySelectorAll(':not(br)').length] : null;
+}"""
+
+
+def _is_hostile(text: str) -> bool:
+    return any(h in text for h in (HOSTILE_IMG, HOSTILE_SCRIPT, HOSTILE_ATTR))
+
+
+def _hover(tab: Any, point: list[float]) -> tuple[str, int] | None:
+    tab.mouse.move(5, 5)
+    tab.wait_for_timeout(30)
+    tab.mouse.move(point[0], point[1], steps=2)
+    try:
+        text, children = wait_until(tab, _TOOLTIP, timeout=1.0)
+    except TimeoutError:
+        return None
+    return text, children
+
+
+def _assert_clean(tab: Any, guard: Offline, where: str) -> None:
+    assert tab.evaluate("typeof window.__pwned") == "undefined", where
+    assert guard.dialogs == [], where
+    injected = tab.evaluate(
+        "Array.from(document.querySelectorAll('img, a[href^=\"javascript\"]'))"
+        ".filter(e => !(e.tagName === 'IMG' && /\\.png$/.test(e.getAttribute('src') || '')))"
+        ".length"
+    )
+    assert injected == 0, where
+
+
+def test_hostile_text_never_runs(page: tuple[Any, Offline], hostile_pages: Path) -> None:
+    tab, guard = page
+    hovered_nodes = hovered_edges = 0
+    seen_hostile_tooltip = False
+    for path in sorted(hostile_pages.rglob("*.html")):
+        _load(tab, path)
+        _assert_clean(tab, guard, path.name)
+        if path.name == "report.html":
+            continue
+        # The page's own title and legend render the hostile text as text.
+        assert tab.evaluate("document.querySelectorAll('script').length") == 3
+        data = page_data(path.read_text(encoding="utf-8"))
+        hostile_first = sorted(data["nodes"], key=lambda n: not _is_hostile(n["title"]))
+        for node in hostile_first[:3]:
+            result = _hover(tab, tab.evaluate(_NODE_POINT, node["id"]))
+            if result is None:
+                continue  # hidden under another node
+            hovered_nodes += 1
+            text, children = result
+            # innerText turns each line break into a <br>; any other element means
+            # the text was parsed as HTML.
+            assert children == 0, "tooltip contains elements: it was parsed as HTML"
+            assert text.split("\n")[0] == node["title"].split("\n")[0]
+            if _is_hostile(text) and not seen_hostile_tooltip:
+                seen_hostile_tooltip = True
+                tab.screenshot(path=str(_artifact("hostile-tooltip.png")))
+            _assert_clean(tab, guard, f"{path.name} hover {node['id']}")
+        edge_ids = tab.evaluate(
+            "window.mapperEdges.get().sort((a, b) => (b.title || '').length"
+            " - (a.title || '').length).map(e => e.id)"
+        )
+        for edge_id in edge_ids[:2]:
+            result = _hover(tab, tab.evaluate(_EDGE_POINT, edge_id))
+            if result is None:
+                continue
+            hovered_edges += 1
+            assert result[1] == 0
+            _assert_clean(tab, guard, f"{path.name} hover edge")
+        # Details panel (textContent) and search status routes.
+        first = data["nodes"][0]["id"]
+        tab.evaluate("id => window.mapperNetwork.selectNodes([id])", first)
+        tab.evaluate("id => window.mapperNetwork.emit('click', {nodes: [id], edges: []})", first)
+        assert tab.evaluate("document.getElementById('mapper-details').children.length") == 0
+        tab.fill("#mapper-search", HOSTILE_SCRIPT)
+        tab.press("#mapper-search", "Enter")
+        tab.fill("#mapper-search", HOSTILE_IMG + "zz")
+        tab.press("#mapper-search", "Enter")
+        assert tab.evaluate("document.getElementById('mapper-status').children.length") == 0
+        _assert_clean(tab, guard, f"{path.name} search")
+    assert hovered_nodes >= 10 and hovered_edges >= 5, (hovered_nodes, hovered_edges)
+    assert seen_hostile_tooltip, "no tooltip carrying hostile text was shown"
+    assert guard.requests == []
+    assert guard.errors == []
+
+
+# ------------------------------------------------------------------ (d): 5,000
+
+
+@pytest.fixture(scope="module")
+def big_graph() -> nx.DiGraph:
+    return make_graph(5000, 12, seed=3, degree=3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("budget", [1500, 5000])
+def test_large_map_appears_quickly(
+    page: tuple[Any, Offline], big_graph: nx.DiGraph, tmp_path: Path, budget: int
+) -> None:
+    tab, guard = page
+    path = tmp_path / f"map-{budget}.html"
+    started = time.perf_counter()
+    info = write_network_map(big_graph, path, node_budget=budget)
+    write_seconds = time.perf_counter() - started
+    size = path.stat().st_size
+    assert size < 5_000_000, f"page is {size:,} bytes"
+    started = time.perf_counter()
+    tab.goto(path.as_uri())
+    wait_until(tab, READY, timeout=60.0)
+    wall = time.perf_counter() - started
+    ready_ms = tab.evaluate("window.mapperReadyAt")
+    drawn = tab.evaluate("[window.mapperNodes.length, window.mapperEdges.length]")
+    assert drawn == [info["nodes_shown"], info["edges_shown"]]
+    assert info["nodes_shown"] == min(budget, 5000)
+    assert guard.requests == [] and guard.errors == []
+    tab.screenshot(path=str(_artifact(f"map-5000-actors-budget-{budget}.png")))
+    record = {
+        "actors": big_graph.number_of_nodes(),
+        "ties": big_graph.number_of_edges(),
+        "node_budget": budget,
+        "nodes_shown": info["nodes_shown"],
+        "edges_shown": info["edges_shown"],
+        "tooltip_level": info["tooltip_level"],
+        "page_bytes": size,
+        "write_seconds": round(write_seconds, 2),
+        "ready_ms_after_navigation": round(ready_ms, 1),
+        "ready_seconds_wall": round(wall, 2),
+    }
+    _artifact(f"map-5000-actors-budget-{budget}.json").write_text(json.dumps(record, indent=2))
+    print(json.dumps(record))
+
+
+# ------------------------------------------------------------ (e): search, filter
+
+
+def test_search_box_finds_and_selects_an_actor(
+    page: tuple[Any, Offline], pages: tuple[Path, nx.DiGraph]
+) -> None:
+    tab, guard = page
+    folder, G = pages
+    _load(tab, folder / "map.html")
+    actor = sorted(G.nodes)[17]
+    label = G.nodes[actor]["label"]
+    tab.fill("#mapper-search", label.lower())
+    tab.press("#mapper-search", "Enter")
+    assert tab.evaluate("window.mapperNetwork.getSelectedNodes()") == [actor]
+    assert label in tab.inner_text("#mapper-status")
+    assert label in tab.inner_text("#mapper-details")
+    tab.wait_for_timeout(500)  # let the focus animation finish for the screenshot
+    tab.screenshot(path=str(_artifact("search-selected.png")))
+    # A prefix finds an actor too; nonsense says so and selects nothing new.
+    found = tab.evaluate("q => window.mapperFind(q)", label[:4])
+    assert found is not None and G.nodes[found]["label"].lower().startswith(label[:4].lower())
+    tab.fill("#mapper-search", "zzzz-nobody")
+    tab.press("#mapper-search", "Enter")
+    assert "Nothing matches" in tab.inner_text("#mapper-status")
+    assert guard.errors == [] and guard.requests == []
+
+
+def test_filters_hide_factions_and_kinds(
+    page: tuple[Any, Offline], pages: tuple[Path, nx.DiGraph]
+) -> None:
+    tab, guard = page
+    folder, G = pages
+    _load(tab, folder / "map.html")
+    hidden = "window.mapperNodes.get({filter: n => n.hidden}).length"
+    tab.uncheck('input[data-filter="faction"][value="0"]')
+    in_zero = sum(1 for _, d in G.nodes(data=True) if d["faction"] == 0)
+    assert tab.evaluate(hidden) == in_zero
+    tab.uncheck('input[data-filter="kind"][value="mp"]')
+    mps_elsewhere = sum(1 for _, d in G.nodes(data=True) if d["kind"] == "mp" and d["faction"] != 0)
+    assert tab.evaluate(hidden) == in_zero + mps_elsewhere
+    tab.click('button[data-set="all"][data-filter-group="faction"]')
+    tab.click('button[data-set="all"][data-filter-group="kind"]')
+    assert tab.evaluate(hidden) == 0
+    tab.click('button[data-set="none"][data-filter-group="faction"]')
+    assert tab.evaluate(hidden) == G.number_of_nodes()
+    assert guard.errors == []
+
+
+def test_realistic_map_screenshot(
+    page: tuple[Any, Offline], pages: tuple[Path, nx.DiGraph]
+) -> None:
+    tab, guard = page
+    folder, _ = pages
+    for name in ("map.html", "factions.html", "alliances.html"):
+        _load(tab, folder / name)
+        tab.wait_for_timeout(200)
+        tab.screenshot(path=str(_artifact(f"realistic-{name.replace('.html', '')}.png")))
+    _load(tab, folder / "report.html")
+    tab.screenshot(path=str(_artifact("realistic-report.png")), full_page=True)
+    assert guard.errors == [] and guard.requests == []
