@@ -520,3 +520,13 @@ def test_random_csv_rows_raise_only_roster_errors(tmp_path: Path, rows: list) ->
         load_roster(path)
     except RosterError as exc:
         assert exc.line is None or exc.line >= 1
+
+
+def test_comment_lines_are_skipped_and_line_numbers_still_count_them(tmp_path: Path) -> None:
+    path = tmp_path / "roster.csv"
+    path.write_text(
+        "# a comment before the header\nid,name,kind\n# a comment row\na,A,mp\na,Again,mp\n",
+        encoding="utf-8",
+    )
+    problems = [p for p in validate_roster(path) if p.is_error]
+    assert [(p.line, p.field) for p in problems] == [(5, "id")]

@@ -182,7 +182,7 @@ class XCorpus:
             group = self.rng.choices(groups, weights)[0]
         else:
             home = group_of(author)
-            group = home if self.rng.random() < 0.85 else self.rng.choice(sorted(GROUPS))
+            group = home if self.rng.random() < 0.9 else self.rng.choice(sorted(GROUPS))
         pool = [a for a in GROUPS[group] if a != author and self.actors[a]["x"]]
         # Bridges are popular targets inside every group they belong to.
         pool += [b for b, g in BRIDGES.items() if group in g and b != author] * 2
@@ -578,7 +578,7 @@ def main() -> None:
     corpus = XCorpus(actors, issues)
     posters = sorted(a for a, r in actors.items() if r["x"])
     # Several rounds so that replies and reposts find earlier posts to point at.
-    for _ in range(5):
+    for _ in range(7):
         for author in posters:
             n = 2 if author in BRIDGES else 1
             for _ in range(n):

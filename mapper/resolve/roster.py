@@ -22,7 +22,8 @@ actor is known for) and external ids: ``wikidata``, ``parliament`` and any
 ``bluesky``, ``domain``/``website`` for ``domains``, ``alias`` for ``aliases``,
 ``x_id``/``twitter_id`` for ``id_x``, ``bluesky_did`` for ``id_bluesky``. Columns
 ``notes``, ``note``, ``comment``, ``comments``, ``description`` and ``source`` are
-ignored; any other column is reported as a warning and ignored.
+ignored; any other column is reported as a warning and ignored. A line whose first
+cell starts with ``#`` is a comment (line numbers still count it).
 
 Issues in CSV: rows whose kind is ``issue`` (with ``id``, ``name`` and ``aliases``;
 the other columns stay empty) and, when it exists, the file ``issues.csv`` beside
@@ -763,6 +764,8 @@ class _Reader:
                 previous = reader.line_num
                 if not any(cell.strip() for cell in row):
                     continue
+                if row[0].lstrip().startswith("#"):
+                    continue  # a comment line
                 if header is None:
                     header = self._csv_header(row, line)
                     if header is None:
