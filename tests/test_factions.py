@@ -583,3 +583,16 @@ def test_stability_definition_on_a_hand_made_case():
     tie = np.array([0, 1, 2, 3, 3, 4])  # faction 0 scattered: plurality is run label 0
     got = _stability(reference, [reference, moved, tie])
     assert got.tolist() == pytest.approx([1, 2 / 3, 1 / 3, 1, 1, 2 / 3])
+
+
+def test_a_faction_of_two_declared_groups_is_named_after_both() -> None:
+    G = nx.Graph()
+    members = {"p1": "pluralists", "p2": "pluralists", "p3": "pluralists"}
+    members |= {"s1": "soft left", "s2": "soft left", "x1": "other", "u1": ""}
+    names = list(members)
+    G.add_edges_from((a, b, {"weight": 1.0}) for i, a in enumerate(names) for b in names[i + 1 :])
+    for n, declared in members.items():
+        G.nodes[n]["declared_faction"] = declared
+        G.nodes[n]["label"] = n
+    result = name_factions(G, dict.fromkeys(names, 0))
+    assert result == {0: "pluralists + soft left"}

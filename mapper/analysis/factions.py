@@ -942,9 +942,13 @@ def _names(
         if not counts:
             continue
         total = sum(counts.values())
-        best, count = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        best, count = ranked[0]
         if count >= 2 and 2 * count > total:
             claims.setdefault(best, []).append((f, count))
+        elif len(ranked) > 1 and ranked[1][1] >= 2 and 2 * (count + ranked[1][1]) > total:
+            # two declared factions that together hold the majority: a coalition
+            claims.setdefault(f"{best} + {ranked[1][0]}", []).append((f, count + ranked[1][1]))
     names: dict[int, str] = {}
     for name, holders in claims.items():
         for rank, (f, _) in enumerate(sorted(holders, key=lambda fc: (-fc[1], fc[0])), 1):
@@ -1008,7 +1012,10 @@ def name_factions(
     -----
     A faction is named after a declared faction when that declared faction is
     carried by a strict majority of the faction's members that declare one, and by
-    at least two of them (one member is not evidence). When several factions claim
+    at least two of them (one member is not evidence). Failing that, when the two
+    largest declared factions among its members (two or more members each) together
+    make a strict majority, it is named after both: ``"pluralists + soft left"``.
+    When several factions claim
     the same declared name, the one holding most of its members (then the lowest
     id) gets it plain and the others ``"name (2)"``, ``"name (3)"``... Any other
     faction is named after its ``top`` members with the highest weighted degree
