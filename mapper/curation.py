@@ -1,0 +1,285 @@
+"""Roster curation: what to add, what to merge, and bulk imports.
+
+Curating the roster is most of a real user's work. This module edits the roster CSV
+in place row by row (columns, order and untouched rows stay as the user wrote them),
+validates the result before it replaces the file, and logs every merge in
+``merges.csv`` beside the roster. Nothing here collects again: the next build reads
+the store with the new roster.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mapper.errors import ConfigError, RosterError
+from mapper.fsutil import atomic_open, write_text
+from mapper.records import ACTOR_KINDS, now_utc
+
+_LIST_FIELDS = ("aliases", "x", "bluesky", "mastodon", "domains", "issues")
+_HANDLE_FIELDS = ("x", "bluesky", "mastodon")
+
+
+def _roster_path(project: str | Path) -> Path:
+    from mapper.project import load_project
+
+    proj = load_project(project)
+    if proj.roster is None:
+        raise ConfigError("the project names no roster", source=proj.path, field="project.roster")
+    if proj.roster.suffix.lower() != ".csv":
+        raise RosterError(
+            "curation commands edit CSV rosters only",
+            source=proj.roster,
+            hint="convert the roster to CSV, or edit the YAML by hand",
+        )
+    return proj.roster
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[str], list[dict[str, str]]]:
+    """Return (comment lines before the header, header, rows) of a CSV roster."""
+    text = path.read_text(encoding="utf-8-sig")
+    lines = text.splitlines(keepends=True)
+    comments = []
+    while lines and lines[0].lstrip().startswith("#"):
+        comments.append(lines.pop(0))
+    reader = csv.DictReader(io.StringIO("".join(lines)))
+    rows = [dict(r) for r in reader]
+    return comments, list(reader.fieldnames or []), rows
+
+
+def _write_rows(
+    path: Path, comments: list[str], header: list[str], rows: list[dict[str, str]]
+) -> None:
+    """Write the roster, validate it, and restore the old file if it no longer loads."""
+    from mapper.resolve.roster import validate_roster
+
+    old = path.read_bytes()
+    with atomic_open(path, "w", newline="") as fh:
+        fh.writelines(comments)
+        writer = csv.DictWriter(fh, fieldnames=header, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: (v or "") for k, v in r.items() if k is not None} for r in rows)
+    errors = [p for p in validate_roster(path) if p.is_error]
+    if errors:
+        with atomic_open(path, "wb") as fh:
+            fh.write(old)
+        raise errors[0].to_error()
+
+
+def _split(value: str | None) -> list[str]:
+    return [v.strip() for v in re.split(r"[;|]", value or "") if v.strip()]
+
+
+def _union(*values: str | None) -> str:
+    seen: dict[str, None] = {}
+    for value in values:
+        for item in _split(value):
+            if item.casefold() not in {k.casefold() for k in seen}:
+                seen[item] = None
+    return ";".join(seen)
+
+
+def suggestions(project: str | Path, *, top: int = 30) -> list[dict[str, Any]]:
+    """The most frequent unresolved handles, names and link domains of a project.
+
+    The project's file sources are imported first (unchanged files are skipped), then
+    the store is resolved against the roster. Each suggestion has ``kind``
+    (handle, name, domain...), ``platform``, ``key``, ``count`` (posts), ``examples``
+    (post URLs or uids) and ``note`` (the candidates of an ambiguous name).
+    """
+    from mapper.pipeline import import_sources
+    from mapper.project import load_project
+    from mapper.resolve import Resolver, load_roster
+    from mapper.store import Store
+
+    proj = load_project(project)
+    with Store(proj.store) as store:
+        import_sources(proj, store)
+        roster = load_roster(proj.roster) if proj.roster else None
+        resolver = Resolver(roster) if roster else Resolver.empty()
+        report = resolver.resolve(store.iter_posts()).report
+        out = []
+        for entry in report.entries():
+            if entry.category == "provisional":
+                continue  # the same accounts are listed as handles
+            examples = []
+            for uid in entry.examples:
+                post = store.get_post(uid)
+                examples.append(post.url if post is not None and post.url else uid)
+            out.append(
+                {
+                    "kind": entry.category,
+                    "platform": entry.platform,
+                    "key": entry.key,
+                    "count": entry.count,
+                    "examples": examples,
+                    "note": entry.note,
+                }
+            )
+            if len(out) >= top:
+                break
+    return out
+
+
+def write_candidates(rows: list[dict[str, Any]], path: str | Path) -> Path:
+    """Write suggestions as candidate roster rows for the user to complete.
+
+    Handles go to their platform's column, domains to ``domains``, names to ``aliases``;
+    ``id`` and ``name`` are proposed from the key, ``kind`` is left for the user.
+    """
+    columns = ["id", "name", "kind", "party", "faction", "aliases", "x", "bluesky", "mastodon"]
+    columns += ["domains", "count", "examples"]
+    with atomic_open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for r in rows:
+            key = str(r["key"])
+            row = {"count": r["count"], "examples": " ".join(r["examples"]), "kind": ""}
+            row["id"] = re.sub(r"[^a-z0-9]+", "-", key.casefold()).strip("-") or "actor"
+            row["name"] = key
+            if r["kind"] == "handle" and r["platform"] in _HANDLE_FIELDS:
+                row[r["platform"]] = key
+            elif (r["kind"] == "handle" and r["platform"] == "web") or r["kind"] == "domain":
+                row["domains"] = key
+            elif r["kind"] == "name":
+                row["aliases"] = key
+            writer.writerow(row)
+    return Path(path)
+
+
+def merge_actors(project: str | Path, keep: str, other: str) -> str:
+    """Fold ``other`` into ``keep`` in the project's roster and log it in ``merges.csv``.
+
+    ``other`` is a roster id (its aliases, handles, domains and issues move to ``keep``
+    and its row is removed) or a provisional actor id such as ``x:handle``,
+    ``bluesky:name.bsky.social``, ``mastodon:user@instance`` or ``web:example.org``
+    (the handle or domain is added to ``keep``).
+
+    Returns
+    -------
+    str
+        A sentence saying what was merged.
+    """
+    path = _roster_path(project)
+    comments, header, rows = _read_rows(path)
+    by_id = {r.get("id", ""): r for r in rows}
+    if keep not in by_id:
+        raise RosterError(f"no actor {keep!r} in the roster", source=path, field="id")
+    target = by_id[keep]
+    if other in by_id:
+        source = by_id[other]
+        for name in _LIST_FIELDS:
+            if name in header:
+                target[name] = _union(target.get(name), source.get(name))
+        if "aliases" in header:
+            target["aliases"] = _union(target.get("aliases"), source.get("name"))
+        rows = [r for r in rows if r is not source]
+        moved = f"actor {other!r}"
+    elif ":" in other:
+        platform, handle = other.split(":", 1)
+        column = "domains" if platform == "web" else platform
+        if column not in (*_HANDLE_FIELDS, "domains"):
+            raise RosterError(f"cannot merge {other!r}: unknown platform {platform!r}", source=path)
+        if column not in header:
+            header.append(column)
+        target[column] = _union(target.get(column), handle)
+        moved = f"{column} {handle!r}"
+    else:
+        raise RosterError(
+            f"no actor {other!r} in the roster",
+            source=path,
+            hint="give a roster id or a provisional id such as x:handle",
+        )
+    _write_rows(path, comments, header, rows)
+    log = path.with_name("merges.csv")
+    new = not log.exists()
+    line = io.StringIO()
+    writer = csv.writer(line, lineterminator="\n")
+    if new:
+        writer.writerow(["time", "kept", "merged"])
+    writer.writerow([now_utc().isoformat(), keep, other])
+    write_text(log, (log.read_text(encoding="utf-8") if not new else "") + line.getvalue())
+    return f"merged {moved} into {keep!r} ({path.name}); logged in {log.name}"
+
+
+def import_actors(
+    project: str | Path,
+    file: str | Path,
+    mapping: Mapping[str, str],
+    *,
+    kind: str | None = None,
+) -> tuple[int, int]:
+    """Add actors from a CSV with a column mapping (roster field -> column of ``file``).
+
+    Rows whose id, or any of whose handles, is already in the roster are skipped, so
+    importing the same list twice adds nothing. Without an ``id`` mapping, ids are made
+    from the names (``Clive Lewis`` -> ``clive-lewis``).
+
+    Returns
+    -------
+    (added, skipped)
+    """
+    path = _roster_path(project)
+    file = Path(file)
+    if kind is not None and kind not in ACTOR_KINDS:
+        raise RosterError(
+            f"unknown kind {kind!r}", field="kind", hint=f"one of: {', '.join(ACTOR_KINDS)}"
+        )
+    try:
+        with open(file, encoding="utf-8-sig", newline="") as fh:
+            incoming = list(csv.DictReader(fh))
+            columns = set(incoming[0].keys()) if incoming else set()
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise RosterError(f"cannot read: {exc}", source=file) from None
+    if "name" not in mapping and "name" not in columns:
+        raise RosterError("no name column", source=file, hint="map one: --map name=COLUMN")
+    for field, column in mapping.items():
+        if column not in columns:
+            raise RosterError(
+                f"no column {column!r}",
+                source=file,
+                field=field,
+                hint=f"columns: {', '.join(sorted(columns))}",
+            )
+    comments, header, rows = _read_rows(path)
+    ids = {r.get("id", "") for r in rows}
+    claimed = {
+        (field, h.casefold().lstrip("@"))
+        for r in rows
+        for field in _HANDLE_FIELDS
+        for h in _split(r.get(field))
+    }
+    added = skipped = 0
+    for line, src in enumerate(incoming, start=2):
+        new = {field: (src.get(mapping.get(field, field)) or "").strip() for field in header}
+        if kind:
+            new["kind"] = kind
+        if not new.get("name"):
+            skipped += 1
+            continue
+        new["id"] = new.get("id") or re.sub(r"[^a-z0-9]+", "-", new["name"].casefold()).strip("-")
+        handles = {
+            (f, h.casefold().lstrip("@")) for f in _HANDLE_FIELDS for h in _split(new.get(f))
+        }
+        if new["id"] in ids or handles & claimed:
+            skipped += 1
+            continue
+        if new.get("kind", "") not in ACTOR_KINDS:
+            raise RosterError(
+                f"unknown kind {new.get('kind')!r}",
+                source=file,
+                line=line,
+                field="kind",
+                hint="map a kind column or pass --kind",
+            )
+        rows.append(new)
+        ids.add(new["id"])
+        claimed |= handles
+        added += 1
+    if added:
+        _write_rows(path, comments, header, rows)
+    return added, skipped
