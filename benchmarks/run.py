@@ -1,0 +1,295 @@
+"""The benchmark harness: times every stage of the pipeline on generated input.
+
+Usage (from the repository root)::
+
+    python benchmarks/run.py --size 10k            # smoke size, as in CI
+    python benchmarks/run.py --size 100k --write   # and record in benchmarks/RESULTS.md
+    python benchmarks/run.py --size 1m --write
+
+Each stage is timed separately (import, resolve, graph, factions, bridges, alliances,
+maps, exports) and the whole; the process's peak resident memory is read after each
+stage. The same run measures the reference points, so ratios hold on a noisy machine:
+
+- the floor for reading the archive: a bare ``orjson.loads`` of every line;
+- python-louvain against igraph's Leiden on the same graph (time and modularity);
+- exact betweenness against networkx's sampled estimate (time, overlap of the top 20);
+- name matching throughput (MB/s) with a roster of 10,000 aliases.
+
+Nothing here asserts a time: the figures are written down, and ``RESULTS.md`` says
+which targets were met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+
+SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(results: dict[str, Any], name: str, fn: Callable[[], Any]) -> Any:
+    start = time.perf_counter()
+    value = fn()
+    results["stages"][name] = {
+        "seconds": round(time.perf_counter() - start, 3),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+    print(f"{name:<22} {results['stages'][name]['seconds']:>8.2f} s", file=sys.stderr)
+    return value
+
+
+def bare_parse(path: Path) -> int:
+    import orjson
+
+    n = 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            page = orjson.loads(line)
+            n += len(page.get("data", ()))
+    return n
+
+
+def name_throughput(aliases: int = 10_000, megabytes: int = 50) -> dict[str, float]:
+    """MB/s of :class:`mapper.resolve.NameMatcher` over generated text."""
+    import random
+
+    from mapper.resolve import NameMatcher
+
+    rng = random.Random(3)
+    patterns = {f"Firstname{i} Lastname{i}": f"a{i}" for i in range(aliases)}
+    words = ["the", "debate", "on", "a", "progressive", "alliance", "with", "party", "and"]
+    chunks = []
+    size = 0
+    while size < megabytes * 1_000_000:
+        parts = [rng.choice(words) for _ in range(60)]
+        parts[rng.randrange(60)] = (
+            f"Firstname{rng.randrange(aliases)} Lastname{rng.randrange(aliases)}"
+        )
+        text = " ".join(parts)
+        chunks.append(text)
+        size += len(text)
+    matcher = NameMatcher(patterns)
+    start = time.perf_counter()
+    hits = sum(len(matcher.find(t)) for t in chunks)
+    secs = time.perf_counter() - start
+    return {
+        "aliases": aliases,
+        "megabytes": round(size / 1e6, 1),
+        "seconds": round(secs, 2),
+        "mb_per_s": round(size / 1e6 / secs, 1),
+        "matches": hits,
+    }
+
+
+def louvain_vs_leiden(G: Any) -> dict[str, Any]:
+    import community as community_louvain
+    import igraph as ig
+    import networkx as nx
+
+    from mapper.graph import undirected_projection
+
+    U = undirected_projection(G)
+    out: dict[str, Any] = {"nodes": U.number_of_nodes(), "edges": U.number_of_edges()}
+    start = time.perf_counter()
+    part = community_louvain.best_partition(U, weight="weight", random_state=1)
+    out["python_louvain_s"] = round(time.perf_counter() - start, 2)
+    out["python_louvain_q"] = round(community_louvain.modularity(part, U, weight="weight"), 4)
+    nodes = list(U.nodes)
+    index = {n: i for i, n in enumerate(nodes)}
+    edges = [(index[u], index[v]) for u, v in U.edges]
+    weights = [d["weight"] for _, _, d in U.edges(data=True)]
+    start = time.perf_counter()
+    g = ig.Graph(n=len(nodes), edges=edges)
+    cl = g.community_leiden(objective="modularity", weights=weights, n_iterations=-1)
+    out["igraph_leiden_s"] = round(time.perf_counter() - start, 2)
+    comms = [{nodes[i] for i in c} for c in cl]
+    out["igraph_leiden_q"] = round(nx.community.modularity(U, comms, weight="weight"), 4)
+    return out
+
+
+def betweenness_reference(G: Any, max_nodes: int = 10_000) -> dict[str, Any]:
+    """Exact (igraph) against sampled (networkx, k=500) betweenness: time and top-20 overlap."""
+    import networkx as nx
+
+    from mapper.analysis.bridges import betweenness
+    from mapper.graph import undirected_projection
+
+    U = undirected_projection(G)
+    if U.number_of_nodes() > max_nodes:
+        top = sorted(U.degree(weight="weight"), key=lambda x: (-x[1], x[0]))[:max_nodes]
+        U = U.subgraph(n for n, _ in top).copy()
+    D = nx.DiGraph(U)
+    start = time.perf_counter()
+    exact, method = betweenness(D, max_exact_nodes=max_nodes)
+    exact_s = time.perf_counter() - start
+    for _, _, d in D.edges(data=True):
+        d["distance"] = 1.0 / d["weight"]
+    start = time.perf_counter()
+    sampled = nx.betweenness_centrality(
+        D, k=min(500, D.number_of_nodes()), weight="distance", seed=1
+    )
+    sampled_s = time.perf_counter() - start
+
+    def top20(values: dict[str, float]) -> set[str]:
+        return {n for n, _ in sorted(values.items(), key=lambda x: (-x[1], x[0]))[:20]}
+
+    return {
+        "nodes": D.number_of_nodes(),
+        "exact_method": method,
+        "exact_s": round(exact_s, 2),
+        "sampled_k500_s": round(sampled_s, 2),
+        "top20_overlap": len(top20(exact) & top20(sampled)),
+    }
+
+
+def run(size: str, *, workdir: Path, references: bool = True) -> dict[str, Any]:
+    from mapper.pipeline import Analysis, analyse, build, write_outputs
+    from mapper.project import Project, Source
+    from mapper.sources import import_file
+    from mapper.store import Store
+
+    posts = SIZES[size]
+    results: dict[str, Any] = {"size": size, "posts": posts, "stages": {}}
+    info = timed(
+        results, "generate (not counted)", lambda: generate(workdir / "input", posts, seed=1)
+    )
+    archive = Path(info["archive"])
+    results["archive_mb"] = round(archive.stat().st_size / 1e6, 1)
+    results["accounts"] = info["accounts"]
+    timed(results, "bare orjson parse", lambda: bare_parse(archive))
+    out = workdir / "out"
+    project = Project(
+        path=None,
+        name=f"benchmark {size}",
+        roster=Path(info["roster"]),
+        output=out,
+        store=out / "store.sqlite",
+        sources=[Source("x-archive", {"path": str(archive)}, 1)],
+        runs=5,
+        seed=1,
+        formats=["gexf", "graphml", "json", "csv", "parquet"],
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    start_all = time.perf_counter()
+    timings: dict[str, float] = {}
+    with Store(project.store) as store:
+        timed(results, "import", lambda: import_file("x-archive", archive, store))
+        G, resolution = timed(
+            results, "resolve + graph", lambda: build(project, store, timings=timings)
+        )
+        results["stages"]["resolve"] = {"seconds": round(timings.get("resolve", 0), 3)}
+        results["stages"]["graph"] = {"seconds": round(timings.get("graph", 0), 3)}
+        timed(results, "re-import unchanged", lambda: import_file("x-archive", archive, store))
+    stage_t: dict[str, float] = {}
+    res = timed(results, "analysis", lambda: analyse(project, G, timings=stage_t))
+    for k in ("factions", "bridges", "alliances"):
+        results["stages"][k] = {"seconds": round(stage_t.get(k, 0), 3)}
+    analysis = Analysis(
+        project=project,
+        graph=G,
+        resolution=resolution,
+        factions=res["factions"],
+        summaries=res["summaries"],
+        fault_lines=res["fault_lines"],
+        bridges=res["bridges"],
+        alliances=res["alliances"],
+        timings=stage_t,
+    )
+    timed(results, "outputs", lambda: write_outputs(analysis))
+    for k in ("tables", "maps", "exports"):
+        results["stages"][k] = {"seconds": round(stage_t.get(k, 0), 3)}
+    results["whole_pipeline_s"] = round(
+        time.perf_counter() - start_all - results["stages"]["re-import unchanged"]["seconds"], 2
+    )
+    results["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    results["graph"] = {"actors": G.number_of_nodes(), "ties": G.number_of_edges()}
+    results["factions_found"] = len(set(res["factions"].partition.values()))
+    results["map_mb"] = round((out / "map.html").stat().st_size / 1e6, 2)
+    parse = results["stages"]["bare orjson parse"]["seconds"]
+    results["import_plus_graph_vs_parse"] = round(
+        (results["stages"]["import"]["seconds"] + results["stages"]["resolve + graph"]["seconds"])
+        / max(parse, 1e-9),
+        2,
+    )
+    if references:
+        results["louvain_vs_leiden"] = timed(
+            results, "ref: louvain vs leiden", lambda: louvain_vs_leiden(G)
+        )
+        results["betweenness"] = timed(
+            results, "ref: betweenness", lambda: betweenness_reference(G)
+        )
+        results["names"] = timed(results, "ref: name matching", name_throughput)
+    return results
+
+
+def machine() -> dict[str, Any]:
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
+    versions = {}
+    for pkg in (
+        "networkx",
+        "igraph",
+        "leidenalg",
+        "python-louvain",
+        "pyvis",
+        "orjson",
+        "pyahocorasick",
+    ):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = "not installed"
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_gb, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="Time every stage of mapper on generated input.")
+    ap.add_argument("--size", choices=sorted(SIZES), default="10k")
+    ap.add_argument(
+        "--workdir", type=Path, default=None, help="Keep files here (default: a temp dir)."
+    )
+    ap.add_argument("--no-references", action="store_true", help="Skip the reference measurements.")
+    ap.add_argument("--json", type=Path, default=None, help="Also write the figures as JSON here.")
+    args = ap.parse_args()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"mapper-bench-{args.size}-"))
+    try:
+        results = run(args.size, workdir=workdir, references=not args.no_references)
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    results["machine"] = machine()
+    text = json.dumps(results, indent=2, default=str)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
