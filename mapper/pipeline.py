@@ -125,7 +125,9 @@ def import_sources(
             if progress:
                 progress(f"import {path.name}")
             results.append(
-                import_file(source.type, path, store, force=force, options=source.options)
+                import_file(
+                    source.type, path, store, force=force, options=source.options, base=project.base
+                )
             )
     return results
 
@@ -289,12 +291,19 @@ def write_outputs(analysis: Analysis, *, progress: Progress | None = None) -> di
         paths.update(export_all(G, out, formats=tuple(project.formats)))
     analysis.outputs.update(paths)
     summary = analysis.summary()
-    summary["outputs"] = sorted(p.name for p in paths.values())
+    summary["outputs"] = sorted(_relative(p, out) for p in paths.values())
     paths["summary.json"] = write_text(
         out / "summary.json", orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode() + "\n"
     )
     analysis.outputs["summary.json"] = paths["summary.json"]
     return paths
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return path.resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def run_project(

@@ -36,6 +36,24 @@ SOURCE_TYPES: dict[str, str] = {
     "bluesky-search": "query",
     "mastodon-posts": "account",
 }
+#: Options each source type takes besides ``type`` and the option naming its input.
+SOURCE_OPTIONS: dict[str, frozenset[str]] = {
+    "x-archive": frozenset({"include_referenced"}),
+    "html": frozenset(),
+    "feed": frozenset({"path", "url"}),
+    "bluesky-file": frozenset(),
+    "mastodon-file": frozenset({"instance"}),
+    "edges-csv": frozenset({"nodes", "default_kind"}),
+    "posts-csv": frozenset({"platform"}),
+    "graph": frozenset(),
+    "x-search": frozenset({"archive", "max_posts", "token_file"}),
+    "x-mentions": frozenset({"max_posts", "token_file"}),
+    "x-posts": frozenset({"max_posts", "token_file"}),
+    "web": frozenset({"depth", "allowed_domains", "respect_robots"}),
+    "bluesky-posts": frozenset({"max_posts"}),
+    "bluesky-search": frozenset({"max_posts"}),
+    "mastodon-posts": frozenset({"max_posts"}),
+}
 #: Source types that call a remote service (run only with ``mapper run --collect``).
 LIVE_TYPES = frozenset(
     {
@@ -168,6 +186,10 @@ def _problems(data: dict[str, Any], path: Path) -> list[ConfigError]:
         need = SOURCE_TYPES[kind]
         if kind == "feed" and "url" in src:
             need = "url"
+        allowed = SOURCE_OPTIONS[kind] | {"type", SOURCE_TYPES[kind]}
+        for key in sorted(set(src) - allowed):
+            hint = f"{kind} takes: {', '.join(sorted(allowed - {'type'}))}"
+            bad(f"{where}.{key}", "unknown option", hint)
         if need not in src:
             bad(f"{where}.{need}", f"a {kind} source needs {need} = ...")
         elif need == "path" and not glob.glob(str(path.parent / str(src["path"]))):
@@ -214,23 +236,43 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError("not UTF-8 text", source=path) from None
 
 
-def check_project(path: str | Path) -> list[MapperError]:
+@dataclass(frozen=True)
+class Problem:
+    """One finding of :func:`check_project`: an error (blocks a run) or a warning."""
+
+    error: MapperError
+    severity: str = "error"
+
+    @property
+    def is_error(self) -> bool:
+        """Whether this problem stops the project from running."""
+        return self.severity == "error"
+
+    def one_line(self) -> str:
+        """``error: file:line: field: message`` (or ``warning: ...``)."""
+        return f"{self.severity}: {self.error.one_line()}"
+
+
+def check_project(path: str | Path) -> list[Problem]:
     """Return every problem of the project file at ``path`` (an empty list when it is fine).
 
-    The roster is checked too when the project names one and the roster module can
-    validate it.
+    The roster (and its ``issues.csv``) is checked too when the project names one.
+    Unknown columns and similar slips are warnings; everything else is an error.
     """
     path = Path(path)
     try:
         data = _read_toml(path)
     except ConfigError as exc:
-        return [exc]
-    problems: list[MapperError] = list(_problems(data, path))
+        return [Problem(exc)]
+    problems = [Problem(p) for p in _problems(data, path)]
     roster = data.get("project", {}).get("roster")
     if roster and (path.parent / roster).exists():
         from mapper.resolve.roster import validate_roster
 
-        problems.extend(p.to_error() for p in validate_roster(path.parent / roster))
+        problems.extend(
+            Problem(p.to_error(), "error" if p.is_error else "warning")
+            for p in validate_roster(path.parent / roster)
+        )
     return problems
 
 

@@ -77,6 +77,15 @@ def _counts(result: Any) -> dict[str, Any]:
     return {"result": str(result)}
 
 
+#: Project options passed on to a file importer, as (option, keyword argument).
+_IMPORT_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "x-archive": (("include_referenced", "include_referenced"),),
+    "mastodon-file": (("instance", "instance"),),
+    "edges-csv": (("nodes", "nodes_path"), ("default_kind", "default_kind")),
+    "posts-csv": (("platform", "platform"),),
+}
+
+
 def import_file(
     kind: str,
     path: Path,
@@ -84,14 +93,27 @@ def import_file(
     *,
     force: bool = False,
     options: dict[str, Any] | None = None,
+    base: Path | None = None,
 ) -> dict[str, Any]:
-    """Import one file of source type ``kind`` into ``store`` and return its counts."""
+    """Import one file of source type ``kind`` into ``store`` and return its counts.
+
+    ``options`` are the source's options from the project file; those the importer
+    takes (``instance``, ``nodes``, ``platform``...) are passed on, paths relative to
+    ``base`` (the project file's folder).
+    """
     if kind not in FILE_IMPORTERS:
         raise ConfigError(
             f"unknown file source type {kind!r}", hint=f"one of: {', '.join(FILE_IMPORTERS)}"
         )
     func = _function(*FILE_IMPORTERS[kind])
-    result = func(store, path, force=force)
+    kwargs: dict[str, Any] = {}
+    for option, keyword in _IMPORT_OPTIONS.get(kind, ()):
+        if options and option in options:
+            value = options[option]
+            if option == "nodes":
+                value = (base or Path.cwd()) / str(value)
+            kwargs[keyword] = value
+    result = func(store, path, force=force, **kwargs)
     counts = _counts(result)
     counts = {"source": str(path), "type": kind, **counts}
     return counts
@@ -106,7 +128,10 @@ def collect_source(source: Source, store: Store, *, project: Project) -> dict[st
         from mapper.collectors import x_live
 
         archive = project.output / "archives" / f"source-{source.index}.jsonl"
-        client = x_live.make_client(token_file=opts.get("token_file"))
+        token_file = opts.get("token_file")
+        if token_file:
+            token_file = project.base / str(token_file)  # relative to the project file
+        client = x_live.make_client(token_file=token_file)
         if kind == "x-search":
             result = x_live.search(
                 client,

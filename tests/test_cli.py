@@ -68,6 +68,15 @@ def test_check_reports_every_problem_and_exits_1(tmp_path: Path) -> None:
     assert "factions.method" in result.output
 
 
+def test_check_warns_without_failing_on_an_unknown_roster_column(tmp_path: Path) -> None:
+    (tmp_path / "roster.csv").write_text("id,name,kind,favourite_colour\na,A,mp,red\n", "utf-8")
+    project = tmp_path / "mapper.toml"
+    project.write_text("[project]\nroster = 'roster.csv'\n", encoding="utf-8")
+    result = runner.invoke(app, ["check", str(project)])
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.output and "favourite_colour" in result.output
+
+
 def test_init_then_check_is_clean_and_init_twice_refuses(tmp_path: Path) -> None:
     folder = tmp_path / "proj"
     result = runner.invoke(app, ["init", str(folder)])

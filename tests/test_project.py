@@ -49,7 +49,9 @@ def test_check_lists_every_problem(tmp_path: Path) -> None:
         "[graph]\nweights = { mention = -1, hug = 2 }\n"
         "[factions]\nmethod = 'kmeans'\n",
     )
-    fields = {p.field for p in check_project(path)}
+    problems = check_project(path)
+    assert all(p.is_error for p in problems)
+    fields = {p.error.field for p in problems}
     assert {
         "project.roster",
         "sources[1].path",
@@ -82,3 +84,32 @@ def test_live_sources_are_marked_live(tmp_path: Path) -> None:
         )
     )
     assert [s.live for s in proj.sources] == [True, True]
+
+
+def test_a_misspelt_source_option_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text("", encoding="utf-8")
+    path = write(tmp_path, "[[sources]]\ntype = 'x-archive'\npath = 'a.jsonl'\nmax_post = 5\n")
+    problems = check_project(path)
+    assert [p.error.field for p in problems] == ["sources[1].max_post"]
+    assert "include_referenced" in problems[0].error.hint
+
+
+def test_source_options_reach_the_importer(tmp_path: Path) -> None:
+    from mapper.pipeline import import_sources
+    from mapper.store import Store
+
+    (tmp_path / "edges.csv").write_text("source,target\na,b\n", encoding="utf-8")
+    (tmp_path / "nodes.csv").write_text("id,label\na,Alice\nb,Bob\n", encoding="utf-8")
+    (tmp_path / "posts.csv").write_text("id,author,text\n1,carol,hello @dave\n", encoding="utf-8")
+    path = write(
+        tmp_path,
+        "[[sources]]\ntype = 'edges-csv'\npath = 'edges.csv'\ndefault_kind = 'reply'\n"
+        "[[sources]]\ntype = 'posts-csv'\npath = 'posts.csv'\nplatform = 'bluesky'\n",
+    )
+    proj = load_project(path)
+    with Store(tmp_path / "s.sqlite") as store:
+        import_sources(proj, store)
+        posts = list(store.iter_posts())
+    kinds = {p.platform: [r.kind for r in p.references] for p in posts}
+    assert kinds["table"] == ["reply"]
+    assert "bluesky" in kinds

@@ -491,10 +491,11 @@ def check(project: Path = ProjectArg) -> None:
     problems = check_project(project)
     for p in problems:
         print(p.one_line(), file=sys.stderr)
-    if problems:
-        say(f"{len(problems)} problem(s)")
+    errors = sum(1 for p in problems if p.is_error)
+    if errors:
+        say(f"{errors} error(s), {len(problems) - errors} warning(s)")
         raise typer.Exit(1)
-    say(f"{project}: no problems found")
+    say(f"{project}: no errors" + (f", {len(problems)} warning(s)" if problems else ""))
 
 
 @app.command()
