@@ -245,14 +245,18 @@ class Network:
 
     def write_all(self, folder: str | Path | None = None) -> dict[str, Path]:
         """Write every output the CLI's ``mapper run`` writes (maps, tables, exports, report)."""
+        import dataclasses
+
+        from mapper.errors import MapperError
         from mapper.pipeline import Analysis, write_outputs
 
-        if self.project is None:
-            raise ValueError("this network has no project")
+        if self.project is None or (folder is None and self.project.path is None):
+            raise MapperError("say where to write", hint="net.write_all('outputs/my-run')")
+        project = self.project
         if folder is not None:
-            self.project.output = Path(folder)
+            project = dataclasses.replace(project, output=Path(folder))
         analysis = Analysis(
-            project=self.project,
+            project=project,
             graph=self.graph,
             resolution=self.resolution,
             factions=self.results.get("factions"),

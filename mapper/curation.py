@@ -246,6 +246,9 @@ def import_actors(
                 hint=f"columns: {', '.join(sorted(columns))}",
             )
     comments, header, rows = _read_rows(path)
+    for field in mapping:  # a mapped field the roster has no column for yet gets one
+        if field not in header:
+            header.append(field)
     ids = {r.get("id", "") for r in rows}
     claimed = {
         (field, h.casefold().lstrip("@"))
@@ -258,6 +261,7 @@ def import_actors(
         new = {field: (src.get(mapping.get(field, field)) or "").strip() for field in header}
         if kind:
             new["kind"] = kind
+        new["kind"] = new.get("kind") or "other"  # as in the roster: empty means other
         if not new.get("name"):
             skipped += 1
             continue

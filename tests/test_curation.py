@@ -92,3 +92,20 @@ def test_import_names_a_missing_column(demo_copy: Path, tmp_path: Path) -> None:
     with pytest.raises(RosterError) as err:
         import_actors(demo_copy, mps, {"name": "Name", "x": "Handle"}, kind="mp")
     assert err.value.field == "x" and str(mps) in str(err.value)
+
+
+def test_import_adds_a_column_for_a_mapped_field_and_empty_kind_means_other(
+    demo_copy: Path, tmp_path: Path
+) -> None:
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text("Name,Mastodon,Notes\nExample Trust,trust@example.social,x\n", "utf-8")
+    roster_path = demo_copy.parent / "roster.csv"
+    before = roster_path.read_text(encoding="utf-8").splitlines()[2]  # the header row
+    added, _ = import_actors(
+        demo_copy, orgs, {"name": "Name", "mastodon": "Mastodon", "notes": "Notes"}
+    )
+    assert added == 1
+    assert roster_path.read_text(encoding="utf-8").splitlines()[2] == before + ",notes"
+    actor = load_roster(roster_path).actors["example-trust"]
+    assert actor.kind == "other"
+    assert actor.handles["mastodon"] == ("trust@example.social",)
