@@ -8,6 +8,7 @@ cannot be launched. Screenshots and measurements go to ``test-artifacts/``.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,20 +54,27 @@ def wait_until(tab: Any, function: str, timeout: float = 20.0, arg: Any = None) 
         tab.wait_for_timeout(20)
 
 
+def _no_browser(reason: str) -> None:
+    """Skip, or fail where a browser is required (CI sets MAPPER_REQUIRE_BROWSER=1)."""
+    if os.environ.get("MAPPER_REQUIRE_BROWSER"):
+        pytest.fail(f"browser tests are required here but {reason}")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     executable = chromium_path()
     if executable is None:
-        pytest.skip("no Chromium found at /usr/bin/chromium or on PATH")
+        _no_browser("no Chromium found at /usr/bin/chromium or on PATH")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:  # pragma: no cover - playwright is a test dependency
-        pytest.skip("playwright is not installed")
+        _no_browser("playwright is not installed")
     with sync_playwright() as playwright:
         try:
             chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         except Exception as exc:  # the browser exists but cannot start here
-            pytest.skip(f"Chromium at {executable} cannot be launched: {exc}")
+            _no_browser(f"Chromium at {executable} cannot be launched: {exc}")
         yield chromium
         chromium.close()
 
