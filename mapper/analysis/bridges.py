@@ -1233,7 +1233,6 @@ def apply_bridges(G: nx.Graph, rows: Iterable[Mapping[str, Any]]) -> None:
 # Writers
 # --------------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def csv_cell(value: Any) -> Any:
@@ -1249,10 +1248,9 @@ def csv_cell(value: Any) -> Any:
         return "true" if value else "false"
     if isinstance(value, int | float | np.integer | np.floating):
         return value.item() if isinstance(value, np.generic) else value
-    text = str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
+    from mapper.export import neutralize_cell  # one rule for every CSV mapper writes
+
+    return neutralize_cell(str(value))
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")

@@ -1273,15 +1273,15 @@ def apply_factions(G: nx.Graph, result: FactionResult) -> None:
             data["stability"] = float(result.stability.get(actor, 0.0))
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _csv_text(value: Any) -> str:
     """Plain text for a CSV cell: control characters removed; a leading ``= + - @``
     gets a ``'`` so spreadsheets do not run it as a formula."""
-    text = _CONTROL.sub("", "" if value is None else str(value))
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    from mapper.export import neutralize_cell
+
+    return neutralize_cell(_CONTROL.sub("", "" if value is None else str(value)))
 
 
 def _ordered_actors(result: FactionResult) -> list[Hashable]:
