@@ -333,7 +333,11 @@ def run_project(
     -------
     Analysis
     """
+    from mapper.project import _no_sources
+
     timings: dict[str, float] = {}
+    if not project.sources:
+        raise _no_sources(project.path)
     project.output.mkdir(parents=True, exist_ok=True)
     with Store(project.store) as store:
         with _timed(timings, "import", progress):

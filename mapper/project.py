@@ -222,6 +222,15 @@ def _problems(data: dict[str, Any], path: Path) -> list[ConfigError]:
     return out
 
 
+def _no_sources(path: Path | None) -> ConfigError:
+    return ConfigError(
+        "the project lists no sources",
+        source=path,
+        field="sources",
+        hint="add a [[sources]] table (the project file has commented examples)",
+    )
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise ConfigError(
@@ -265,6 +274,8 @@ def check_project(path: str | Path) -> list[Problem]:
     except ConfigError as exc:
         return [Problem(exc)]
     problems = [Problem(p) for p in _problems(data, path)]
+    if not data.get("sources"):
+        problems.append(Problem(_no_sources(path), "warning"))
     roster = data.get("project", {}).get("roster")
     if roster and (path.parent / roster).exists():
         from mapper.resolve.roster import validate_roster

@@ -85,6 +85,9 @@ def test_init_then_check_is_clean_and_init_twice_refuses(tmp_path: Path) -> None
         assert (folder / name).exists()
     check = runner.invoke(app, ["check", str(folder / "mapper.toml")])
     assert check.exit_code == 0, check.output
+    assert "warning:" in check.output and "no sources" in check.output
+    run = runner.invoke(app, ["run", str(folder / "mapper.toml")])
+    assert "no sources" in str(run.exception)
     again = runner.invoke(app, ["init", str(folder)])
     # the library error reaches main(), which prints it as one line (tested below)
     assert isinstance(again.exception, MapperError)
