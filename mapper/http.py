@@ -22,14 +22,16 @@ import logging
 import os
 import random
 import re
+import ssl
 import threading
 import time
 import urllib.robotparser
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
+import httpcore
 import httpx
 
 from mapper import __version__
@@ -359,6 +361,12 @@ def call_with_retries(
         Still failing with server or network errors after ``policy.max_attempts``.
     Exception
         Whatever ``fn`` raised that ``classify`` did not mark as retryable.
+
+    Notes
+    -----
+    The errors raised after the last attempt carry the classifier's redacted detail,
+    not the failure itself as their cause: an SDK's exception can quote a response
+    body, and a server may echo a credential back in it.
     """
     policy = policy or RetryPolicy()
     rng = rng or random.Random()
@@ -379,17 +387,17 @@ def call_with_retries(
                     f"{redact(what)}: rate limited; the limit resets in {verdict.delay:.0f} s, "
                     f"longer than the {policy.rate_limit_max_wait:.0f} s mapper waits",
                     hint=later,
-                ) from exc
+                ) from None
             if attempt >= policy.max_attempts:
                 if limited:
                     raise RateLimitError(
                         f"{redact(what)}: still rate limited after {attempt} attempts ({detail})",
                         hint=later,
-                    ) from exc
+                    ) from None
                 raise CollectorError(
                     f"{redact(what)}: {detail} (gave up after {attempt} attempts)",
                     hint="what was collected so far is kept; run again later",
-                ) from exc
+                ) from None
             seconds = _retry_sleep(policy, verdict, attempt, rng)
             if on_retry is not None:
                 on_retry(attempt, verdict, seconds)
@@ -444,7 +452,11 @@ def check_url(url: str) -> str:
     CollectorError
         For any other scheme (``file:``, ``ftp:``, ``javascript:`` ...) or no host.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError as exc:
+        raise CollectorError(f"not a valid URL ({exc})", source=url) from None
     if parts.scheme.lower() not in _ALLOWED_SCHEMES:
         raise CollectorError(
             f"refusing to fetch a {parts.scheme or 'scheme-less'} URL",
@@ -564,8 +576,9 @@ class HttpClient:
         self.clock = clock
         self.monotonic = monotonic
         self.rng = rng or random.Random()
+        self._deadline = _Deadline()
         self._client = httpx.Client(
-            transport=transport,
+            transport=transport or _deadline_transport(self._deadline),
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
             follow_redirects=False,
             headers={"User-Agent": self.user_agent},
@@ -657,42 +670,53 @@ class HttpClient:
     ) -> HttpResponse:
         """One attempt: follow redirects by hand, then read the body under the caps."""
         seen = [url]
-        current = url
         while True:
+            current = seen[-1]
             check_url(current)
             if check is not None:
                 check(current)
-            started = self.monotonic()
-            request = self._client.build_request("GET", current, headers=dict(headers or {}))
+            answer = self._exchange(current, headers=headers, limit=limit)
+            if isinstance(answer, HttpResponse):
+                return replace(answer, redirects=tuple(seen[:-1]))
+            if answer in seen:
+                raise CollectorError("redirect loop: " + " -> ".join([*seen, answer]), source=url)
+            if len(seen) - 1 >= self.max_redirects:
+                raise CollectorError(f"more than {self.max_redirects} redirects", source=url)
+            seen.append(answer)
+
+    def _exchange(
+        self, url: str, *, headers: Mapping[str, str] | None, limit: int
+    ) -> HttpResponse | str:
+        """One request and its whole answer within the deadline: the response, or the
+        URL a redirect points to."""
+        started = self.monotonic()
+        request = self._client.build_request("GET", url, headers=dict(headers or {}))
+        self._deadline.start(self.deadline)
+        try:
             response = self._client.send(request, stream=True)
             try:
                 status = response.status_code
                 if status in _REDIRECT_STATUSES and "location" in response.headers:
-                    target = urljoin(current, response.headers["location"])
-                    target = urlunsplit(urlsplit(target)._replace(fragment=""))
-                    if target in seen:
-                        raise CollectorError(
-                            "redirect loop: " + " -> ".join([*seen, target]), source=url
-                        )
-                    if len(seen) - 1 >= self.max_redirects:
-                        raise CollectorError(
-                            f"more than {self.max_redirects} redirects", source=url
-                        )
-                    seen.append(target)
-                    current = target
-                    continue
+                    return _redirect_target(url, response.headers["location"])
                 if status == 429 or status >= 500:
-                    raise _RetryableStatus(status, response.headers, current)
-                content = self._read_body(response, url=current, limit=limit, started=started)
+                    raise _RetryableStatus(status, response.headers, url)
+                content = self._read_body(response, url=url, limit=limit, started=started)
                 return HttpResponse(
-                    url=current,
-                    status=status,
-                    headers=response.headers,
-                    content=content,
-                    redirects=tuple(seen[:-1]),
+                    url=url, status=status, headers=response.headers, content=content
                 )
             finally:
                 response.close()
+        except httpx.TimeoutException:
+            if not self._deadline.passed():
+                raise  # an ordinary timeout: retried as a network error
+            raise self._too_slow(url) from None
+        finally:
+            self._deadline.stop()
+
+    def _too_slow(self, url: str) -> DeadlineExceededError:
+        return DeadlineExceededError(
+            f"response not complete after {self.deadline:g} s (server too slow)", source=url
+        )
 
     def _read_body(
         self, response: httpx.Response, *, url: str, limit: int, started: float
@@ -710,11 +734,119 @@ class HttpClient:
                 raise CollectorError(f"response exceeds the {limit}-byte cap", source=url)
             chunks.append(chunk)
             if self.monotonic() - started > self.deadline:
-                raise DeadlineExceededError(
-                    f"response not complete after {self.deadline:g} s (server too slow)",
-                    source=url,
-                )
+                raise self._too_slow(url)
         return b"".join(chunks)
+
+
+def _redirect_target(url: str, location: str) -> str:
+    """Where a redirect from ``url`` points, without its fragment."""
+    try:
+        target = urljoin(url, location)
+        return urlunsplit(urlsplit(target)._replace(fragment=""))
+    except ValueError:
+        shown = location.encode("unicode_escape").decode()[:200]
+        raise CollectorError(f"redirect to an invalid URL: {shown}", source=url) from None
+
+
+class _Deadline(threading.local):
+    """The monotonic time by which the current exchange of this thread must be over."""
+
+    at: float | None = None
+
+    def start(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
+
+    def stop(self) -> None:
+        self.at = None
+
+    def passed(self) -> bool:
+        return self.at is not None and time.monotonic() >= self.at
+
+    def clamp(self, timeout: float | None, error: type[Exception]) -> float | None:
+        """``timeout`` shortened to what is left of the deadline (raise ``error`` when
+        nothing is)."""
+        if self.at is None:
+            return timeout
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise error("the deadline of the exchange has passed")
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read and write ends by the exchange's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: _Deadline) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._deadline.clamp(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._deadline.clamp(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        timeout = self._deadline.clamp(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(
+            self._stream.start_tls(ssl_context, server_hostname, timeout), self._deadline
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's network backend with the exchange's deadline on every socket call.
+
+    httpx has no overall timeout: its read timeout restarts with every byte, so a
+    server sending its status line and headers one byte at a time would hold a
+    request for hours. Here each read waits at most what is left of the deadline.
+    """
+
+    def __init__(self, backend: httpcore.NetworkBackend, deadline: _Deadline) -> None:
+        self._backend = backend
+        self._deadline = deadline
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        timeout = self._deadline.clamp(timeout, httpcore.ConnectTimeout)
+        stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _DeadlineStream(stream, self._deadline)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        timeout = self._deadline.clamp(timeout, httpcore.ConnectTimeout)
+        stream = self._backend.connect_unix_socket(path, timeout, socket_options)
+        return _DeadlineStream(stream, self._deadline)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _deadline_transport(deadline: _Deadline) -> httpx.HTTPTransport:
+    """httpx's default transport, its sockets bounded by ``deadline``."""
+    transport = httpx.HTTPTransport()
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if isinstance(backend, httpcore.NetworkBackend):  # httpx 0.28 / httpcore 1.0
+        pool._network_backend = _DeadlineBackend(backend, deadline)  # type: ignore[union-attr]
+    return transport
 
 
 # --------------------------------------------------------------------------- robots.txt
@@ -753,10 +885,10 @@ class RobotsCache:
                 origin + "/robots.txt", max_bytes=512 * 1024, raise_for_status=False
             )
         except CollectorError:
-            parser.disallow_all = True
+            parser.disallow_all = True  # type: ignore[attr-defined]
         else:
             if response.status >= 400:
-                parser.allow_all = True
+                parser.allow_all = True  # type: ignore[attr-defined]
             else:
                 parser.parse(response.text.splitlines())
         self._parsers[origin] = parser

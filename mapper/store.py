@@ -45,18 +45,16 @@ from typing import Any, Union
 
 import orjson
 
-from mapper.errors import ImportFormatError, StoreError
+from mapper.errors import StoreError
 from mapper.records import Post, Provenance, Reference, now_utc, utc
 
 __all__ = [
     "AddResult",
     "FileFingerprint",
-    "ImportResult",
     "ImportStatus",
     "RawPointer",
     "Store",
     "file_fingerprint",
-    "import_posts_file",
     "post_from_json",
     "post_to_json",
 ]
@@ -169,35 +167,6 @@ class RawPointer:
 
 #: What may stand for a post's raw payload: the text itself, or a pointer to it.
 RawValue = Union[str, bytes, RawPointer, None]  # noqa: UP007 - used at runtime
-
-
-@dataclass(frozen=True, slots=True)
-class ImportResult:
-    """What importing one file did (:func:`import_posts_file` and the file importers).
-
-    Attributes
-    ----------
-    lines : int
-        Lines (or rows) read.
-    posts : int
-        Posts read (a post repeated in the file counts each time).
-    added : int
-        Posts new to the store.
-    duplicates : int
-        Posts the store already had (or repeated in the file).
-    quarantined : int
-        Lines, rows or posts inside a line set aside.
-    skipped_unchanged : bool
-        The file was imported before with the same options and has not changed:
-        nothing was read and every count is 0.
-    """
-
-    lines: int = 0
-    posts: int = 0
-    added: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    skipped_unchanged: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -545,31 +514,18 @@ class Store:
             hint = "check the path and its permissions"
         return StoreError(f"{what}: {message}", source=self.path, hint=hint)
 
-    class _Tx:
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error)."""
-
-        def __init__(self, store: Store) -> None:
-            self.store = store
-
-        def __enter__(self) -> sqlite3.Connection:
-            conn = self.store.conn
-            self.store._retry_locked(lambda: conn.execute("BEGIN IMMEDIATE"))
-            return conn
-
-        def __exit__(
-            self,
-            exc_type: type[BaseException] | None,
-            exc: BaseException | None,
-            tb: TracebackType | None,
-        ) -> None:
-            conn = self.store.conn
-            if exc_type is None:
-                self.store._retry_locked(lambda: conn.execute("COMMIT"))
-            elif conn.in_transaction:
+        conn = self.conn
+        self._retry_locked(lambda: conn.execute("BEGIN IMMEDIATE"))
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
                 conn.execute("ROLLBACK")
-
-    def _write(self) -> Store._Tx:
-        return Store._Tx(self)
+            raise
+        self._retry_locked(lambda: conn.execute("COMMIT"))
 
     # -- posts ---------------------------------------------------------------------
 
@@ -1053,122 +1009,3 @@ def _read_line(path: Path, line: int, offset: int | None) -> bytes | None:
                 if number == line:
                     return data
     return None
-
-
-#: ``read(on_bad)`` for :func:`import_posts_file`: the posts of one file.
-FileReader = Callable[
-    [Callable[[int, str, str], None]], Iterable[Union[Post, tuple[Post, RawValue]]]  # noqa: UP007
-]
-
-
-def import_posts_file(
-    store: Store,
-    path: str | Path,
-    read: FileReader,
-    *,
-    force: bool = False,
-    options: str = "",
-    batch_size: int = DEFAULT_BATCH,
-    lines: Callable[[], int] | None = None,
-) -> ImportResult:
-    """Import one file's posts into ``store``: skip it when unchanged, quarantine its bad
-    lines, record the import.
-
-    Parameters
-    ----------
-    store : Store
-        Destination.
-    path : str or Path
-        The file (recorded by absolute path).
-    read : callable
-        ``read(on_bad)`` returns the file's posts (or ``(post, raw)`` pairs), calling
-        ``on_bad(line, reason, excerpt)`` for what it sets aside. It may raise
-        :class:`~mapper.errors.ImportFormatError` for a file unusable as a whole.
-    force : bool
-        Read the file even when it was imported unchanged before.
-    options : str
-        Reading options that change the result; a recorded import with other options
-        is not skipped.
-    batch_size : int
-        Posts per store transaction.
-    lines : callable, optional
-        Returns the number of lines read once ``read`` is exhausted; by default the
-        highest line number seen in post provenance and bad lines.
-
-    Returns
-    -------
-    ImportResult
-
-    Raises
-    ------
-    ImportFormatError
-        When the file cannot be read or ``read`` rejects it; its quarantine rows are
-        then removed and no import is recorded.
-    StoreError
-        When the store cannot be written.
-
-    Notes
-    -----
-    The quarantine rows of a file are replaced by those of its latest import. An
-    interrupted import leaves every committed batch in the store and no import record,
-    so running it again completes it (stored posts are not added twice).
-    """
-    p = Path(path)
-    source = _abspath(p)
-    try:
-        fingerprint = file_fingerprint(p)
-    except OSError as exc:
-        raise ImportFormatError(f"cannot read: {exc.strerror or exc}", source=p) from exc
-    if not force:
-        status = store.import_status(source)
-        if status is not None and status.unchanged and status.options == options:
-            return ImportResult(skipped_unchanged=True)
-    store.clear_quarantine(source)
-    pending: list[tuple[int | None, str, str | bytes | None]] = []
-    counts = {"bad": 0, "posts": 0, "line": 0}
-
-    def on_bad(line: int, reason: str, excerpt: str) -> None:
-        counts["bad"] += 1
-        if line > counts["line"]:
-            counts["line"] = line
-        pending.append((line, reason, excerpt))
-
-    def items() -> Iterator[Post | tuple[Post, RawValue]]:
-        for item in read(on_bad):
-            counts["posts"] += 1
-            post = item[0] if type(item) is tuple else item
-            prov = post.provenance  # type: ignore[union-attr]
-            if prov is not None and prov.line is not None and prov.line > counts["line"]:
-                counts["line"] = prov.line
-            yield item
-            if len(pending) >= 1000:
-                store.quarantine_many(source, pending)
-                pending.clear()
-
-    try:
-        added = store.add_posts(items(), batch_size=batch_size)
-    except ImportFormatError:
-        pending.clear()
-        store.clear_quarantine(source)
-        raise
-    if pending:
-        store.quarantine_many(source, pending)
-        pending.clear()
-    n_lines = lines() if lines is not None else counts["line"]
-    store.record_import(
-        source,
-        fingerprint,
-        options=options,
-        lines=n_lines,
-        posts=counts["posts"],
-        added=added.added,
-        duplicates=added.duplicates,
-        quarantined=counts["bad"],
-    )
-    return ImportResult(
-        lines=n_lines,
-        posts=counts["posts"],
-        added=added.added,
-        duplicates=added.duplicates,
-        quarantined=counts["bad"],
-    )

@@ -637,7 +637,7 @@ def test_cli_import_and_posts(tmp_path: Path) -> None:
         )
     assert result.exit_code == 0, result.output
     assert '"added": 4' in result.output  # the reply to Carol was already imported
-    assert "bluesky posts alice.example.com: 5 posts, 4 new" in result.output
+    assert "bluesky posts alice.example.com: 5 posts from 2 pages, 4 new" in result.output
 
 
 def test_cli_errors_are_one_line_and_exit_1(tmp_path: Path) -> None:

@@ -80,7 +80,7 @@ def test_atom_entries_use_published_else_updated() -> None:
 def test_a_malformed_feed_yields_what_it_can_and_records_the_problem(store: Store) -> None:
     result = collect_feed(FIXTURES / "feed_broken.xml", store=store)
     assert result.posts == 2 and result.added == 2
-    assert result.errors == 1
+    assert result.quarantined == 1
     [row] = store.quarantined()
     assert row["source"].endswith("feed_broken.xml")
     assert row["reason"].startswith("malformed feed")
@@ -93,7 +93,7 @@ def test_a_document_that_is_not_a_feed_is_recorded(store: Store, tmp_path: Path)
     path = tmp_path / "page.xml"
     path.write_text("<html><body><p>not a feed</p></body></html>")
     result = collect_feed(path, store=store)
-    assert result.posts == 0 and result.errors == 1
+    assert result.posts == 0 and result.quarantined == 1
 
 
 def test_feeds_are_fetched_through_the_mapper_client(store: Store) -> None:
@@ -111,7 +111,7 @@ def test_feeds_are_fetched_through_the_mapper_client(store: Store) -> None:
 
     client = HttpClient(transport=httpx.MockTransport(handler), sleep=lambda s: None)
     result = collect_feed(FEED_URL, store=store, client=client)
-    assert (result.pages, result.posts, result.added, result.errors) == (1, 2, 2, 1)
+    assert (result.pages, result.posts, result.added, result.quarantined) == (1, 2, 2, 1)
     assert [str(r.url) for r in seen] == [FEED_URL]  # feedparser fetched nothing itself
     assert seen[0].headers["user-agent"].startswith("mapper/")
     assert "rss" in seen[0].headers["accept"]
@@ -137,11 +137,11 @@ def test_fetch_failures_raise_clearly(store: Store) -> None:
 
 def test_import_feed_file_skips_an_unchanged_file(store: Store) -> None:
     first = import_feed_file(store, FIXTURES / "feed_atom.xml")
-    assert (first["posts"], first["added"], first["unchanged"]) == (2, 2, False)
+    assert (first.posts, first.added, first.skipped_unchanged) == (2, 2, False)
     again = import_feed_file(store, FIXTURES / "feed_atom.xml")
-    assert again["unchanged"] is True
+    assert again.skipped_unchanged is True
     forced = import_feed_file(store, FIXTURES / "feed_atom.xml", force=True)
-    assert (forced["posts"], forced["added"], forced["duplicates"]) == (2, 0, 2)
+    assert (forced.posts, forced.added, forced.duplicates) == (2, 0, 2)
 
 
 def test_cli_feed_reads_files_and_reports_failures(tmp_path: Path) -> None:
@@ -166,3 +166,24 @@ def test_cli_feed_reads_files_and_reports_failures(tmp_path: Path) -> None:
     assert bad.exit_code == 1
     assert "feed file not found" in bad.output
     assert "2 posts from 1 feeds" in bad.output  # the good feed was still read
+
+
+def test_regression_an_impossible_date_or_encoding_is_a_problem_not_a_crash(
+    store: Store, tmp_path: Path
+) -> None:
+    """Found by tests/test_reliability_inputs.py: a year 0 date raised ValueError out of
+    the importer, and so did a NUL byte in the declared encoding (inside feedparser)."""
+    rss = (FIXTURES / "feed_rss.xml").read_bytes()
+    year0 = tmp_path / "year0.xml"
+    year0.write_bytes(rss.replace(b"<pubDate>Tue, 02 Aug", b"<pubDate>0000Tue, 02 Aug"))
+    result = import_feed_file(store, year0)
+    assert (
+        result.posts == 2
+        and store.get_post("feed:https://www.compassonline.org.uk/blog/fair-votes/").created_at
+        is None
+    )
+    nul = tmp_path / "nul.xml"
+    nul.write_bytes(b"<?xml version='1.0' encoding='utf\x00-8'?><rss><channel/></rss>")
+    result = import_feed_file(store, nul)
+    assert result.posts == 0 and result.quarantined == 1
+    assert "unreadable feed" in store.quarantined(str(nul))[0]["reason"]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -163,6 +165,123 @@ def test_a_trickling_server_does_not_hang_the_run() -> None:
     assert sleeps == []
 
 
+# --------------------------------------------------------------------------- real sockets
+
+
+class SlowServer:
+    """A real TCP server on 127.0.0.1 that misbehaves by path: ``/stall`` accepts and
+    never answers, ``/trickle-headers`` sends its status line and then one header line
+    every 50 ms forever, ``/trickle-body`` sends its headers and then one byte every
+    50 ms forever; anything else is a small HTML page (``/robots.txt`` is a 404)."""
+
+    PAGE = (
+        b"<html><head><title>Fine</title></head><body><article><p>A page that answers at "
+        b"once, with enough words in its body to be read as the main text of a page about "
+        b"the progressive alliance and the summer of 2016.</p></article></body></html>"
+    )
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                path = conn.recv(65536).split(b" ", 2)[1]
+                if path == b"/stall":
+                    self.stop.wait(30)
+                elif path == b"/trickle-headers":
+                    conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                    while not self.stop.wait(0.05):
+                        conn.sendall(b"X-Slow: yes\r\n")
+                elif path == b"/trickle-body":
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html>")
+                    while not self.stop.wait(0.05):
+                        conn.sendall(b"a")
+                elif path == b"/robots.txt":
+                    conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                else:
+                    length = f"Content-Length: {len(self.PAGE)}\r\n\r\n".encode()
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + length)
+                    conn.sendall(self.PAGE)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+
+
+@pytest.fixture
+def slow_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlowServer]:
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    server = SlowServer()
+    yield server
+    server.close()
+
+
+@pytest.mark.timeout(10)
+def test_a_stalled_server_hits_the_read_timeout(slow_server: SlowServer) -> None:
+    client = HttpClient(read_timeout=0.3, deadline=30, policy=RetryPolicy(max_attempts=1))
+    started = time.monotonic()
+    with pytest.raises(CollectorError, match="ReadTimeout"):
+        client.get(f"{slow_server.url}/stall")
+    assert time.monotonic() - started < 2.0  # the timeout set, not httpx's default 5 s
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("path", ["/trickle-headers", "/trickle-body"])
+def test_a_server_trickling_bytes_is_cut_at_the_deadline(
+    slow_server: SlowServer, path: str
+) -> None:
+    """Each byte arrives well within the read timeout, so only the overall deadline of
+    the exchange can end it (httpx has none: headers trickled forever would hang)."""
+    client = HttpClient(read_timeout=5, deadline=0.5, policy=RetryPolicy(max_attempts=3))
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceededError, match="server too slow"):
+        client.get(f"{slow_server.url}{path}")
+    assert time.monotonic() - started < 3.0  # one attempt: a slow server is not retried
+    assert client.get(f"{slow_server.url}/fine").status == 200  # the client still works
+
+
+@pytest.mark.timeout(15)
+def test_a_server_trickling_its_headers_does_not_hang_a_crawl(
+    slow_server: SlowServer, tmp_path: Path
+) -> None:
+    """The web collector over real sockets, robots.txt included: the slow page is
+    recorded as too slow and the crawl goes on to the next page."""
+    from mapper.collectors.web import collect_web
+    from mapper.store import Store
+
+    client = HttpClient(deadline=0.5, read_timeout=5, policy=RetryPolicy(max_attempts=2))
+    started = time.monotonic()
+    with Store(tmp_path / "s.sqlite") as store:
+        urls = [f"{slow_server.url}/trickle-headers", f"{slow_server.url}/fine"]
+        result = collect_web(urls, store=store, client=client)
+        [row] = store.quarantined()
+    assert time.monotonic() - started < 5
+    assert (result.posts, result.quarantined) == (1, 1)
+    assert row["source"].endswith("/trickle-headers") and "too slow" in row["reason"]
+
+
 # --------------------------------------------------------------------------- redirects
 
 
@@ -187,6 +306,17 @@ def test_a_redirect_loop_is_an_error() -> None:
     with pytest.raises(CollectorError, match="redirect loop"):
         client.get("https://example.org/a")
     assert len(seen) == 2
+
+
+def test_regression_a_redirect_or_url_that_does_not_parse_is_a_collector_error() -> None:
+    """Found by tests/test_reliability_inputs.py: urllib's ValueError ("Invalid IPv6
+    URL") escaped from a redirect target and from a URL given to the client."""
+    client, _, seen = make_client(lambda r: httpx.Response(302, headers={"location": "http://[x/"}))
+    with pytest.raises(CollectorError, match="redirect to an invalid URL"):
+        client.get("https://example.org/")
+    with pytest.raises(CollectorError, match="not a valid URL"):
+        client.get("http://[oops/")
+    assert len(seen) == 1
 
 
 def test_redirects_are_bounded() -> None:

@@ -307,20 +307,21 @@ def test_unauthorized_is_a_credentials_error(store: Store) -> None:
     assert "MASTODON_ACCESS_TOKEN" in info.value.one_line()
 
 
+def mock_rate_limited(rsps: responses.RequestsMock, seconds: int, **headers: str) -> None:
+    """A 429 on the account lookup, its limit resetting in ``seconds``."""
+    reset = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
+    rsps.get(
+        f"{API}/accounts/lookup",
+        status=429,
+        json={"error": "Too many requests"},
+        headers={**headers, "X-RateLimit-Reset": reset},
+    )
+
+
 def test_rate_limit_waits_for_the_reset_then_continues(store: Store) -> None:
-    reset = (datetime.now(UTC) + timedelta(seconds=20)).isoformat()
     sleeps = Sleeps()
     with responses.RequestsMock() as rsps:
-        rsps.get(
-            f"{API}/accounts/lookup",
-            status=429,
-            json={"error": "Too many requests"},
-            headers={
-                "X-RateLimit-Limit": "300",
-                "X-RateLimit-Remaining": "0",
-                "X-RateLimit-Reset": reset,
-            },
-        )
+        mock_rate_limited(rsps, 20, **{"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0"})
         mock_account(rsps)
         mock_pages(rsps)
         rsps.get(f"{API}/accounts/{ERIN_ID}", json=load("account_erin.json"))
@@ -332,15 +333,9 @@ def test_rate_limit_waits_for_the_reset_then_continues(store: Store) -> None:
 
 
 def test_rate_limit_gives_up_after_bounded_attempts(store: Store) -> None:
-    reset = (datetime.now(UTC) + timedelta(seconds=10)).isoformat()
     sleeps = Sleeps()
     with responses.RequestsMock() as rsps:
-        rsps.get(
-            f"{API}/accounts/lookup",
-            status=429,
-            json={"error": "Too many requests"},
-            headers={"X-RateLimit-Reset": reset},
-        )
+        mock_rate_limited(rsps, 10)
         with pytest.raises(RateLimitError):
             mastodon_posts("alice@mastodon.example", store=store, sleep=sleeps)
         assert len(rsps.calls) == masto.MAX_ATTEMPTS
@@ -397,7 +392,7 @@ def test_cli_posts_and_import(tmp_path: Path) -> None:
             app, ["collect", "mastodon", "posts", "alice@mastodon.example", "--store", db]
         )
     assert result.exit_code == 0, result.output
-    assert "mastodon posts alice@mastodon.example: 8 posts, 8 new" in result.output
+    assert "mastodon posts alice@mastodon.example: 8 posts from 3 pages, 8 new" in result.output
     result = runner.invoke(
         app,
         [
@@ -423,3 +418,14 @@ def test_cli_posts_and_import(tmp_path: Path) -> None:
         "error: Mastodon account not found: nobody@mastodon.example "
         "(check the account name and its instance)"
     ]
+
+
+def test_regression_fields_of_the_wrong_type_are_ignored() -> None:
+    """Found by tests/test_reliability_inputs.py: ``"mentions": true`` raised TypeError,
+    and a list as a quoted status's URL was unhashable."""
+    status = status_by_id("statuses_page1.json", "105")
+    odd = {**status, "mentions": True, "tags": 3, "quote": {"quoted_status": {
+        "url": ["not", "a", "url"], "account": {"acct": "dave", "id": "9"}}}}  # fmt: skip
+    post = post_from_status(odd, instance="mastodon.example")
+    assert refs(post, "mention") == [] and post.tags == ()
+    assert refs(post, "quote")[0].target == "dave@mastodon.example"

@@ -341,20 +341,17 @@ def test_not_a_database(tmp_path: Path) -> None:
 def test_folder_foreign_database_and_newer_schema(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="folder"):
         Store(tmp_path)
-    other = tmp_path / "other.db"
-    con = sqlite3.connect(other)
-    con.execute("CREATE TABLE invoices (id INTEGER)")
-    con.commit()
-    con.close()
-    with pytest.raises(StoreError, match="not a mapper store"):
-        Store(other)
-    newer = tmp_path / "newer.db"
-    con = sqlite3.connect(newer)
-    con.execute("PRAGMA user_version = 99")
-    con.commit()
-    con.close()
-    with pytest.raises(StoreError, match="newer"):
-        Store(newer)
+    for sql, message in (
+        ("CREATE TABLE invoices (id INTEGER)", "not a mapper store"),
+        ("PRAGMA user_version = 99", "newer"),
+    ):
+        other = tmp_path / f"{message.replace(' ', '-')}.db"
+        con = sqlite3.connect(other)
+        con.execute(sql)
+        con.commit()
+        con.close()
+        with pytest.raises(StoreError, match=message):
+            Store(other)
 
 
 def test_closed_store_and_wal_mode(tmp_path: Path) -> None:

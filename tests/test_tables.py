@@ -384,3 +384,12 @@ def test_graph_file_unknown_extension_and_missing(tmp_path: Path) -> None:
         read_graph_file(tmp_path / "g.dot")
     with pytest.raises(ImportFormatError, match="no such file"):
         read_graph_file(tmp_path / "g.gml")
+
+
+def test_regression_a_carriage_return_inside_the_header_is_one_line(tmp_path: Path) -> None:
+    """Found by tests/test_reliability_inputs.py: csv.Error escaped from the header."""
+    path = tmp_path / "edges.csv"
+    path.write_bytes(b"sour\rce,target\nalice,bob\n")
+    with Store(tmp_path / "s.db") as store, pytest.raises(ImportFormatError) as info:
+        import_edge_table(store, path)
+    assert str(path) in info.value.one_line() and "header" in info.value.one_line()

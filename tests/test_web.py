@@ -158,12 +158,24 @@ def test_read_html_file_prefers_a_given_url(tmp_path: Path) -> None:
     assert read_html_file(bare).url == bare.resolve().as_uri()
 
 
+def test_regression_links_that_are_not_urls_are_dropped(tmp_path: Path) -> None:
+    """Found by tests/test_reliability_inputs.py: an href with a control character made
+    lxml raise ValueError, and one with a broken IPv6 host made urllib raise."""
+    bare = tmp_path / "odd.html"
+    body = SIMPLE_PAGE.format(title="Odd links").replace(
+        "</p>", '<a href="/a\x01b">x</a> <a href="http://[oops/">y</a> <a href="/ok">z</a></p>'
+    )
+    bare.write_text(body, encoding="utf-8")
+    post = read_html_file(bare, url="https://example.org/page")
+    assert [r.target for r in post.references] == ["https://example.org/ok"]
+
+
 def test_import_html_file_records_the_import_and_quarantines_empty_pages(store: Store) -> None:
     good = import_html_file(store, FIXTURES / "blog_article.html")
-    assert (good["posts"], good["added"]) == (1, 1)
-    assert import_html_file(store, FIXTURES / "blog_article.html")["unchanged"] is True
+    assert (good.posts, good.added) == (1, 1)
+    assert import_html_file(store, FIXTURES / "blog_article.html").skipped_unchanged is True
     empty = import_html_file(store, FIXTURES / "blog_nobody.html")
-    assert empty["quarantined"] == 1
+    assert empty.quarantined == 1
     assert "no main text" in store.quarantined()[0]["reason"]
     import_html_file(store, FIXTURES / "blog_nobody.html", force=True)
     assert store.quarantine_count() == 1  # a forced re-import replaces, not repeats
@@ -175,7 +187,7 @@ def test_import_html_file_records_the_import_and_quarantines_empty_pages(store: 
 def test_collect_web_stores_a_page(store: Store) -> None:
     site = standard_site()
     result = collect_web([ARTICLE], store=store, client=client_for(site))
-    assert (result.pages, result.posts, result.added, result.errors) == (1, 1, 1, 0)
+    assert (result.pages, result.posts, result.added, result.quarantined) == (1, 1, 1, 0)
     post = store.get_post(f"web:{ARTICLE}")
     assert post is not None and {r.target for r in post.references} == BODY_LINKS
     assert post.provenance is not None and post.provenance.retrieved_at is not None
@@ -185,7 +197,7 @@ def test_a_page_without_a_body_is_quarantined_not_fatal(store: Store) -> None:
     empty = "https://leftfutures.example.org/tag/alliance/"
     site = standard_site(**{empty: html(page("blog_nobody.html"))})
     result = collect_web([empty, ARTICLE], store=store, client=client_for(site))
-    assert (result.posts, result.errors) == (1, 1)
+    assert (result.posts, result.quarantined) == (1, 1)
     [row] = store.quarantined()
     assert row["source"] == empty and "no main text" in row["reason"]
 
@@ -194,7 +206,7 @@ def test_robots_txt_refusal_is_recorded_and_the_page_never_fetched(store: Store)
     refused = "https://leftfutures.example.org/no-mapper/secret"
     site = standard_site(**{refused: html(SIMPLE_PAGE.format(title="secret"))})
     result = collect_web([refused], store=store, client=client_for(site))
-    assert result.posts == 0 and result.errors == 1
+    assert result.posts == 0 and result.quarantined == 1
     assert refused not in site.seen
     assert "robots.txt" in store.quarantined()[0]["reason"]
 
@@ -206,7 +218,7 @@ def test_an_oversized_page_is_refused(store: Store) -> None:
     big = "https://leftfutures.example.org/big"
     site = standard_site(**{big: html(b"<html><body>" + b"x" * 50_000 + b"</body></html>")})
     result = collect_web([big, ARTICLE], store=store, client=client_for(site), max_bytes=20_000)
-    assert (result.posts, result.errors) == (1, 1)
+    assert (result.posts, result.quarantined) == (1, 1)
     assert "cap" in store.quarantined()[0]["reason"]
 
 
@@ -219,7 +231,7 @@ def test_a_redirect_loop_is_recorded(store: Store) -> None:
         }
     )
     result = collect_web([a], store=store, client=client_for(site))
-    assert result.errors == 1
+    assert result.quarantined == 1
     assert "redirect loop" in store.quarantined()[0]["reason"]
 
 
@@ -228,7 +240,7 @@ def test_non_http_urls_are_refused_without_a_request(store: Store) -> None:
     result = collect_web(
         ["file:///etc/passwd", "ftp://example.org/x"], store=store, client=client_for(site)
     )
-    assert result.errors == 2 and site.seen == []
+    assert result.quarantined == 2 and site.seen == []
     assert all("refusing" in row["reason"] for row in store.quarantined())
 
 
@@ -242,7 +254,7 @@ def test_non_html_answers_are_skipped_and_recorded(store: Store) -> None:
         }
     )
     result = collect_web([pdf], store=store, client=client_for(site))
-    assert result.errors == 1 and result.posts == 0
+    assert result.quarantined == 1 and result.posts == 0
     assert "not an HTML page (application/pdf)" in store.quarantined()[0]["reason"]
 
 
@@ -261,7 +273,7 @@ def test_a_trickling_server_does_not_hang_the_crawl(store: Store) -> None:
     started = time.monotonic()
     result = collect_web([slow, ARTICLE], store=store, client=client_for(site, deadline=0.3))
     assert time.monotonic() - started < 5
-    assert (result.posts, result.errors) == (1, 1)
+    assert (result.posts, result.quarantined) == (1, 1)
     assert "too slow" in store.quarantined()[0]["reason"]
 
 
@@ -356,3 +368,19 @@ def test_cli_web_without_urls_is_one_line_and_exit_1(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli(), ["collect", "web", "--store", str(tmp_path / "s.sqlite")])  # type: ignore[arg-type]
     assert result.exit_code == 1
     assert result.output.strip().count("\n") == 0 and "no URLs given" in result.output
+
+
+def test_cli_web_obeys_robots_txt_by_default(tmp_path: Path) -> None:
+    store_path = tmp_path / "s.sqlite"
+    refused = "https://leftfutures.example.org/no-mapper/secret"
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get("https://leftfutures.example.org/robots.txt").respond(
+            200, text=page("robots.txt").decode()
+        )
+        route = mock.get(refused).respond(200, headers=HTML, content=page("blog_article.html"))
+        result = CliRunner().invoke(cli(), ["collect", "web", refused, "--store", str(store_path)])  # type: ignore[arg-type]
+    assert result.exit_code == 0, result.output
+    assert not route.called
+    with Store(store_path) as st:
+        assert st.count_posts() == 0
+        assert "robots.txt" in st.quarantined()[0]["reason"]

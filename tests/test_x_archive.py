@@ -751,3 +751,22 @@ def test_random_post_objects_never_crash(posts: list[dict], includes: Any, wrap:
         assert all(r.target_id is None or isinstance(r.target_id, str) for r in p.references)
     if wrap:  # every object in "data" is accounted for: a post, or a report
         assert len(got) + len(bad) >= len(posts)
+
+
+def test_regression_a_line_break_inside_data_stays_out_of_the_one_line_error(
+    tmp_path: Path,
+) -> None:
+    """Found by tests/test_reliability_inputs.py: a key ``"\\r"`` in the only line put a
+    line break into the file's error message."""
+    path = write_lines(tmp_path / "odd.jsonl", [{"\r": None}])
+    with pytest.raises(ImportFormatError) as info:
+        list(iter_archive(path))
+    assert len(info.value.one_line().splitlines()) == 1
+
+
+def test_regression_a_first_line_starting_like_gzip_is_read_as_text(tmp_path: Path) -> None:
+    """Found by tests/test_reliability_inputs.py: garbage starting with gzip's magic
+    bytes on line 1 made the whole file unreadable; now only that line is set aside."""
+    path = write_lines(tmp_path / "g.jsonl", [b"\x1f\x8b garbage", tweet("1"), tweet("2")])
+    posts, bad = read_all(path)
+    assert [p.uid for p in posts] == ["x:1", "x:2"] and [b[0] for b in bad] == [1]

@@ -26,6 +26,7 @@ import responses
 from typer.testing import CliRunner
 
 from mapper.collectors import x_live
+from mapper.collectors.base import CollectResult
 from mapper.errors import CollectorError, CredentialsError, RateLimitError
 from mapper.http import RetryPolicy
 from mapper.store import Store
@@ -119,9 +120,7 @@ def clock() -> Recorder:
     return Recorder()
 
 
-def run_search(
-    client: Any, store: Store, clock: Recorder, **kwargs: Any
-) -> x_live.CollectionResult:
+def run_search(client: Any, store: Store, clock: Recorder, **kwargs: Any) -> CollectResult:
     options: dict[str, Any] = {
         "store": store,
         "policy": POLICY,
@@ -230,7 +229,7 @@ def test_partial_errors_in_a_200_page_are_recorded_not_fatal(
 ) -> None:
     api.pages(PAGE1, PAGE2, PAGE3)
     result = run_search(client, store, clock, archive_path=tmp_path / "a.jsonl")
-    assert result.errors == len(PAGE2["errors"]) == 3
+    assert result.quarantined == len(PAGE2["errors"]) == 3
     rows = store.quarantined()
     assert len(rows) == 3
     assert all(row["line"] == 2 for row in rows)  # the page's line in the archive
@@ -269,6 +268,27 @@ def test_every_page_is_archived_unchanged_and_reimports_to_the_same_posts(
     # the store points each post at its page in the archive
     raw = json.loads(store.raw_payload("x:7699999999999999997") or "{}")
     assert raw["meta"] == PAGE2["meta"]
+
+
+def test_a_torn_last_archive_line_is_ended_before_the_next_page(
+    client: Any, api: FakeX, store: Store, clock: Recorder, tmp_path: Path
+) -> None:
+    """A run killed while appending a page leaves half a line: the next run's pages must
+    not be glued to it, and the importer sets the fragment aside."""
+    from mapper.collectors.x_archive import import_archive
+
+    archive = tmp_path / "a.jsonl"
+    whole = json.dumps(PAGE1)
+    archive.write_text(whole + "\n" + whole[:100], encoding="utf-8")
+    api.pages(PAGE3)
+    run_search(client, store, clock, archive_path=archive)
+    lines = archive.read_text(encoding="utf-8").split("\n")
+    assert lines[1] == whole[:100] and json.loads(lines[2])["data"] == PAGE3["data"]
+    assert {p.provenance.line for p in store.iter_posts()} == {3}
+    with Store(tmp_path / "again.sqlite") as again:
+        result = import_archive(again, archive)
+        assert [row["line"] for row in again.quarantined()] == [2]
+        assert result.posts == len(PAGE1["data"]) + len(PAGE3["data"])
 
 
 def test_without_an_archive_the_store_keeps_each_posts_json(

@@ -9,20 +9,11 @@ collectors are imported only when a command runs, so ``mapper --help`` stays fas
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mapper.cli.common import ProjectOption, StoreOption, open_store
-from mapper.errors import MapperError
-
-if TYPE_CHECKING:
-    from mapper.store import Store
+from mapper.cli.common import JsonOption, ProjectOption, StoreOption, run_collection
 
 MaxPostsOption = typer.Option(
     None, "--max-posts", "-n", min=1, help="Stop after this many posts (default: all)."
@@ -33,32 +24,6 @@ RestartOption = typer.Option(
     help="Ignore the saved cursor of an interrupted run and start from the newest post.",
 )
 ForceOption = typer.Option(False, "--force", help="Re-import even if the file is unchanged.")
-JsonOption = typer.Option(False, "--json", help="Also print the counts as JSON on stdout.")
-
-
-def _say(message: str) -> None:
-    """A message on stderr (quiet with ``mapper -q``)."""
-    try:
-        from mapper.cli import say
-    except ImportError:  # pragma: no cover - the package's CLI is always importable
-        print(message, file=sys.stderr)
-    else:
-        say(message)
-
-
-def _run(
-    work: Callable[[Store], Any], store: Path | None, project: Path | None, as_json: bool
-) -> None:
-    """Open the store, run ``work(store)``, report; a MapperError exits 1 with one line."""
-    try:
-        with open_store(store, project) as st:
-            result = work(st)
-    except MapperError as exc:
-        print(f"error: {exc.one_line()}", file=sys.stderr)
-        raise typer.Exit(1) from None
-    if as_json:
-        print(json.dumps(asdict(result), indent=2, default=str))
-    _say(result.summary())
 
 
 def register(collect_app: typer.Typer) -> None:
@@ -92,11 +57,14 @@ def register(collect_app: typer.Typer) -> None:
         """
         from mapper.collectors.bluesky import bluesky_posts
 
-        _run(
-            lambda st: bluesky_posts(handle, store=st, max_posts=max_posts, resume=not restart),
-            store,
-            project,
-            json_out,
+        run_collection(
+            lambda st, on_page: bluesky_posts(
+                handle, store=st, max_posts=max_posts, resume=not restart, on_page=on_page
+            ),
+            store=store,
+            project=project,
+            label=f"bluesky posts {handle}",
+            as_json=json_out,
         )
 
     @bluesky_app.command("search")
@@ -121,8 +89,8 @@ def register(collect_app: typer.Typer) -> None:
         """
         from mapper.collectors.bluesky import bluesky_search
 
-        _run(
-            lambda st: bluesky_search(
+        run_collection(
+            lambda st, on_page: bluesky_search(
                 query,
                 store=st,
                 max_posts=max_posts,
@@ -130,10 +98,12 @@ def register(collect_app: typer.Typer) -> None:
                 since=since,
                 until=until,
                 resume=not restart,
+                on_page=on_page,
             ),
-            store,
-            project,
-            json_out,
+            store=store,
+            project=project,
+            label=f"bluesky search {query}",
+            as_json=json_out,
         )
 
     @bluesky_app.command("import")
@@ -152,7 +122,13 @@ def register(collect_app: typer.Typer) -> None:
         """
         from mapper.collectors.bluesky import import_bluesky_file
 
-        _run(lambda st: import_bluesky_file(file, store=st, force=force), store, project, json_out)
+        run_collection(
+            lambda st, _on_page: import_bluesky_file(file, store=st, force=force),
+            store=store,
+            project=project,
+            label=f"import {file}",
+            as_json=json_out,
+        )
 
     @mastodon_app.command("posts")
     def mastodon_posts_command(
@@ -172,11 +148,14 @@ def register(collect_app: typer.Typer) -> None:
         """
         from mapper.collectors.mastodon import mastodon_posts
 
-        _run(
-            lambda st: mastodon_posts(account, store=st, max_posts=max_posts, resume=not restart),
-            store,
-            project,
-            json_out,
+        run_collection(
+            lambda st, on_page: mastodon_posts(
+                account, store=st, max_posts=max_posts, resume=not restart, on_page=on_page
+            ),
+            store=store,
+            project=project,
+            label=f"mastodon posts {account}",
+            as_json=json_out,
         )
 
     @mastodon_app.command("import")
@@ -196,9 +175,12 @@ def register(collect_app: typer.Typer) -> None:
         """
         from mapper.collectors.mastodon import import_mastodon_file
 
-        _run(
-            lambda st: import_mastodon_file(file, store=st, instance=instance, force=force),
-            store,
-            project,
-            json_out,
+        run_collection(
+            lambda st, _on_page: import_mastodon_file(
+                file, store=st, instance=instance, force=force
+            ),
+            store=store,
+            project=project,
+            label=f"import {file}",
+            as_json=json_out,
         )

@@ -13,12 +13,23 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from mapper.cli.collect_x import JsonOption, collection_progress, report, reported_errors
-from mapper.cli.common import ProjectOption, StoreOption, open_store
+from mapper.cli.common import (
+    JsonOption,
+    OnPage,
+    ProjectOption,
+    StoreOption,
+    reported_errors,
+    run_collection,
+)
 from mapper.errors import CollectorError, ImportFormatError, MapperError
+
+if TYPE_CHECKING:
+    from mapper.collectors.base import CollectResult
+    from mapper.store import Store
 
 
 def read_url_list(path: Path) -> list[str]:
@@ -83,18 +94,22 @@ def register(collect_app: typer.Typer) -> None:
             targets = list(urls or []) + (read_url_list(from_file) if from_file else [])
             if not targets:
                 raise CollectorError("no URLs given", hint="pass URLs or --from-file FILE")
-            with open_store(store, project) as st, collection_progress("web") as on_page:
-                result = collect_web(
-                    targets,
-                    store=st,
-                    depth=depth,
-                    allowed_domains=allow_domain or None,
-                    respect_robots=not ignore_robots,
-                    max_pages=max_pages,
-                    refetch=refetch,
-                    on_page=on_page,
-                )
-        report(result, as_json=json_out)
+        run_collection(
+            lambda st, on_page: collect_web(
+                targets,
+                store=st,
+                depth=depth,
+                allowed_domains=allow_domain or None,
+                respect_robots=not ignore_robots,
+                max_pages=max_pages,
+                refetch=refetch,
+                on_page=on_page,
+            ),
+            store=store,
+            project=project,
+            label="web",
+            as_json=json_out,
+        )
 
     @collect_app.command("feed")
     def feed_command(
@@ -111,33 +126,27 @@ def register(collect_app: typer.Typer) -> None:
 
         Example:  mapper collect feed https://www.compassonline.org.uk/feed/ saved.xml
         """
+        from mapper.collectors.base import CollectResult
         from mapper.collectors.feed import collect_feed
-        from mapper.collectors.x_live import CollectionResult
         from mapper.http import HttpClient
 
-        failed = 0
-        totals = CollectionResult()
-        with (
-            reported_errors(),
-            open_store(store, project) as st,
-            HttpClient() as client,
-            collection_progress("feeds") as on_page,
-        ):
-            for source in sources:
-                try:
-                    result = collect_feed(source, store=st, client=client, on_page=on_page)
-                except MapperError as exc:
-                    print(f"error: {exc.one_line()}", file=sys.stderr)
-                    failed += 1
-                    continue
-                totals = CollectionResult(
-                    totals.pages + result.pages,
-                    totals.posts + result.posts,
-                    totals.added + result.added,
-                    totals.errors + result.errors,
-                    "complete",
-                    totals.duplicates + result.duplicates,
-                )
-        report(totals, as_json=json_out, unit="feeds")
+        failed: list[str] = []
+
+        def read_feeds(st: Store, on_page: OnPage) -> CollectResult:
+            totals = CollectResult()
+            with HttpClient() as client:
+                for source in sources:
+                    try:
+                        result = collect_feed(source, store=st, client=client, on_page=on_page)
+                    except MapperError as exc:
+                        print(f"error: {exc.one_line()}", file=sys.stderr)
+                        failed.append(source)
+                        continue
+                    totals.include(result)
+            return totals
+
+        run_collection(
+            read_feeds, store=store, project=project, label="feeds", as_json=json_out, unit="feeds"
+        )
         if failed:
             raise typer.Exit(1)

@@ -12,21 +12,25 @@ line on stderr and exit code 1. The collector is imported only when a command ru
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mapper.cli.common import ProjectOption, StoreOption, open_store, store_path
-from mapper.errors import MapperError
+from mapper.cli.common import (
+    JsonOption,
+    OnPage,
+    ProjectOption,
+    StoreOption,
+    reported_errors,
+    run_collection,
+    store_path,
+)
 
 if TYPE_CHECKING:
-    from mapper.collectors.x_live import CollectionResult
+    from mapper.collectors.base import CollectResult
+    from mapper.store import Store
 
 TokenFileOption = typer.Option(
     None,
@@ -56,63 +60,7 @@ RestartOption = typer.Option(
     "--restart",
     help="Ignore the saved cursor (of an interrupted or complete run) and start afresh.",
 )
-JsonOption = typer.Option(False, "--json", help="Also print the counts as JSON on stdout.")
 HandleArgument = typer.Argument(..., help="An X handle, with or without @.")
-
-
-@contextmanager
-def collection_progress(label: str) -> Iterator[Callable[[CollectionResult], None]]:
-    """The CLI's spinner on stderr, showing pages and posts so far.
-
-    Yields the ``on_page`` callback the collectors accept.
-    """
-    from mapper.cli import progress_bar
-
-    with progress_bar() as step:
-        step(label)
-        yield lambda result: step(f"{label}: {result.pages} pages, {result.posts} posts")
-
-
-def summary_line(result: CollectionResult, *, unit: str = "pages") -> str:
-    """One line saying what a collection did."""
-    text = (
-        f"{result.posts} posts from {result.pages} {unit}: {result.added} new, "
-        f"{result.duplicates} already stored"
-    )
-    if result.errors:
-        text += f", {result.errors} problems quarantined (see `mapper quarantine`)"
-    if result.stopped_reason == "max-posts":
-        text += "; stopped at --max-posts (run again to continue)"
-    elif result.stopped_reason == "max-pages":
-        text += "; stopped at --max-pages"
-    return text
-
-
-@contextmanager
-def reported_errors() -> Iterator[None]:
-    """Turn a :class:`~mapper.errors.MapperError` into one line on stderr and exit 1.
-
-    An interrupt (Ctrl-C) says how to resume and exits 130.
-    """
-    try:
-        yield
-    except MapperError as exc:
-        print(f"error: {exc.one_line()}", file=sys.stderr)
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        print("interrupted: run the same command again to resume", file=sys.stderr)
-        raise typer.Exit(130) from None
-
-
-def report(
-    result: CollectionResult, *, as_json: bool, unit: str = "pages", after: str = ""
-) -> None:
-    """Print the counts as JSON on stdout when asked, and the summary line on stderr."""
-    from mapper.cli import say
-
-    if as_json:
-        print(json.dumps(asdict(result), indent=2))
-    say(summary_line(result, unit=unit) + after)
 
 
 def _archive_path(
@@ -161,60 +109,63 @@ def register(collect_app: typer.Typer) -> None:
         from mapper.collectors import x_live
 
         kind = "search-all" if archive else "search"
-        path = _archive_path(archive_file, store, project, f"{kind}-{query}")
-        with reported_errors():
-            client = x_live.make_client(token_file=token_file)
-            with open_store(store, project) as st, collection_progress(f"X {kind}") as on_page:
-                result = x_live.search(
-                    client,
-                    query,
-                    store=st,
-                    archive=archive,
-                    max_posts=max_posts,
-                    since_id=since_id,
-                    start_time=since,
-                    end_time=until,
-                    archive_path=path,
-                    resume=not restart,
-                    on_page=on_page,
-                )
-        report(result, as_json=json_out, after=f"; pages archived in {path}")
+        window = _window(max_posts, since, until, since_id, restart)
+        _run_x(
+            f"{kind}-{query}",
+            f"X {kind}",
+            lambda client, st, path, on_page: x_live.search(
+                client,
+                query,
+                store=st,
+                archive=archive,
+                archive_path=path,
+                on_page=on_page,
+                **window,
+            ),
+            archive_file=archive_file,
+            token_file=token_file,
+            store=store,
+            project=project,
+            json_out=json_out,
+        )
 
-    @x_app.command("mentions")
-    def mentions_command(
-        handle: str = HandleArgument,
-        max_posts: int | None = MaxPostsOption,
-        since: str | None = SinceOption,
-        until: str | None = UntilOption,
-        since_id: str | None = SinceIdOption,
-        archive_file: Path | None = ArchiveFileOption,
-        token_file: Path | None = TokenFileOption,
-        restart: bool = RestartOption,
-        store: Path | None = StoreOption,
-        project: Path | None = ProjectOption,
-        json_out: bool = JsonOption,
-    ) -> None:
-        """Collect the posts that mention an account (the latest 800 at most).
+    x_app.command("mentions")(
+        _timeline_command(
+            "mentions",
+            """Collect the posts that mention an account (the latest 800 at most).
 
         Example:  mapper collect x mentions @CompassOffice --since 2016-07-01 -n 800
-        """
-        _timeline(
-            "mentions",
-            handle,
-            max_posts=max_posts,
-            since=since,
-            until=until,
-            since_id=since_id,
-            archive_file=archive_file,
-            token_file=token_file,
-            restart=restart,
-            store=store,
-            project=project,
-            json_out=json_out,
+        """,
         )
+    )
+    x_app.command("posts")(
+        _timeline_command(
+            "posts",
+            """Collect the posts an account published (the latest 3200 at most).
 
-    @x_app.command("posts")
-    def posts_command(
+        Example:  mapper collect x posts neal_lawson --max-posts 1000
+        """,
+        )
+    )
+
+
+def _window(
+    max_posts: int | None, since: str | None, until: str | None, since_id: str | None, restart: bool
+) -> dict[str, Any]:
+    """The collector options every X command shares."""
+    return {
+        "max_posts": max_posts,
+        "since_id": since_id,
+        "start_time": since,
+        "end_time": until,
+        "resume": not restart,
+    }
+
+
+def _timeline_command(kind: str, doc: str) -> Callable[..., None]:
+    """The ``collect x mentions`` or ``collect x posts`` command."""
+
+    def command(
         handle: str = HandleArgument,
         max_posts: int | None = MaxPostsOption,
         since: str | None = SinceOption,
@@ -227,60 +178,51 @@ def register(collect_app: typer.Typer) -> None:
         project: Path | None = ProjectOption,
         json_out: bool = JsonOption,
     ) -> None:
-        """Collect the posts an account published (the latest 3200 at most).
+        from mapper.collectors import x_live
 
-        Example:  mapper collect x posts neal_lawson --max-posts 1000
-        """
-        _timeline(
-            "posts",
-            handle,
-            max_posts=max_posts,
-            since=since,
-            until=until,
-            since_id=since_id,
+        func = x_live.mentions if kind == "mentions" else x_live.posts
+        name = handle.strip().removeprefix("@")
+        window = _window(max_posts, since, until, since_id, restart)
+        _run_x(
+            f"{kind}-{name}",
+            f"X {kind} @{name}",
+            lambda client, st, path, on_page: func(
+                client, handle, store=st, archive_path=path, on_page=on_page, **window
+            ),
             archive_file=archive_file,
             token_file=token_file,
-            restart=restart,
             store=store,
             project=project,
             json_out=json_out,
         )
 
+    command.__name__ = f"{kind}_command"
+    command.__doc__ = doc
+    return command
 
-def _timeline(
-    kind: str,
-    handle: str,
+
+def _run_x(
+    name: str,
+    label: str,
+    collect: Callable[[Any, Store, Path, OnPage], CollectResult],
     *,
-    max_posts: int | None,
-    since: str | None,
-    until: str | None,
-    since_id: str | None,
     archive_file: Path | None,
     token_file: Path | None,
-    restart: bool,
     store: Path | None,
     project: Path | None,
     json_out: bool,
 ) -> None:
-    """The body of ``collect x mentions`` and ``collect x posts``."""
+    """Build the client, then run ``collect(client, store, archive path, on_page)``."""
     from mapper.collectors import x_live
 
-    func = x_live.mentions if kind == "mentions" else x_live.posts
-    name = handle.strip().removeprefix("@")
-    path = _archive_path(archive_file, store, project, f"{kind}-{name}")
+    path = _archive_path(archive_file, store, project, name)
     with reported_errors():
         client = x_live.make_client(token_file=token_file)
-        with open_store(store, project) as st, collection_progress(f"X {kind} @{name}") as on_page:
-            result = func(
-                client,
-                handle,
-                store=st,
-                max_posts=max_posts,
-                since_id=since_id,
-                start_time=since,
-                end_time=until,
-                archive_path=path,
-                resume=not restart,
-                on_page=on_page,
-            )
-    report(result, as_json=json_out, after=f"; pages archived in {path}")
+    run_collection(
+        lambda st, on_page: collect(client, st, path, on_page),
+        store=store,
+        project=project,
+        label=label,
+        as_json=json_out,
+        after=f"; pages archived in {path}",
+    )

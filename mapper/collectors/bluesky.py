@@ -37,27 +37,38 @@ after each page, so an interrupted collection resumes where it stopped.
 
 from __future__ import annotations
 
-import json
+import functools
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from mapper import __version__
+from mapper.collectors.base import (
+    MAX_ATTEMPTS,
+    CollectResult,
+    PostStore,
+    collect_pages,
+    failed,
+    import_records,
+    parse_iso_time,
+    sdk_call,
+    seconds_until,
+    snippet,
+    status_suffix,
+    store_and_path,
+)
 from mapper.errors import CollectorError, CredentialsError, ImportFormatError, MapperError
-from mapper.http import Retry, RetryPolicy, call_with_retries, redact, register_secret
-from mapper.records import Post, Provenance, Reference, now_utc, utc
+from mapper.http import Retry, redact, register_secret
+from mapper.records import Post, Provenance, Reference
 
 if TYPE_CHECKING:
     from atproto import Client
 
 __all__ = [
-    "CollectResult",
-    "PostStore",
+    "MAX_ATTEMPTS",
     "bluesky_client",
     "bluesky_posts",
     "bluesky_search",
@@ -66,7 +77,6 @@ __all__ = [
     "post_url",
     "posts_from_feed_item",
     "posts_from_feed_json",
-    "read_json_records",
 ]
 
 COLLECTOR = "bluesky"
@@ -80,10 +90,7 @@ PASSWORD_ENV = "BLUESKY_APP_PASSWORD"
 
 PAGE_LIMIT = 100  # the most getAuthorFeed and searchPosts return per page
 PROFILE_BATCH = 25  # the most getProfiles accepts per call
-SNIPPET_WIDTH = 140
 IMPORT_BATCH = 500
-MAX_ATTEMPTS = 5  # one call and four retries
-MAX_RATE_LIMIT_WAIT = 900.0  # never sleep longer than this for one 429
 
 POST_COLLECTION = "app.bsky.feed.post"
 MENTION = "app.bsky.richtext.facet#mention"
@@ -94,91 +101,8 @@ REASON_REPOST = "app.bsky.feed.defs#reasonRepost"
 _HANDLE_RE = re.compile(
     r"^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$"
 )
-_FRACTION_RE = re.compile(r"(\.\d{6})\d+")
 
 T = TypeVar("T")
-
-
-# --------------------------------------------------------------------------- results
-
-
-class PostStore(Protocol):
-    """What a collector needs from :class:`mapper.store.Store`."""
-
-    def add_posts(self, posts: Iterable[Post | tuple[Post, str]]) -> Any:
-        """Store posts (or ``(post, raw JSON)`` pairs); return ``added`` and ``duplicates``."""
-
-    def quarantine(self, source: str, line: int | None, reason: str, raw: Any = None) -> Any:
-        """Record input that could not be read."""
-
-    def get_cursor(self, key: str) -> str | None:
-        """Return the saved cursor for ``key`` (``None`` when there is none)."""
-
-    def set_cursor(self, key: str, value: str) -> Any:
-        """Save ``value`` as the cursor for ``key``."""
-
-
-@dataclass
-class CollectResult:
-    """What one collection or import did.
-
-    Attributes
-    ----------
-    source : str
-        What was read: ``bluesky posts <handle>``, ``bluesky search <query>``,
-        ``mastodon posts <user@instance>``, or the path of an imported file.
-    items : int
-        Feed items, search hits, statuses or file records read.
-    posts : int
-        ``Post`` records built (a repost item gives two: the repost and the original).
-    added, duplicates : int
-        How many of them the store added, and how many it already had.
-    quarantined : int
-        Items or lines that could not be read (kept in the store's quarantine).
-    pages : int
-        API pages fetched (0 for an import).
-    complete : bool
-        The collection reached the end of the feed (or the file was read to its end).
-    cursor : str or None
-        The saved cursor to resume from, when the collection stopped before the end.
-    skipped_unchanged : bool
-        An import skipped because the store already imported this very file.
-    """
-
-    source: str
-    items: int = 0
-    posts: int = 0
-    added: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    pages: int = 0
-    complete: bool = False
-    cursor: str | None = None
-    skipped_unchanged: bool = False
-
-    def summary(self) -> str:
-        """One line for the user, e.g. ``bluesky posts x: 120 posts, 100 new, ...``."""
-        if self.skipped_unchanged:
-            return f"{self.source}: unchanged since it was imported, skipped (use --force)"
-        parts = [f"{self.posts} posts", f"{self.added} new", f"{self.duplicates} already stored"]
-        if self.quarantined:
-            parts.append(f"{self.quarantined} quarantined")
-        if self.pages:
-            parts.append(f"{self.pages} page{'s' if self.pages != 1 else ''}")
-        if self.complete:
-            parts.append("complete")
-        elif self.cursor:
-            parts.append("stopped early; run again to continue")
-        return f"{self.source}: " + ", ".join(parts)
-
-    def _count(self, store: PostStore, posts: Sequence[Post | tuple[Post, str]]) -> None:
-        """Add ``posts`` (or ``(post, raw)`` pairs) to ``store`` and count the outcome."""
-        if not posts:
-            return
-        outcome = store.add_posts(list(posts))
-        self.posts += len(posts)
-        self.added += int(getattr(outcome, "added", 0))
-        self.duplicates += int(getattr(outcome, "duplicates", 0))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -190,22 +114,6 @@ def _str(value: Any) -> str:
 
 def _map(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
-
-
-def _parse_time(value: Any) -> datetime | None:
-    """Parse an ISO 8601 time (``Z``, offsets, up to nanoseconds) into UTC, or ``None``."""
-    if isinstance(value, datetime):
-        return utc(value)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text[-1] in "Zz":
-        text = text[:-1] + "+00:00"
-    text = _FRACTION_RE.sub(r"\1", text)
-    try:
-        return utc(datetime.fromisoformat(text))
-    except ValueError:
-        return None
 
 
 def _parse_at_uri(uri: Any) -> tuple[str, str, str] | None:
@@ -246,18 +154,6 @@ def post_url(handle_or_did: str, uri: str) -> str:
     return f"https://bsky.app/profile/{handle_or_did or parsed[0]}/post/{parsed[2]}"
 
 
-def _snippet(text: str, start: int = 0, end: int = 0, width: int = SNIPPET_WIDTH) -> str:
-    """About ``width`` characters of ``text`` around ``text[start:end]``, whitespace folded."""
-    if len(text) <= width:
-        piece = text
-    else:
-        centre = (start + end) // 2
-        lo = max(0, min(centre - width // 2, len(text) - width))
-        hi = lo + width
-        piece = ("…" if lo > 0 else "") + text[lo:hi] + ("…" if hi < len(text) else "")
-    return " ".join(piece.split())
-
-
 def _byte_slice(text: str, start: Any, end: Any) -> tuple[str, int, int] | None:
     """The text between UTF-8 byte offsets, with its character offsets; ``None`` if invalid.
 
@@ -283,7 +179,7 @@ def _handles_in(obj: Any, into: dict[str, str] | None = None) -> dict[str, str]:
         if isinstance(node, Mapping):
             did, handle = node.get("did"), node.get("handle")
             if isinstance(did, str) and did.startswith("did:") and _valid_handle(handle):
-                found.setdefault(did, handle)
+                found.setdefault(did, str(handle))
             stack.extend(v for v in node.values() if isinstance(v, Mapping | list))
         elif isinstance(node, list):
             stack.extend(v for v in node if isinstance(v, Mapping | list))
@@ -399,7 +295,7 @@ def post_from_view(
         raise ImportFormatError("the post has no author DID", field="author.did")
     record = _map(view.get("record"))
     text = _str(record.get("text"))
-    created = _parse_time(record.get("createdAt")) or _parse_time(view.get("indexedAt"))
+    created = parse_iso_time(record.get("createdAt")) or parse_iso_time(view.get("indexedAt"))
     langs = record.get("langs")
     language = (
         next((x for x in langs if isinstance(x, str) and x), None)
@@ -425,11 +321,11 @@ def post_from_view(
                     continue
                 shown = piece.strip().removeprefix("@")
                 handle = known.get(did) or (shown if _valid_handle(shown) else did)
-                refs.append(Reference("mention", handle, did, _snippet(text, start, end)))
+                refs.append(Reference("mention", handle, did, snippet(text, start, end)))
             elif kind == LINK:
                 url = _http_url(feature.get("uri"))
                 if url:
-                    refs.append(Reference("link", url, None, _snippet(text, start, end)))
+                    refs.append(Reference("link", url, None, snippet(text, start, end)))
             elif kind == TAG:
                 tag = _str(feature.get("tag")).strip().lstrip("#").lower()
                 if tag:
@@ -439,7 +335,7 @@ def post_from_view(
         if isinstance(tag, str) and tag.strip():
             tags.append(tag.strip().lstrip("#").lower())
 
-    default_snippet = _snippet(text)
+    default_snippet = snippet(text)
     parent_uri = _map(_map(record.get("reply")).get("parent")).get("uri")
     if _parse_at_uri(parent_uri):
         parent = _map(_map(reply).get("parent"))
@@ -515,13 +411,13 @@ def posts_from_feed_item(
         uid=f"{PLATFORM}:repost:{by_did}:{uri}",
         platform=PLATFORM,
         author=by_handle,
-        created_at=_parse_time(reason.get("indexedAt")) or original.created_at,
+        created_at=parse_iso_time(reason.get("indexedAt")) or original.created_at,
         text="",
         url=original.url,
         author_id=by_did,
         author_name=_str(_map(reason.get("by")).get("displayName")).strip(),
         references=(
-            Reference("repost", original.author, original.author_id, _snippet(original.text)),
+            Reference("repost", original.author, original.author_id, snippet(original.text)),
         ),
         provenance=provenance,
     )
@@ -589,126 +485,6 @@ def posts_from_feed_json(
 # --------------------------------------------------------------------------- import
 
 
-def _raw_json(value: Any) -> str:
-    """Compact JSON of a raw item, as kept beside its post."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def _raw_excerpt(value: Any, limit: int = 2000) -> str:
-    return (value if isinstance(value, str) else _raw_json(value))[:limit]
-
-
-def _is_jsonl(path: Path) -> bool | None:
-    """Whether ``path`` holds JSONL (``None`` when it is empty).
-
-    ``.jsonl``/``.ndjson`` files are; otherwise a file is JSONL when its first non-empty
-    line is a complete JSON value, or (a broken first line) its second one is an object.
-    """
-    lines: list[str] = []
-    with open(path, encoding="utf-8-sig") as fh:
-        for line in fh:
-            if line.strip():
-                lines.append(line)
-                if len(lines) == 2:
-                    break
-    if not lines:
-        return None
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        return True
-    for position, line in enumerate(lines):
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        return position == 0 or isinstance(value, dict)
-    return False
-
-
-def read_json_records(path: str | Path) -> Iterator[tuple[int, Any, str | None]]:
-    """Yield ``(number, value, error)`` for each record of a JSON or JSONL file.
-
-    JSONL is streamed: ``number`` is the 1-based line, ``value`` the parsed line, or the
-    raw line with ``error`` set when it is not JSON. A JSON document is yielded whole as
-    ``(0, document, None)``.
-
-    Raises
-    ------
-    ImportFormatError
-        A JSON document that does not parse, or a file that is not UTF-8.
-    """
-    path = Path(path)
-    try:
-        jsonl = _is_jsonl(path)
-        if jsonl is None:
-            return
-        if not jsonl:
-            with open(path, encoding="utf-8-sig") as fh:
-                try:
-                    doc = json.load(fh)
-                except json.JSONDecodeError as exc:
-                    raise ImportFormatError(
-                        f"not valid JSON or JSONL ({exc.msg})", source=path, line=exc.lineno
-                    ) from exc
-            yield 0, doc, None
-            return
-        with open(path, encoding="utf-8-sig") as fh:
-            for number, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    yield number, json.loads(line), None
-                except json.JSONDecodeError as exc:
-                    yield number, line, f"invalid JSON ({exc.msg}, column {exc.colno})"
-    except UnicodeDecodeError as exc:
-        raise ImportFormatError("not UTF-8 text", source=path) from exc
-
-
-def _store_and_path(first: Any, second: Any) -> tuple[PostStore, Path]:
-    """Accept ``(path, store)`` and the file registry's ``(store, path)`` order."""
-    if hasattr(first, "add_posts") and not hasattr(second, "add_posts"):
-        first, second = second, first
-    if second is None or not hasattr(second, "add_posts"):
-        raise TypeError("a store is required: import_*_file(path, store=store)")
-    return second, Path(first)
-
-
-def _skip_unchanged(store: Any, path: Path, force: bool) -> bool:
-    """Whether the store already imported this very file (and ``force`` is off)."""
-    status_of = getattr(store, "import_status", None)
-    if force or status_of is None:
-        return False
-    status = status_of(path)
-    return bool(status is not None and status.unchanged)
-
-
-def _record_import(store: Any, path: Path, fingerprint: Any, result: CollectResult) -> None:
-    record = getattr(store, "record_import", None)
-    if record is None or fingerprint is None:
-        return
-    record(
-        path,
-        fingerprint,
-        lines=result.items,
-        posts=result.posts,
-        added=result.added,
-        duplicates=result.duplicates,
-        quarantined=result.quarantined,
-    )
-
-
-def _fingerprint(path: Path) -> Any:
-    try:
-        from mapper.store import file_fingerprint
-    except ImportError:  # pragma: no cover - the store module is part of mapper
-        return None
-    try:
-        return file_fingerprint(path)
-    except OSError as exc:
-        raise ImportFormatError(
-            f"cannot read the file: {exc.strerror or exc}", source=path
-        ) from exc
-
-
 def import_bluesky_file(
     path: str | Path,
     store: PostStore | None = None,
@@ -736,13 +512,13 @@ def import_bluesky_file(
     Returns
     -------
     CollectResult
-        ``source`` is the path.
+        ``source`` is the path; ``items`` the feed items and post views read.
 
     Raises
     ------
     ImportFormatError
         When the file is missing, not JSON/JSONL, or a JSON document that is not a
-        Bluesky response.
+        Bluesky response (see :func:`mapper.collectors.base.import_records`).
 
     Notes
     -----
@@ -755,69 +531,31 @@ def import_bluesky_file(
     --------
     >>> import_bluesky_file("data/demo/corpus/bluesky_posts.json", store=store)  # doctest: +SKIP
     """
-    store, path = _store_and_path(path, store)
-    if not path.is_file():
-        raise ImportFormatError("file not found", source=path)
-    result = CollectResult(source=str(path))
-    if _skip_unchanged(store, path, force):
-        result.skipped_unchanged = result.complete = True
-        return result
-    fingerprint = _fingerprint(path)
-    source = str(path)
-
+    store, path = store_and_path(path, store)
     handles: dict[str, str] = {}
-    for _number, value, error in read_json_records(path):
-        if error is None:
+
+    def learn_handles(values: Iterable[Any]) -> None:
+        for value in values:
             _handles_in(value, handles)
 
-    batch: list[Post | tuple[Post, str]] = []
-    for number, value, error in read_json_records(path):
-        if error is not None:
-            store.quarantine(source, number, error, _raw_excerpt(value))
-            result.quarantined += 1
-            continue
-        items = _items_of(value)
-        if items is None:
-            if number == 0:
-                raise ImportFormatError(
-                    "not a Bluesky feed or search response",
-                    source=path,
-                    hint="expected a JSON object with 'feed' or 'posts', or post views",
-                )
-            store.quarantine(
-                source, number, "not a Bluesky feed item or post view", _raw_excerpt(value)
-            )
-            result.quarantined += 1
-            continue
-        for index, item in enumerate(items, 1):
-            line = number or index
-            result.items += 1
-            prov = Provenance(COLLECTOR, __version__, source, line, None)
-            try:
-                posts = posts_from_feed_item(item, handles=handles, provenance=prov)
-            except ImportFormatError as exc:
-                reason = exc.message if not exc.field else f"{exc.field}: {exc.message}"
-                store.quarantine(source, line, reason, _raw_excerpt(item))
-                result.quarantined += 1
-                continue
-            if number == 0:  # a line pointer into a JSON document would be wrong
-                raw = _raw_json(item)
-                batch.extend((post, raw) for post in posts)
-            else:
-                batch.extend(posts)
-            if len(batch) >= batch_size:
-                result._count(store, batch)
-                batch = []
-    result._count(store, batch)
-    result.complete = True
-    _record_import(store, path, fingerprint, result)
-    return result
+    return import_records(
+        store,
+        path,
+        items_of=_items_of,
+        build=lambda item, prov: posts_from_feed_item(item, handles=handles, provenance=prov),
+        collector=COLLECTOR,
+        not_a_document=ImportFormatError(
+            "not a Bluesky feed or search response",
+            hint="expected a JSON object with 'feed' or 'posts', or post views",
+        ),
+        not_an_item="not a Bluesky feed item or post view",
+        prepare=learn_handles,
+        force=force,
+        batch_size=batch_size,
+    )
 
 
 # --------------------------------------------------------------------------- network
-
-#: Attempts, backoff and the longest wait for a rate limit (see :mod:`mapper.http`).
-RETRY_POLICY = RetryPolicy(max_attempts=MAX_ATTEMPTS, rate_limit_max_wait=MAX_RATE_LIMIT_WAIT)
 
 
 def _status(exc: BaseException) -> int | None:
@@ -840,7 +578,7 @@ def _retry_verdict(exc: BaseException) -> Retry | None:
     if isinstance(exc, ex.RateLimitExceededError):
         delay = exc.retry_after
         if delay is None and exc.reset_at is not None:
-            delay = max(1.0, exc.reset_at.timestamp() - time.time())
+            delay = seconds_until(exc.reset_at.timestamp())
         return Retry(
             "rate-limit",
             delay,
@@ -863,7 +601,7 @@ def _as_mapper_error(
     from atproto_client import exceptions as ex
 
     status, detail = _status(exc), _error_detail(exc)
-    suffix = f" (HTTP {status}{': ' + detail if detail else ''})" if status else ""
+    suffix = status_suffix(status, detail)
     if isinstance(exc, ex.UnauthorizedError):
         if authenticated:
             hint = f"check {HANDLE_ENV} and {PASSWORD_ENV} (use an app password)"
@@ -887,7 +625,7 @@ def _as_mapper_error(
         return CredentialsError(
             f"{what}: a login is required", hint=f"set {HANDLE_ENV} and {PASSWORD_ENV}"
         )
-    return CollectorError(f"{what}: failed{suffix or ': ' + redact(str(exc))[:200]}")
+    return failed(what, status, detail, exc)
 
 
 def _call(
@@ -901,14 +639,16 @@ def _call(
     """Run one SDK call under the shared retry policy; SDK errors become mapper errors."""
     from atproto_core.exceptions import AtProtocolError
 
-    try:
-        return call_with_retries(
-            fn, classify=_retry_verdict, policy=RETRY_POLICY, sleep=sleep, what=what
-        )
-    except AtProtocolError as exc:
-        raise _as_mapper_error(
+    return sdk_call(
+        fn,
+        classify=_retry_verdict,
+        errors=AtProtocolError,
+        translate=lambda exc: _as_mapper_error(
             exc, what, authenticated=authenticated, needs_login=needs_login
-        ) from None
+        ),
+        what=what,
+        sleep=sleep,
+    )
 
 
 def bluesky_client(
@@ -953,7 +693,7 @@ def bluesky_client(
         login = bool(handle and password)
     if not login:
         client = Client(base_url=PUBLIC_APPVIEW, request=Request(timeout=timeout))
-        client._mapper_authenticated = False  # type: ignore[attr-defined]
+        client._mapper_authenticated = False
         return client
     if not (handle and password):
         raise CredentialsError(
@@ -968,7 +708,7 @@ def bluesky_client(
         sleep=sleep,
         authenticated=True,
     )
-    client._mapper_authenticated = True  # type: ignore[attr-defined]
+    client._mapper_authenticated = True
     return client
 
 
@@ -1013,7 +753,7 @@ def _resolve_dids(
         batch = wanted[start : start + PROFILE_BATCH]
         params = models.AppBskyActorGetProfiles.Params(actors=batch)
         body = call(
-            lambda params=params: _query(client, "app.bsky.actor.getProfiles", params),
+            functools.partial(_query, client, "app.bsky.actor.getProfiles", params),
             "Bluesky getProfiles",
         )
         _handles_in(body.get("profiles", []), cache)
@@ -1033,23 +773,22 @@ def _resolve_dids(
 
 
 def _collect(
+    client: Client,
+    store: PostStore,
     *,
     label: str,
     key: str,
-    fetch: Callable[[str | None, int], dict[str, Any]],
+    nsid: str,
+    params: Callable[[str | None, int], Any],
     list_key: str,
-    client: Client,
-    store: PostStore,
     max_posts: int | None,
     resume: bool,
     sleep: Callable[[float], None],
+    on_page: Callable[[CollectResult], None] | None,
     needs_login: bool = False,
 ) -> CollectResult:
-    """Page through ``fetch(cursor, limit)`` and store posts, saving the cursor per page."""
-    if max_posts is not None and max_posts < 1:
-        raise CollectorError("--max-posts must be at least 1", field="max_posts")
-    result = CollectResult(source=label)
-    cursor = (store.get_cursor(key) or None) if resume else None
+    """Page through the XRPC query ``nsid`` (:func:`~mapper.collectors.base.collect_pages`),
+    turning the DIDs the posts point at into handles."""
     authenticated = bool(getattr(client, "_mapper_authenticated", False))
 
     def call(fn: Callable[[], dict[str, Any]], what: str) -> dict[str, Any]:
@@ -1059,37 +798,29 @@ def _collect(
 
     cache: dict[str, str] = {}
     missing: set[str] = set()
-    while True:
-        limit = PAGE_LIMIT if max_posts is None else min(PAGE_LIMIT, max_posts - result.items)
-        page = call(lambda cursor=cursor, limit=limit: fetch(cursor, limit), label)
-        result.pages += 1
-        items = page.get(list_key)
-        items = items if isinstance(items, list) else []
+
+    def fetch(cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
+        page = call(lambda: _query(client, nsid, params(cursor, limit)), label)
         _handles_in(page, cache)
-        retrieved = now_utc()
-        posts: list[tuple[Post, str]] = []
-        for item in items:
-            result.items += 1
-            prov = Provenance(COLLECTOR, __version__, label, result.items, retrieved)
-            try:
-                built = posts_from_feed_item(item, handles=cache, provenance=prov)
-            except ImportFormatError as exc:
-                store.quarantine(key, result.items, exc.one_line(), _raw_excerpt(item))
-                result.quarantined += 1
-                continue
-            raw = _raw_json(item)
-            posts.extend((post, raw) for post in built)
-        result._count(store, _resolve_dids(client, posts, cache, missing, call))
-        next_cursor = page.get("cursor")
-        if not items or not isinstance(next_cursor, str) or next_cursor in ("", cursor):
-            store.set_cursor(key, "")
-            result.complete, result.cursor = True, None
-            return result
-        cursor = next_cursor
-        store.set_cursor(key, cursor)
-        result.cursor = cursor
-        if max_posts is not None and result.items >= max_posts:
-            return result
+        items, next_cursor = page.get(list_key), page.get("cursor")
+        return (
+            items if isinstance(items, list) else [],
+            next_cursor if isinstance(next_cursor, str) else None,
+        )
+
+    return collect_pages(
+        label=label,
+        key=key,
+        store=store,
+        fetch=fetch,
+        build=lambda item, prov: posts_from_feed_item(item, handles=cache, provenance=prov),
+        collector=COLLECTOR,
+        page_limit=PAGE_LIMIT,
+        max_posts=max_posts,
+        resume=resume,
+        finish=lambda posts: _resolve_dids(client, posts, cache, missing, call),
+        on_page=on_page,
+    )
 
 
 def bluesky_posts(
@@ -1100,6 +831,7 @@ def bluesky_posts(
     max_posts: int | None = None,
     resume: bool = True,
     sleep: Callable[[float], None] = time.sleep,
+    on_page: Callable[[CollectResult], None] | None = None,
 ) -> CollectResult:
     """Collect an account's posts, replies and reposts (``app.bsky.feed.getAuthorFeed``).
 
@@ -1121,6 +853,8 @@ def bluesky_posts(
         again from the newest post (already stored posts are counted as duplicates).
     sleep : callable
         Waits between retries (injectable for tests).
+    on_page : callable, optional
+        Called with the running totals after each page.
 
     Returns
     -------
@@ -1146,22 +880,24 @@ def bluesky_posts(
         raise CollectorError("no Bluesky handle given", field="handle")
     client = client or bluesky_client(login=False)
 
-    def fetch(cursor: str | None, limit: int) -> dict[str, Any]:
-        params = models.AppBskyFeedGetAuthorFeed.Params(
+    def params(cursor: str | None, limit: int) -> Any:
+        return models.AppBskyFeedGetAuthorFeed.Params(
             actor=actor, cursor=cursor, limit=limit, filter="posts_with_replies"
         )
-        return _query(client, "app.bsky.feed.getAuthorFeed", params)
 
+    key, nsid = f"bluesky:author:{actor.lower()}", "app.bsky.feed.getAuthorFeed"
     return _collect(
+        client,
+        store,
         label=f"bluesky posts {actor}",
-        key=f"bluesky:author:{actor.lower()}",
-        fetch=fetch,
+        key=key,
+        nsid=nsid,
+        params=params,
         list_key="feed",
-        client=client,
-        store=store,
         max_posts=max_posts,
         resume=resume,
         sleep=sleep,
+        on_page=on_page,
     )
 
 
@@ -1176,6 +912,7 @@ def bluesky_search(
     until: str | None = None,
     resume: bool = True,
     sleep: Callable[[float], None] = time.sleep,
+    on_page: Callable[[CollectResult], None] | None = None,
 ) -> CollectResult:
     """Collect posts matching a search (``app.bsky.feed.searchPosts``).
 
@@ -1196,7 +933,7 @@ def bluesky_search(
         Result order.
     since, until : str, optional
         ISO dates or datetimes bounding ``createdAt`` (``2016-07-01``).
-    resume, sleep
+    resume, sleep, on_page
         As in :func:`bluesky_posts`.
 
     Returns
@@ -1223,21 +960,24 @@ def bluesky_search(
         raise CollectorError(f"unknown sort {sort!r}", field="sort", hint="use latest or top")
     client = client or bluesky_client(sleep=sleep)
 
-    def fetch(cursor: str | None, limit: int) -> dict[str, Any]:
-        params = models.AppBskyFeedSearchPosts.Params(
+    def params(cursor: str | None, limit: int) -> Any:
+        return models.AppBskyFeedSearchPosts.Params(
             q=query, cursor=cursor, limit=limit, sort=sort, since=since, until=until
         )
-        return _query(client, "app.bsky.feed.searchPosts", params)
 
+    key = f"bluesky:search:{query}|{sort}|{since or ''}|{until or ''}"
+    nsid = "app.bsky.feed.searchPosts"
     return _collect(
+        client,
+        store,
         label=f"bluesky search {query}",
-        key=f"bluesky:search:{query}|{sort}|{since or ''}|{until or ''}",
-        fetch=fetch,
+        key=key,
+        nsid=nsid,
+        params=params,
         list_key="posts",
-        client=client,
-        store=store,
         max_posts=max_posts,
         resume=resume,
         sleep=sleep,
+        on_page=on_page,
         needs_login=True,
     )

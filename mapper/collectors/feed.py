@@ -28,8 +28,8 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from mapper import __version__
+from mapper.collectors.base import CollectResult, OnBad, import_file
 from mapper.collectors.web import link_references
-from mapper.collectors.x_live import CollectionResult
 from mapper.errors import CollectorError, ImportFormatError
 from mapper.http import HttpClient, check_url
 from mapper.records import Post, Provenance, now_utc
@@ -67,7 +67,10 @@ def _entry_time(entry: Mapping[str, Any]) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = entry.get(key)
         if isinstance(value, time.struct_time):
-            return datetime(*value[:6], tzinfo=UTC)
+            try:
+                return datetime(*value[:6], tzinfo=UTC)
+            except (ValueError, OverflowError):  # year 0 and the like
+                continue
     return None
 
 
@@ -167,9 +170,12 @@ def parse_feed(
         headers["content-location"] = url
     # Relative links are resolved by mapper against each entry's own link, so that an
     # in-page anchor ("#more") is recognised as a self-link rather than a feed link.
-    parsed = feedparser.parse(
-        io.BytesIO(content), response_headers=headers, resolve_relative_uris=False
-    )
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(content), response_headers=headers, resolve_relative_uris=False
+        )
+    except Exception as error:  # feedparser is lenient, but e.g. a NUL in the encoding name
+        return [], [(None, f"unreadable feed: {type(error).__name__}: {error}"[:500])]
     problems: list[tuple[int | None, str]] = []
     exc = parsed.get("bozo_exception")
     if parsed.get("bozo") and not isinstance(exc, feedparser.NonXMLContentType):
@@ -183,6 +189,9 @@ def parse_feed(
             )
         except CollectorError as exc:
             problems.append((number, exc.message))
+            continue
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+            problems.append((number, f"unreadable entry: {type(exc).__name__}: {exc}"[:500]))
             continue
         posts.append((post, json.dumps(entry, default=str, ensure_ascii=False)))
     if not posts and not parsed.get("version") and not problems:
@@ -198,21 +207,27 @@ def _store_feed(
     url: str | None,
     content_type: str | None,
     retrieved_at: datetime | None,
-) -> CollectionResult:
+) -> CollectResult:
     posts, problems = parse_feed(
         content, source=source, url=url, content_type=content_type, retrieved_at=retrieved_at
     )
     for line, reason in problems:
         store.quarantine(source, line, reason)
-    result = store.add_posts(posts) if posts else None
-    return CollectionResult(
-        pages=1,
-        posts=len(posts),
-        added=result.added if result else 0,
-        errors=len(problems),
-        stopped_reason="complete",
-        duplicates=result.duplicates if result else 0,
-    )
+    result = CollectResult(source=source, pages=1, quarantined=len(problems))
+    result.store_posts(store, posts)
+    return result
+
+
+def _read_feed_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a saved feed, refused when missing or over the size cap."""
+    if not path.is_file():
+        raise ImportFormatError("feed file not found", source=path)
+    if path.stat().st_size > max_bytes:
+        raise ImportFormatError(f"feed file is over the {max_bytes}-byte cap", source=path)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ImportFormatError(f"cannot read: {exc.strerror or exc}", source=path) from None
 
 
 def collect_feed(
@@ -221,8 +236,8 @@ def collect_feed(
     store: Store,
     client: HttpClient | None = None,
     max_bytes: int = MAX_FEED_BYTES,
-    on_page: Callable[[CollectionResult], None] | None = None,
-) -> CollectionResult:
+    on_page: Callable[[CollectResult], None] | None = None,
+) -> CollectResult:
     """Read one feed (a URL or a local file) into ``store``.
 
     Parameters
@@ -241,8 +256,8 @@ def collect_feed(
 
     Returns
     -------
-    CollectionResult
-        ``errors`` counts the recorded problems.
+    CollectResult
+        ``quarantined`` counts the recorded problems.
 
     Raises
     ------
@@ -254,18 +269,14 @@ def collect_feed(
     Examples
     --------
     >>> collect_feed("https://www.compassonline.org.uk/feed/", store=store)  # doctest: +SKIP
-    CollectionResult(pages=1, posts=10, added=10, errors=0, ...)
+    CollectResult(source='https://www.compassonline.org.uk/feed/', pages=1, posts=10, ...)
     """
     target = str(url_or_path)
     if isinstance(url_or_path, Path) or "://" not in target:
         path = Path(target)
-        if not path.is_file():
-            raise ImportFormatError("feed file not found", source=path)
-        if path.stat().st_size > max_bytes:
-            raise ImportFormatError(f"feed file is over the {max_bytes}-byte cap", source=path)
         result = _store_feed(
             store,
-            path.read_bytes(),
+            _read_feed_file(path, max_bytes),
             source=str(path),
             url=None,
             content_type=None,
@@ -293,46 +304,35 @@ def collect_feed(
     return result
 
 
-def import_feed_file(store: Store, path: str | Path, *, force: bool = False) -> dict[str, Any]:
+def import_feed_file(
+    store: Store, path: str | Path, *, force: bool = False, max_bytes: int = MAX_FEED_BYTES
+) -> CollectResult:
     """Import a saved feed file into ``store`` (skipped when unchanged since last time).
 
     Parameters
     ----------
     store : Store
-        Destination.
+        Destination; the feed's problems are quarantined there.
     path : str or Path
         The saved RSS or Atom document.
     force : bool
         Import even if the file was imported before and has not changed.
+    max_bytes : int
+        Size cap of the file.
 
     Returns
     -------
-    dict
-        ``posts``, ``added``, ``duplicates``, ``quarantined`` and ``unchanged``.
+    CollectResult
+        ``posts``, ``added``, ``duplicates``, ``quarantined`` and ``skipped_unchanged``
+        (see :func:`mapper.collectors.base.import_file`).
     """
-    from mapper.store import file_fingerprint
+    source = Path(os.path.abspath(path))
 
-    path = Path(os.path.abspath(path))
-    if not path.is_file():
-        raise ImportFormatError("file not found", source=path)
-    status = store.import_status(path)
-    if status is not None and status.unchanged and not force:
-        return {"posts": 0, "added": 0, "duplicates": 0, "quarantined": 0, "unchanged": True}
-    fingerprint = file_fingerprint(path)
-    store.clear_quarantine(path)  # the problems of this file are those of its latest import
-    result = collect_feed(path, store=store)
-    store.record_import(
-        path,
-        fingerprint,
-        posts=result.posts,
-        added=result.added,
-        duplicates=result.duplicates,
-        quarantined=result.errors,
-    )
-    return {
-        "posts": result.posts,
-        "added": result.added,
-        "duplicates": result.duplicates,
-        "quarantined": result.errors,
-        "unchanged": False,
-    }
+    def read(on_bad: OnBad) -> list[tuple[Post, str]]:
+        content = _read_feed_file(source, max_bytes)
+        posts, problems = parse_feed(content, source=str(source))
+        for line, reason in problems:
+            on_bad(line, reason, None)
+        return posts
+
+    return import_file(store, path, read, force=force)

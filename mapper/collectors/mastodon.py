@@ -33,30 +33,30 @@ from ``MASTODON_ACCESS_TOKEN`` and sent only to the instance named by
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from mapper import __version__
-from mapper.collectors.bluesky import (
+from mapper.collectors.base import (
     MAX_ATTEMPTS,
-    MAX_RATE_LIMIT_WAIT,
     CollectResult,
     PostStore,
-    _fingerprint,
-    _raw_excerpt,
-    _raw_json,
-    _record_import,
-    _skip_unchanged,
-    _snippet,
-    _store_and_path,
-    read_json_records,
+    check_max_posts,
+    collect_pages,
+    failed,
+    import_records,
+    parse_iso_time,
+    sdk_call,
+    seconds_until,
+    snippet,
+    status_suffix,
+    store_and_path,
 )
 from mapper.errors import (
     CollectorError,
@@ -65,20 +65,14 @@ from mapper.errors import (
     MapperError,
     RateLimitError,
 )
-from mapper.http import (
-    Retry,
-    RetryPolicy,
-    call_with_retries,
-    default_user_agent,
-    redact,
-    register_secret,
-)
-from mapper.records import Post, Provenance, Reference, now_utc, utc
+from mapper.http import Retry, default_user_agent, redact, register_secret
+from mapper.records import Post, Provenance, Reference
 
 if TYPE_CHECKING:
     from mastodon import Mastodon
 
 __all__ = [
+    "MAX_ATTEMPTS",
     "html_to_text",
     "import_mastodon_file",
     "mastodon_client",
@@ -121,6 +115,12 @@ def _get(obj: Any, key: str, default: Any = None) -> Any:
     return default
 
 
+def _list(obj: Any, key: str) -> list[Any]:
+    """``obj[key]`` when it is a list (``mentions``, ``tags``), else ``[]``."""
+    value = _get(obj, key)
+    return value if isinstance(value, list) else []
+
+
 def _id(value: Any) -> str | None:
     if value is None or value == "":
         return None
@@ -134,20 +134,6 @@ def _host(url: Any) -> str:
         return (urlsplit(url).hostname or "").lower()
     except ValueError:
         return ""
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return utc(value)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text[-1] in "Zz":
-        text = text[:-1] + "+00:00"
-    try:
-        return utc(datetime.fromisoformat(text))
-    except ValueError:
-        return None
 
 
 def parse_account(account: str) -> tuple[str, str]:
@@ -292,8 +278,8 @@ def _account_key(account: Any, instance: str) -> tuple[str, str | None, str]:
 def _mention_snippet(text: str, username: str) -> str:
     at = text.lower().find(f"@{username.lower()}") if username else -1
     if at < 0:
-        return _snippet(text)
-    return _snippet(text, at, at + len(username) + 1)
+        return snippet(text)
+    return snippet(text, at, at + len(username) + 1)
 
 
 def post_from_status(
@@ -355,7 +341,7 @@ def post_from_status(
     key = uri if isinstance(reblog, Mapping) else (url or uri)
     if not isinstance(key, str) or not key:
         raise ImportFormatError("the status has neither url nor uri", field="uri")
-    created = _parse_time(_get(status, "created_at"))
+    created = parse_iso_time(_get(status, "created_at"))
 
     if isinstance(reblog, Mapping):
         original = post_from_status(reblog, instance=instance, accounts=accounts)
@@ -369,7 +355,7 @@ def post_from_status(
             author_id=author_id,
             author_name=author_name,
             references=(
-                Reference("repost", original.author, original.author_id, _snippet(original.text)),
+                Reference("repost", original.author, original.author_id, snippet(original.text)),
             ),
             provenance=provenance,
         )
@@ -378,12 +364,12 @@ def post_from_status(
     spoiler = " ".join(str(_get(status, "spoiler_text", "")).split())
     if spoiler:
         text = f"{spoiler}\n\n{text}" if text else spoiler
-    snippet = _snippet(text)
+    default_snippet = snippet(text)
     refs: list[Reference] = []
     skip_urls: set[str] = set()
 
     mentioned: dict[str, str] = {}
-    for mention in _get(status, "mentions", []) or []:
+    for mention in _list(status, "mentions"):
         acct = _get(mention, "acct") or _get(mention, "username")
         if not isinstance(acct, str) or not acct:
             continue
@@ -397,7 +383,7 @@ def post_from_status(
         refs.append(Reference("mention", target, mention_id, _mention_snippet(text, username)))
 
     tags: list[str] = []
-    for tag in _get(status, "tags", []) or []:
+    for tag in _list(status, "tags"):
         name = _get(tag, "name")
         if isinstance(name, str) and name.strip():
             tags.append(name.strip().lstrip("#").lower())
@@ -414,13 +400,15 @@ def post_from_status(
                 or (accounts or {}).get(reply_to)
                 or f"id:{reply_to}@{local}"
             )
-        refs.append(Reference("reply", target, reply_to, snippet))
+        refs.append(Reference("reply", target, reply_to, default_snippet))
 
     quoted = _get(_get(status, "quote"), "quoted_status")
     if isinstance(quoted, Mapping) and isinstance(_get(quoted, "account"), Mapping):
         target, target_id, _ = _account_key(_get(quoted, "account"), instance)
-        refs.append(Reference("quote", target, target_id, snippet))
-        skip_urls.update(u for u in (_get(quoted, "url"), _get(quoted, "uri")) if u)
+        refs.append(Reference("quote", target, target_id, default_snippet))
+        skip_urls.update(
+            u for u in (_get(quoted, "url"), _get(quoted, "uri")) if isinstance(u, str)
+        )
 
     links = [
         href
@@ -433,7 +421,7 @@ def post_from_status(
     if isinstance(card_url, str) and card_url.startswith(("http://", "https://")):
         links.append(card_url)
     for link in dict.fromkeys(links):
-        refs.append(Reference("link", link, None, snippet))
+        refs.append(Reference("link", link, None, default_snippet))
 
     language = _get(status, "language")
     return Post(
@@ -524,61 +512,25 @@ def import_mastodon_file(
     --------
     >>> import_mastodon_file("statuses.jsonl", store=store)  # doctest: +SKIP
     """
-    store, path = _store_and_path(path, store)
-    if not path.is_file():
-        raise ImportFormatError("file not found", source=path)
-    result = CollectResult(source=str(path))
-    if _skip_unchanged(store, path, force):
-        result.skipped_unchanged = result.complete = True
-        return result
-    fingerprint = _fingerprint(path)
-    source = str(path)
-    batch: list[Post | tuple[Post, str]] = []
-    for number, value, error in read_json_records(path):
-        if error is not None:
-            store.quarantine(source, number, error, _raw_excerpt(value))
-            result.quarantined += 1
-            continue
-        statuses = _statuses_of(value)
-        if statuses is None:
-            if number == 0:
-                raise ImportFormatError(
-                    "not a list of Mastodon statuses",
-                    source=path,
-                    hint="expected a JSON list of statuses or JSONL, one status a line",
-                )
-            store.quarantine(source, number, "not a Mastodon status", _raw_excerpt(value))
-            result.quarantined += 1
-            continue
-        for index, status in enumerate(statuses, 1):
-            line = number or index
-            result.items += 1
-            prov = Provenance(COLLECTOR, __version__, source, line, None)
-            try:
-                posts = posts_from_status(status, instance=instance, provenance=prov)
-            except ImportFormatError as exc:
-                reason = exc.message if not exc.field else f"{exc.field}: {exc.message}"
-                store.quarantine(source, line, reason, _raw_excerpt(status))
-                result.quarantined += 1
-                continue
-            if number == 0 or len(statuses) > 1:  # a line pointer would not single it out
-                raw = _raw_json(status)
-                batch.extend((post, raw) for post in posts)
-            else:
-                batch.extend(posts)
-            if len(batch) >= batch_size:
-                result._count(store, batch)
-                batch = []
-    result._count(store, batch)
-    result.complete = True
-    _record_import(store, path, fingerprint, result)
-    return result
+    store, path = store_and_path(path, store)
+    return import_records(
+        store,
+        path,
+        items_of=_statuses_of,
+        build=lambda status, prov: posts_from_status(status, instance=instance, provenance=prov),
+        collector=COLLECTOR,
+        not_a_document=ImportFormatError(
+            "not a list of Mastodon statuses",
+            hint="expected a JSON list of statuses or JSONL, one status a line",
+        ),
+        not_an_item="not a Mastodon status",
+        own_raw_when_many=True,
+        force=force,
+        batch_size=batch_size,
+    )
 
 
 # --------------------------------------------------------------------------- network
-
-#: Attempts, backoff and the longest wait for a rate limit (see :mod:`mapper.http`).
-RETRY_POLICY = RetryPolicy(max_attempts=MAX_ATTEMPTS, rate_limit_max_wait=MAX_RATE_LIMIT_WAIT)
 
 
 def mastodon_client(instance: str, *, timeout: float = 30.0) -> Mastodon:
@@ -613,7 +565,7 @@ def mastodon_client(instance: str, *, timeout: float = 30.0) -> Mastodon:
 
 def _http_status(exc: BaseException) -> int | None:
     """The HTTP status of a Mastodon.py API error (its second argument)."""
-    args = getattr(exc, "args", ())
+    args: tuple[Any, ...] = getattr(exc, "args", ())
     return args[1] if len(args) > 1 and isinstance(args[1], int) else None
 
 
@@ -624,7 +576,7 @@ def _retry_verdict(client: Any) -> Callable[[BaseException], Retry | None]:
     def classify(exc: BaseException) -> Retry | None:
         if isinstance(exc, mx.MastodonRatelimitError):
             reset = getattr(client, "ratelimit_reset", None)
-            delay = max(1.0, reset - time.time()) if isinstance(reset, int | float) else None
+            delay = seconds_until(reset) if isinstance(reset, int | float) else None
             return Retry("rate-limit", delay, "HTTP 429")
         if isinstance(exc, mx.MastodonServerError):
             return Retry("server", None, f"HTTP {_http_status(exc)}")
@@ -640,9 +592,9 @@ def _as_mapper_error(exc: BaseException, what: str, *, not_found: str) -> Mapper
     from mastodon import errors as mx
 
     status = _http_status(exc)
-    args = getattr(exc, "args", ())
+    args: tuple[Any, ...] = getattr(exc, "args", ())
     detail = redact(str(args[3]))[:200] if len(args) > 3 and args[3] else ""
-    suffix = f" (HTTP {status}{': ' + detail if detail else ''})" if status else ""
+    suffix = status_suffix(status, detail)
     if isinstance(exc, mx.MastodonNotFoundError):
         return CollectorError(not_found, hint="check the account name and its instance")
     if isinstance(exc, mx.MastodonUnauthorizedError) or status == 403:
@@ -653,7 +605,7 @@ def _as_mapper_error(exc: BaseException, what: str, *, not_found: str) -> Mapper
         )
     if status == 410:
         return CollectorError(f"{not_found} (gone: suspended or deleted)")
-    return CollectorError(f"{what}: failed{suffix or ': ' + redact(str(exc))[:200]}")
+    return failed(what, status, detail, exc)
 
 
 def _next_max_id(page: Any) -> str | None:
@@ -674,6 +626,7 @@ def mastodon_posts(
     max_posts: int | None = None,
     resume: bool = True,
     sleep: Callable[[float], None] = time.sleep,
+    on_page: Callable[[CollectResult], None] | None = None,
 ) -> CollectResult:
     """Collect an account's public statuses, replies and boosts.
 
@@ -695,6 +648,8 @@ def mastodon_posts(
         status clears it, so the next one starts again from the newest.
     sleep : callable
         Waits between retries (injectable for tests).
+    on_page : callable, optional
+        Called with the running totals after each page.
 
     Returns
     -------
@@ -717,66 +672,48 @@ def mastodon_posts(
 
     username, instance = parse_account(account)
     full = f"{username}@{instance}"
-    if max_posts is not None and max_posts < 1:
-        raise CollectorError("--max-posts must be at least 1", field="max_posts")
+    check_max_posts(max_posts)
     client = client or mastodon_client(instance)
-    key = f"mastodon:statuses:{full.lower()}"
     label = f"mastodon posts {full}"
-    result = CollectResult(source=label)
     not_found = f"Mastodon account not found: {full}"
     classify = _retry_verdict(client)
 
     def call(fn: Callable[[], T], what: str) -> T:
-        try:
-            return call_with_retries(
-                fn, classify=classify, policy=RETRY_POLICY, sleep=sleep, what=what
-            )
-        except MastodonError as exc:
-            raise _as_mapper_error(exc, what, not_found=not_found) from None
+        return sdk_call(
+            fn,
+            classify=classify,
+            errors=MastodonError,
+            translate=lambda exc: _as_mapper_error(exc, what, not_found=not_found),
+            what=what,
+            sleep=sleep,
+        )
 
     found = call(lambda: client.account_lookup(username), f"Mastodon lookup of {full}")
     account_id = _id(_get(found, "id"))
     if not account_id:
         raise CollectorError(not_found)
     accounts: dict[str, str] = {}
-    max_id = (store.get_cursor(key) or None) if resume else None
-    while True:
-        limit = PAGE_LIMIT if max_posts is None else min(PAGE_LIMIT, max_posts - result.items)
-        page = call(
-            lambda max_id=max_id, limit=limit: client.account_statuses(
-                account_id, max_id=max_id, limit=limit
-            ),
-            label,
-        )
-        result.pages += 1
+
+    def fetch(max_id: str | None, limit: int) -> tuple[list[Any], str | None]:
+        page = call(lambda: client.account_statuses(account_id, max_id=max_id, limit=limit), label)
         statuses = list(page or [])
         _lookup_reply_accounts(client, statuses, instance, accounts, call)
-        retrieved = now_utc()
-        posts: list[tuple[Post, str]] = []
-        for status in statuses:
-            result.items += 1
-            prov = Provenance(COLLECTOR, __version__, label, result.items, retrieved)
-            try:
-                built = posts_from_status(
-                    status, instance=instance, accounts=accounts, provenance=prov
-                )
-            except ImportFormatError as exc:
-                store.quarantine(key, result.items, exc.one_line(), _raw_excerpt(status))
-                result.quarantined += 1
-                continue
-            raw = _raw_json(status)
-            posts.extend((post, raw) for post in built)
-        result._count(store, posts)
-        next_id = _next_max_id(page)
-        if not statuses or not next_id or next_id == max_id:
-            store.set_cursor(key, "")
-            result.complete, result.cursor = True, None
-            return result
-        max_id = next_id
-        store.set_cursor(key, max_id)
-        result.cursor = max_id
-        if max_posts is not None and result.items >= max_posts:
-            return result
+        return statuses, _next_max_id(page)
+
+    return collect_pages(
+        label=label,
+        key=f"mastodon:statuses:{full.lower()}",
+        store=store,
+        fetch=fetch,
+        build=lambda status, prov: posts_from_status(
+            status, instance=instance, accounts=accounts, provenance=prov
+        ),
+        collector=COLLECTOR,
+        page_limit=PAGE_LIMIT,
+        max_posts=max_posts,
+        resume=resume,
+        on_page=on_page,
+    )
 
 
 def _lookup_reply_accounts(
@@ -797,10 +734,10 @@ def _lookup_reply_accounts(
             continue
         if reply_to == _id(_get(_get(status, "account"), "id")):
             continue
-        if any(_id(_get(m, "id")) == reply_to for m in _get(status, "mentions", []) or []):
+        if any(_id(_get(m, "id")) == reply_to for m in _list(status, "mentions")):
             continue
         try:
-            found = call(lambda reply_to=reply_to: client.account(reply_to), "Mastodon account")
+            found = call(functools.partial(client.account, reply_to), "Mastodon account")
         except (RateLimitError, CredentialsError):
             raise
         except MapperError:

@@ -32,9 +32,10 @@ import networkx as nx
 import orjson
 
 from mapper import __version__
+from mapper.collectors.base import CollectResult, import_file
 from mapper.errors import ImportFormatError
 from mapper.records import Post, Provenance, Reference, utc
-from mapper.store import ImportResult, Store, import_posts_file
+from mapper.store import Store
 
 __all__ = [
     "DEFAULT_KIND_TYPES",
@@ -384,7 +385,12 @@ def _open_csv(path: Path) -> _Table:
     if first is None:
         raise ImportFormatError("empty file", source=path, hint="expected a CSV with a header")
     delimiter = _sniff_delimiter(first, path)
-    header_cells = next(csv.reader([first], delimiter=delimiter), [])
+    try:
+        header_cells = next(csv.reader([first], delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise ImportFormatError(
+            f"unreadable header: {exc}", source=path, line=lines.count
+        ) from None
     header = [h.replace("\ufeff", "").strip() for h in header_cells]
     columns: dict[str, int] = {}
     for index, name in enumerate(header):
@@ -1012,11 +1018,12 @@ def import_edge_table(
     force: bool = False,
     nodes_path: str | Path | None = None,
     default_kind: str = "mention",
-) -> ImportResult:
+) -> CollectResult:
     """Import an edge table (see :func:`iter_edge_table`) into ``store``.
 
     Bad rows are quarantined with their line numbers; an unchanged file imported before
-    is skipped (``ImportResult.skipped_unchanged``) unless ``force``.
+    is skipped (``skipped_unchanged``) unless ``force`` (see
+    :func:`mapper.collectors.base.import_file`).
 
     Raises
     ------
@@ -1026,38 +1033,23 @@ def import_edge_table(
     options = f"nodes={os.path.abspath(nodes_path)}" if nodes_path is not None else ""
     if default_kind != "mention":
         options += f";kind={default_kind}"
-    return import_posts_file(
-        store,
-        path,
-        lambda on_bad: iter_edge_table(
+
+    def read(on_bad: OnBad) -> Iterator[Post]:
+        return iter_edge_table(
             path, nodes_path=nodes_path, on_bad=on_bad, default_kind=default_kind
-        ),
-        force=force,
-        options=options,
-    )
+        )
+
+    return import_file(store, path, read, force=force, options=options)
 
 
 def import_post_table(
-    store: Store,
-    path: str | Path,
-    *,
-    force: bool = False,
-    platform: str | None = None,
-) -> ImportResult:
-    """Import a post table (see :func:`iter_post_table`) into ``store``.
+    store: Store, path: str | Path, *, force: bool = False, platform: str | None = None
+) -> CollectResult:
+    """Import a post table (see :func:`iter_post_table`) into ``store``, like
+    :func:`import_edge_table`; it raises when the file has no author or text column."""
 
-    Bad rows are quarantined with their line numbers; an unchanged file imported before
-    is skipped (``ImportResult.skipped_unchanged``) unless ``force``.
+    def read(on_bad: OnBad) -> Iterator[Post]:
+        return iter_post_table(path, platform=platform, on_bad=on_bad)
 
-    Raises
-    ------
-    ImportFormatError
-        When the file is empty or has no author or text column.
-    """
-    return import_posts_file(
-        store,
-        path,
-        lambda on_bad: iter_post_table(path, platform=platform, on_bad=on_bad),
-        force=force,
-        options=f"platform={platform}" if platform else "",
-    )
+    options = f"platform={platform}" if platform else ""
+    return import_file(store, path, read, force=force, options=options)

@@ -31,8 +31,8 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from mapper import __version__
+from mapper.collectors.base import CollectResult, OnBad, import_file
 from mapper.collectors.tables import parse_time, snippet_around
-from mapper.collectors.x_live import CollectionResult
 from mapper.errors import CollectorError, ImportFormatError
 from mapper.http import HttpClient, RobotsCache
 from mapper.records import Post, Provenance, Reference, now_utc
@@ -100,7 +100,20 @@ _BY = re.compile(r"^\s*by\s+", re.IGNORECASE)
 
 
 def _defrag(url: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(fragment=""))
+    try:
+        return urlunsplit(urlsplit(url)._replace(fragment=""))
+    except ValueError:  # not a URL (an invalid IPv6 host...): nothing to remove
+        return url
+
+
+def _join(base: str | None, href: str) -> str | None:
+    """``href`` resolved against ``base``; ``None`` when the result is not a valid URL."""
+    try:
+        target = urljoin(base, href) if base else href
+        urlsplit(target)
+    except ValueError:
+        return None
+    return target
 
 
 def clean_link(href: str | None, base: str | None, *, exclude: Iterable[str] = ()) -> str | None:
@@ -135,7 +148,9 @@ def clean_link(href: str | None, base: str | None, *, exclude: Iterable[str] = (
     href = (href or "").strip()
     if not href or href.startswith("#"):
         return None
-    target = urljoin(base, href) if base else href
+    target = _join(base, href)
+    if target is None:
+        return None
     parts = urlsplit(target)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
@@ -216,7 +231,8 @@ def _parse_date(value: Any) -> datetime | None:
     match = re.match(r"^\s*(\d{4})-(\d{2})-(\d{2})", value)
     if match:
         try:
-            return datetime(*map(int, match.groups()), tzinfo=UTC)
+            year, month, day = map(int, match.groups())
+            return datetime(year, month, day, tzinfo=UTC)
         except ValueError:
             return None
     return None
@@ -302,14 +318,14 @@ def _page_urls(tree: lxml_html.HtmlElement, url: str | None) -> tuple[str | None
     chosen = None
     for candidate in (canonical, og_url):
         if candidate:
-            absolute = urljoin(url, candidate) if url else candidate
-            if urlsplit(absolute).scheme in ("http", "https"):
+            absolute = _join(url, candidate)
+            if absolute is not None and urlsplit(absolute).scheme in ("http", "https"):
                 chosen = _defrag(absolute)
                 break
     base = url or chosen
     base_el = tree.find(".//base")
     if base_el is not None and base_el.get("href"):
-        base = urljoin(base, base_el.get("href", "").strip()) if base else base_el.get("href")
+        base = _join(base, base_el.get("href", "").strip()) or base
     return chosen, base
 
 
@@ -398,7 +414,13 @@ def parse_html(
     for anchor in tree.iter("a"):
         href = (anchor.get("href") or "").strip()
         if href and base:
-            anchor.set("href", urljoin(base, href))
+            target = _join(base, href)
+            try:
+                if target is None:
+                    raise ValueError(href)
+                anchor.set("href", target)
+            except ValueError:  # not a URL, or control characters: a link to nothing
+                del anchor.attrib["href"]
     # Precision over recall, without the fallback extractors: on a page with no article
     # they return the navigation, whose links are exactly what must not become edges.
     document = trafilatura.bare_extraction(
@@ -487,13 +509,13 @@ def read_html_file(path: str | Path, *, url: str | None = None) -> Post:
     )
 
 
-def import_html_file(store: Store, path: str | Path, *, force: bool = False) -> dict[str, Any]:
+def import_html_file(store: Store, path: str | Path, *, force: bool = False) -> CollectResult:
     """Import one saved HTML page into ``store`` (skipped when unchanged since last time).
 
     Parameters
     ----------
     store : Store
-        Destination.
+        Destination; a page without main text is quarantined there.
     path : str or Path
         The saved page.
     force : bool
@@ -501,43 +523,30 @@ def import_html_file(store: Store, path: str | Path, *, force: bool = False) -> 
 
     Returns
     -------
-    dict
-        ``posts``, ``added``, ``duplicates``, ``quarantined`` and ``unchanged``.
+    CollectResult
+        ``posts`` (1, or 0 for a quarantined page), ``added``, ``duplicates``,
+        ``quarantined`` and ``skipped_unchanged`` (see
+        :func:`mapper.collectors.base.import_file`).
     """
-    from mapper.store import file_fingerprint
 
-    path = Path(os.path.abspath(path))
-    if not path.is_file():
-        raise ImportFormatError("file not found", source=path)
-    status = store.import_status(path)
-    if status is not None and status.unchanged and not force:
-        return {"posts": 0, "added": 0, "duplicates": 0, "quarantined": 0, "unchanged": True}
-    fingerprint = file_fingerprint(path)
-    store.clear_quarantine(path)  # the problems of this file are those of its latest import
-    try:
-        post = read_html_file(path)
-    except CollectorError as exc:
-        store.quarantine(str(path), None, exc.message)
-        store.record_import(path, fingerprint, quarantined=1)
-        return {"posts": 0, "added": 0, "duplicates": 0, "quarantined": 1, "unchanged": False}
-    result = store.add_posts([post])
-    store.record_import(
-        path, fingerprint, posts=1, added=result.added, duplicates=result.duplicates
-    )
-    return {
-        "posts": 1,
-        "added": result.added,
-        "duplicates": result.duplicates,
-        "quarantined": 0,
-        "unchanged": False,
-    }
+    def read(on_bad: OnBad) -> list[Post]:
+        try:
+            return [read_html_file(os.path.abspath(path))]
+        except CollectorError as exc:
+            on_bad(None, exc.message, None)
+            return []
+
+    return import_file(store, path, read, force=force)
 
 
 # --------------------------------------------------------------------------- crawling
 
 
 def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    try:
+        return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    except ValueError:
+        return ""
 
 
 def _in_domains(url: str, domains: frozenset[str]) -> bool:
@@ -563,8 +572,8 @@ def collect_web(
     max_bytes: int = MAX_PAGE_BYTES,
     max_pages: int = 500,
     refetch: bool = False,
-    on_page: Callable[[CollectionResult], None] | None = None,
-) -> CollectionResult:
+    on_page: Callable[[CollectResult], None] | None = None,
+) -> CollectResult:
     """Fetch web pages into ``store``, optionally following their body links.
 
     Parameters
@@ -595,9 +604,9 @@ def collect_web(
 
     Returns
     -------
-    CollectionResult
-        ``pages`` fetched, ``posts`` read, ``added`` to the store, ``errors``
-        recorded, ``duplicates`` already stored; ``stopped_reason`` is
+    CollectResult
+        ``pages`` fetched, ``posts`` read, ``added`` to the store, ``quarantined``
+        problems recorded, ``duplicates`` already stored; ``stopped_reason`` is
         ``"complete"`` or ``"max-pages"``.
 
     Examples
@@ -617,23 +626,22 @@ def collect_web(
     )
     queue: deque[tuple[str, int]] = deque((u, 0) for u in seeds)
     seen = {_defrag(u) for u in seeds}
-    pages = posts = added = duplicates = errors = 0
-    reason = "complete"
+    label = f"web {seeds[0]}" if len(seeds) == 1 else f"web {len(seeds)} URLs"
+    result = CollectResult(source=label)
 
     def problem(url: str, message: str) -> None:
-        nonlocal errors
         store.quarantine(url, None, message)
-        errors += 1
+        result.quarantined += 1
 
     try:
         while queue:
             url, level = queue.popleft()
             post = None if refetch else store.get_post(f"web:{_defrag(url)}")
             if post is not None:
-                duplicates += 1
+                result.duplicates += 1
             else:
-                if pages >= max_pages:
-                    reason = "max-pages"
+                if result.pages >= max_pages:
+                    result.stopped_reason = "max-pages"
                     break
                 try:
                     response = http.get(
@@ -645,7 +653,7 @@ def collect_web(
                 except CollectorError as exc:
                     problem(url, exc.message)
                     continue
-                pages += 1
+                result.pages += 1
                 if not _is_html(response.content_type, response.content):
                     problem(url, f"not an HTML page ({response.content_type or 'unknown type'})")
                     continue
@@ -660,12 +668,9 @@ def collect_web(
                     problem(url, exc.message)
                     continue
                 seen.update({_defrag(response.url), _defrag(post.url)})
-                posts += 1
-                result = store.add_posts([post])
-                added += result.added
-                duplicates += result.duplicates
+                result.store_posts(store, [post])
                 if on_page is not None:
-                    on_page(CollectionResult(pages, posts, added, errors, "running", duplicates))
+                    on_page(result.running())
             if level >= depth:
                 continue
             for ref in post.references:
@@ -679,4 +684,4 @@ def collect_web(
     finally:
         if own_client:
             http.close()
-    return CollectionResult(pages, posts, added, errors, reason, duplicates)
+    return result

@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import gzip
 import html
+import json
 import os
 import re
 import zlib
@@ -74,12 +75,13 @@ from typing import Any
 import orjson
 
 from mapper import __version__
+from mapper.collectors.base import CollectResult, import_file
 from mapper.collectors.tables import SNIPPET_WIDTH, snippet_around
 from mapper.errors import ImportFormatError
 from mapper.records import Post, Provenance, Reference, utc
-from mapper.store import DEFAULT_BATCH, ImportResult, RawPointer, Store, import_posts_file
+from mapper.store import DEFAULT_BATCH, RawPointer, Store
 
-__all__ = ["COLLECTOR", "ImportResult", "import_archive", "iter_archive", "posts_from_page"]
+__all__ = ["COLLECTOR", "import_archive", "iter_archive", "posts_from_page"]
 
 COLLECTOR = "x-archive"
 #: ``on_bad(line, reason, excerpt)``: called for each line (or post inside a line) set aside.
@@ -172,22 +174,10 @@ class _Index:
     __slots__ = ("_names", "tweets", "users")
 
     def __init__(self, includes: Any = None) -> None:
-        self.users: dict[str, dict[str, Any]] = {}
-        self.tweets: dict[str, dict[str, Any]] = {}
+        known = includes if type(includes) is dict else _EMPTY
+        self.users = _by_id(known.get("users"))
+        self.tweets = _by_id(known.get("tweets"))
         self._names: dict[str, dict[str, Any]] | None = None
-        if type(includes) is dict:
-            users = self.users
-            for user in _list(includes.get("users")):
-                if type(user) is dict:
-                    uid = _sid(user.get("id"))
-                    if uid is not None and uid not in users:
-                        users[uid] = user
-            tweets = self.tweets
-            for tweet in _list(includes.get("tweets")):
-                if type(tweet) is dict:
-                    tid = _sid(tweet.get("id"))
-                    if tid is not None and tid not in tweets:
-                        tweets[tid] = tweet
 
     @property
     def names(self) -> dict[str, dict[str, Any]]:
@@ -199,6 +189,17 @@ class _Index:
                     names.setdefault(name.lower(), user)
             self._names = names
         return self._names
+
+
+def _by_id(objects: Any) -> dict[str, dict[str, Any]]:
+    """The objects of an ``includes`` list by id (the first of each id)."""
+    found: dict[str, dict[str, Any]] = {}
+    for obj in _list(objects):
+        if type(obj) is dict:
+            oid = _sid(obj.get("id"))
+            if oid is not None and oid not in found:
+                found[oid] = obj
+    return found
 
 
 _NO_INCLUDES = _Index()
@@ -258,13 +259,21 @@ def _referenced_author(
         tweet = idx.tweets.get(rid)
     if tweet is None:
         return None, None
-    aid = _sid(tweet.get("author_id"))
-    author = _obj(tweet.get("author"))
-    if author is None and aid is not None:
-        author = idx.users.get(aid)
-    if aid is None and author is not None:
-        aid = _sid(author.get("id"))
-    return _username(author), aid
+    _user, name, aid = _account(tweet.get("author"), _sid(tweet.get("author_id")), idx)
+    return name, aid
+
+
+def _account(
+    inline: Any, uid: str | None, idx: _Index
+) -> tuple[dict[str, Any] | None, str | None, str | None]:
+    """(user object, username, id) of an account, from its inlined object (flattened
+    posts) or its id looked up in the includes, as far as known."""
+    user = _obj(inline)
+    if user is None and uid is not None:
+        user = idx.users.get(uid)
+    if uid is None and user is not None:
+        uid = _sid(user.get("id"))
+    return user, _username(user), uid
 
 
 def _status_link(url: str) -> tuple[str | None, str] | None:
@@ -306,13 +315,9 @@ def _references(
     ref_ids = {rid for rid in (_sid(r.get("id")) for r in referenced) if rid is not None}
 
     # reply
-    reply_id = _sid(tw.get("in_reply_to_user_id"))
-    reply_user = _obj(tw.get("in_reply_to_user"))
-    if reply_user is None and reply_id is not None:
-        reply_user = idx.users.get(reply_id)
-    reply_name = _username(reply_user)
-    if reply_id is None and reply_user is not None:
-        reply_id = _sid(reply_user.get("id"))
+    _user, reply_name, reply_id = _account(
+        tw.get("in_reply_to_user"), _sid(tw.get("in_reply_to_user_id")), idx
+    )
     if reply_id is None and reply_name is None:
         for r in referenced:
             if r.get("type") == "replied_to":
@@ -403,13 +408,7 @@ def _post(tw: dict[str, Any], idx: _Index, prov: Provenance) -> Post:
     tid = _sid(tw.get("id"))
     if tid is None:
         raise _BadPost("post without an id")
-    author_id = _sid(tw.get("author_id"))
-    author = _obj(tw.get("author"))
-    if author is None and author_id is not None:
-        author = idx.users.get(author_id)
-    username = _username(author)
-    if author_id is None and author is not None:
-        author_id = _sid(author.get("id"))
+    author, username, author_id = _account(tw.get("author"), _sid(tw.get("author_id")), idx)
     if username is None and author_id is None:
         raise _BadPost(f"post {tid} has no author (no author_id or author)")
     note = _obj(tw.get("note_tweet"))
@@ -491,8 +490,8 @@ class _Reader:
 
     def bad(self, line: int, reason: str, raw: bytes | str | Any) -> None:
         self.bad_count += 1
-        if not self.first_problem:
-            self.first_problem = f"line {line}: {reason}"
+        if not self.first_problem:  # goes into a one-line message: no line breaks
+            self.first_problem = " ".join(f"line {line}: {reason}".splitlines())
         if self.on_bad is not None:
             if not isinstance(raw, bytes | str):
                 try:
@@ -541,24 +540,27 @@ class _Reader:
         pointer: RawPointer | None,
         prov_line: int | None = None,
         keep_raw: bool = True,
+        where: str = "",
     ) -> Iterator[tuple[Post, Any]]:
         """``(post, raw)`` of one parsed line or document: ``raw`` is ``pointer`` when
-        given, else the post's JSON object (``keep_raw``) or ``None``."""
+        given, else the post's JSON object (``keep_raw``) or ``None``. ``where`` starts
+        the reason of what is set aside (the element of an array it is in)."""
         if isinstance(obj, list):
             if not obj:
-                self.bad(line, "empty JSON array", obj)
+                self.bad(line, f"{where}empty JSON array", obj)
                 return
             before = self.readable
-            for element in obj:
+            for n, element in enumerate(obj, 1):
+                at = f"{where}element {n} of {len(obj)}: " if len(obj) > 1 else where
                 if isinstance(element, list):
-                    self.bad(line, "nested JSON array", element)
+                    self.bad(line, f"{at}nested JSON array", element)
                 else:
-                    yield from self.objects(element, line, pointer, prov_line, keep_raw)
+                    yield from self.objects(element, line, pointer, prov_line, keep_raw, at)
             if self.readable > before:
                 self.readable = before + 1
             return
         if not isinstance(obj, dict):
-            self.bad(line, f"not an X API object (a JSON {type(obj).__name__})", obj)
+            self.bad(line, f"{where}not an X API object (a JSON {type(obj).__name__})", obj)
             return
         if "data" in obj:
             data = obj["data"]
@@ -567,11 +569,11 @@ class _Reader:
             elif isinstance(data, list):
                 tweets = data
             elif data is None and "errors" in obj:
-                self.bad(line, f"X API error response: {_error_summary(obj['errors'])}", obj)
+                self.bad(line, f"{where}X API error response: {_error_summary(obj['errors'])}", obj)
                 self.readable += 1
                 return
             else:
-                self.bad(line, "'data' is neither a post nor a list of posts", obj)
+                self.bad(line, f"{where}'data' is neither a post nor a list of posts", obj)
                 return
             self.readable += 1
             includes = obj.get("includes")
@@ -579,8 +581,8 @@ class _Reader:
             prov = self._prov(prov_line, obj.get("__twarc"))
             seen: set[str] = set()
             for n, tw in enumerate(tweets, 1):
-                where = f"post {n} of {len(tweets)}: " if len(tweets) > 1 else ""
-                item = self._one(tw, idx, prov, line, pointer, where, keep_raw)
+                at = f"{where}post {n} of {len(tweets)}: " if len(tweets) > 1 else where
+                item = self._one(tw, idx, prov, line, pointer, at, keep_raw)
                 if item is not None:
                     seen.add(item[0].uid)
                     yield item
@@ -588,35 +590,35 @@ class _Reader:
                 for tw in idx.tweets.values():
                     if "x:" + str(_sid(tw.get("id"))) in seen:
                         continue
-                    item = self._one(tw, idx, prov, line, pointer, "referenced post: ", keep_raw)
+                    at = f"{where}referenced post: "
+                    item = self._one(tw, idx, prov, line, pointer, at, keep_raw)
                     if item is not None:
                         yield item
             return
         if _looks_like_post(obj):
             self.readable += 1
             prov = self._prov(prov_line, obj.get("__twarc"))
-            item = self._one(obj, _NO_INCLUDES, prov, line, pointer, "", keep_raw)
+            item = self._one(obj, _NO_INCLUDES, prov, line, pointer, where, keep_raw)
             if item is None:
                 return
             yield item
             if self.include_referenced:
                 for ref in _list(obj.get("referenced_tweets")):
                     if isinstance(ref, dict) and len(ref) > 2 and _looks_like_post(ref):
-                        item = self._one(
-                            ref, _NO_INCLUDES, prov, line, pointer, "referenced: ", keep_raw
-                        )
+                        at = f"{where}referenced: "
+                        item = self._one(ref, _NO_INCLUDES, prov, line, pointer, at, keep_raw)
                         if item is not None:
                             yield item
             return
         if "errors" in obj:
             self.readable += 1
-            self.bad(line, f"X API error response: {_error_summary(obj['errors'])}", obj)
+            self.bad(line, f"{where}X API error response: {_error_summary(obj['errors'])}", obj)
             return
         if "meta" in obj:  # a page without results: the API leaves out "data"
             self.readable += 1
             return
-        keys = ", ".join(sorted(str(k) for k in obj)[:6])
-        self.bad(line, f"not an X API object (keys: {keys or 'none'})", obj)
+        keys = ", ".join(sorted(json.dumps(str(k))[1:-1] for k in obj)[:6])
+        self.bad(line, f"{where}not an X API object (keys: {keys or 'none'})", obj)
 
     # -- the file --------------------------------------------------------------------
 
@@ -629,7 +631,7 @@ class _Reader:
                 f"cannot read: {exc.strerror or exc}", source=self.path
             ) from exc
         with fh:
-            gz = fh.read(2) == b"\x1f\x8b"
+            gz = fh.read(2) == b"\x1f\x8b" and _gzip_readable(fh)
             fh.seek(0)
             stream: Any = gzip.GzipFile(fileobj=fh) if gz else fh
             try:
@@ -703,6 +705,17 @@ class _Reader:
                 continue
             pointer = RawPointer(self.source, number, None if gz else start)
             yield from self.objects(obj, number, pointer, number)
+
+
+def _gzip_readable(fh: Any) -> bool:
+    """Whether a file starting with gzip's magic bytes starts a gzip stream (else it is
+    read as plain lines: a text file whose first line is garbage)."""
+    fh.seek(0)
+    try:
+        gzip.GzipFile(fileobj=fh).read(1)
+    except (OSError, EOFError, zlib.error):
+        return False
+    return True
 
 
 def _why(body: bytes, exc: Exception) -> str:
@@ -820,7 +833,7 @@ def import_archive(
     force: bool = False,
     include_referenced: bool = False,
     batch_size: int = DEFAULT_BATCH,
-) -> ImportResult:
+) -> CollectResult:
     """Import an X archive file into ``store``, quarantining what cannot be read.
 
     Parameters
@@ -840,7 +853,7 @@ def import_archive(
 
     Returns
     -------
-    ImportResult
+    CollectResult
         ``lines``, ``posts``, ``added``, ``duplicates``, ``quarantined`` and
         ``skipped_unchanged`` (the file was imported before, unchanged: nothing read).
 
@@ -856,7 +869,7 @@ def import_archive(
     -----
     Each post keeps a pointer (file, line, byte offset) to its raw line
     (:meth:`Store.raw_payload`); posts from a whole-file JSON document store their raw
-    object instead. See :func:`mapper.store.import_posts_file` for the skip,
+    object instead. See :func:`mapper.collectors.base.import_file` for the skip,
     quarantine and interruption rules.
     """
     p = Path(path)
@@ -867,7 +880,7 @@ def import_archive(
         holder.append(reader)
         return reader.items()
 
-    return import_posts_file(
+    return import_file(
         store,
         p,
         read,

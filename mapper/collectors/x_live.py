@@ -7,7 +7,9 @@ expansions a mention network needs. The collector iterates over raw response
 a twarc2-style JSONL archive (stamped with ``__twarc``: url, version, retrieved_at)
 *before* its posts reach the store, so nothing paid for is lost; then its posts are
 stored, its partial ``errors`` quarantined, and the pagination token saved as a
-cursor, so an interrupted collection resumes where it stopped.
+cursor, so an interrupted collection resumes where it stopped. Posts are normalised by
+the archive importer (:func:`mapper.collectors.x_archive.posts_from_page`), so a page
+collected live and the same page re-imported from the archive give equal posts.
 
 Every pitfall of tweepy is designed around: ``wait_on_rate_limit`` is off (with no
 reset header tweepy retries at once, recursively) and 429, 5xx and network errors go
@@ -35,19 +37,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mapper import __version__
+from mapper.collectors.base import CollectResult, check_max_posts, sdk_call
 from mapper.collectors.tables import parse_time
-from mapper.errors import CollectorError, CredentialsError, RateLimitError
+from mapper.collectors.x_archive import posts_from_page
+from mapper.errors import CollectorError, CredentialsError, MapperError, RateLimitError
 from mapper.http import (
     Retry,
     RetryPolicy,
-    call_with_retries,
     default_user_agent,
     install_redaction,
     rate_limit_delay,
     redact,
     register_secret,
 )
-from mapper.records import Post, Provenance, now_utc, utc
+from mapper.records import now_utc, utc
 
 if TYPE_CHECKING:
     import tweepy
@@ -59,7 +62,6 @@ __all__ = [
     "TOKEN_ENV",
     "TWEET_FIELDS",
     "USER_FIELDS",
-    "CollectionResult",
     "load_bearer_token",
     "make_client",
     "mentions",
@@ -93,36 +95,6 @@ TWEET_FIELDS: tuple[str, ...] = (
 USER_FIELDS: tuple[str, ...] = ("username", "name", "verified", "description")
 
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
-
-
-@dataclass(frozen=True, slots=True)
-class CollectionResult:
-    """What one collection run did.
-
-    Attributes
-    ----------
-    pages : int
-        Response pages (X) or documents (web pages, feeds) fetched.
-    posts : int
-        Posts read from them.
-    added : int
-        Posts new to the store.
-    errors : int
-        Problems recorded in the store's quarantine (partial errors of a page, pages
-        refused by robots.txt, malformed feeds...).
-    stopped_reason : str
-        Why the run stopped: ``"complete"`` (nothing more to fetch) or
-        ``"max-posts"`` (the budget was reached; running again resumes).
-    duplicates : int
-        Posts the store already had.
-    """
-
-    pages: int = 0
-    posts: int = 0
-    added: int = 0
-    errors: int = 0
-    stopped_reason: str = "complete"
-    duplicates: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +235,7 @@ def make_client(
         bearer_token=token, return_type=requests.Response, wait_on_rate_limit=False
     )
     # tweepy sets no timeout on its session: a stalled connection would hang forever.
-    client.session.request = functools.partial(  # type: ignore[method-assign]
+    client.session.request = functools.partial(
         client.session.request, timeout=(connect_timeout, read_timeout)
     )
     client.user_agent = f"{default_user_agent()} {client.user_agent}"
@@ -324,10 +296,12 @@ def _classify(exc: BaseException, clock: Callable[[], float]) -> Retry | None:
     return None
 
 
-def _translate(exc: Exception, endpoint: _Endpoint | None, what: str) -> CollectorError:
+def _translate(exc: BaseException, endpoint: _Endpoint | None, what: str) -> MapperError:
     """Turn a tweepy error that was not retried into a mapper error with a hint."""
     import tweepy
 
+    if not isinstance(exc, tweepy.HTTPException):
+        return CollectorError(f"{what}: {redact(str(exc))}")
     detail = _api_detail(exc)
     if isinstance(exc, tweepy.Unauthorized):
         return CredentialsError(
@@ -370,19 +344,16 @@ def _call(
     """Call a tweepy method under the retry policy; return the page as a dict."""
     import tweepy
 
-    try:
-        response = call_with_retries(
-            fn,
-            classify=lambda exc: _classify(exc, clock),
-            policy=policy,
-            sleep=sleep,
-            rng=rng,
-            what=what,
-        )
-    except tweepy.HTTPException as exc:
-        raise _translate(exc, endpoint, what) from None
-    except tweepy.TweepyException as exc:
-        raise CollectorError(f"{what}: {redact(str(exc))}") from None
+    response = sdk_call(
+        fn,
+        classify=lambda exc: _classify(exc, clock),
+        errors=tweepy.TweepyException,
+        translate=lambda exc: _translate(exc, endpoint, what),
+        what=what,
+        sleep=sleep,
+        policy=policy,
+        rng=rng,
+    )
     if not hasattr(response, "json"):
         raise CollectorError(
             f"{what}: the tweepy client must return raw responses",
@@ -399,66 +370,11 @@ def _call(
     return {"page": page, "url": redact(str(getattr(response, "url", "")))}
 
 
-# --------------------------------------------------------------------------- pages -> posts
-
-
 def _str_id(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def _posts_from_page(
-    page: Mapping[str, Any],
-    *,
-    source: str,
-    line: int | None,
-    retrieved_at: datetime | None,
-) -> tuple[list[Post], list[str]]:
-    """Turn one X API v2 response page into posts, and the reasons posts were unusable.
-
-    The normalisation is the archive importer's (:mod:`mapper.collectors.x_archive`),
-    so a page collected live and the same page re-imported from the archive give equal
-    posts: users resolved from ``includes`` (a mention whose user is missing is still a
-    reference), ids as ``str``, the reply and ``RT @`` prefixes folded into the reply
-    and repost references.
-    """
-    from mapper.collectors import x_archive
-
-    index = x_archive._Index(page.get("includes"))
-    provenance = Provenance(COLLECTOR, __version__, source, line, retrieved_at)
-    data = page.get("data")
-    items = [data] if isinstance(data, dict) else data if isinstance(data, list) else []
-    posts: list[Post] = []
-    problems: list[str] = []
-    for item in items:
-        if not isinstance(item, dict):
-            problems.append("not a post object")
-            continue
-        try:
-            posts.append(x_archive._post(item, index, provenance))
-        except x_archive._BadPost as exc:
-            problems.append(str(exc))
-        except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
-            problems.append(f"unreadable post: {exc}")
-    return posts, problems
-
-
 # --------------------------------------------------------------------------- collection
-
-
-@dataclass
-class _Run:
-    """Mutable state of one collection run."""
-
-    pages: int = 0
-    posts: int = 0
-    added: int = 0
-    duplicates: int = 0
-    errors: int = 0
-
-    def result(self, reason: str) -> CollectionResult:
-        return CollectionResult(
-            self.pages, self.posts, self.added, self.errors, reason, self.duplicates
-        )
 
 
 def _cursor_key(identity: Mapping[str, Any]) -> str:
@@ -481,13 +397,24 @@ def _time_param(value: datetime | str | None) -> str | None:
     return utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _count_lines(path: Path) -> int:
+def _open_archive(path: Path) -> int:
+    """Lines already in the archive ``path`` (created with its folder when missing).
+
+    A last line torn by a killed run (no newline at its end) is ended first, so the
+    next page starts a line of its own and the torn one is set aside on import.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         return 0
     count = 0
-    with open(path, "rb") as fh:
+    last = b"\n"
+    with open(path, "r+b") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             count += block.count(b"\n")
+            last = block[-1:]
+        if last != b"\n":
+            fh.write(b"\n")  # at the end: everything was read
+            count += 1
     return count
 
 
@@ -509,11 +436,10 @@ def _collect(
     clock: Callable[[], float],
     monotonic: Callable[[], float],
     rng: random.Random | None,
-    on_page: Callable[[CollectionResult], None] | None,
-) -> CollectionResult:
+    on_page: Callable[[CollectResult], None] | None,
+) -> CollectResult:
     """Drive one paginated endpoint: request, archive, store, quarantine, save cursor."""
-    if max_posts is not None and max_posts < 1:
-        raise CollectorError("--max-posts must be at least 1", field="max_posts")
+    check_max_posts(max_posts)
     policy = policy or RetryPolicy()
     rng = rng or random.Random()
     params: dict[str, Any] = {
@@ -564,12 +490,9 @@ def _collect(
     pass_since = params.get("since_id")
 
     archive = Path(archive_path) if archive_path is not None else None
-    line = 0
-    if archive is not None:
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        line = _count_lines(archive)
+    line = _open_archive(archive) if archive is not None else 0
     method = getattr(client, endpoint.method)
-    run = _Run()
+    run = CollectResult(source=source)
     last_request = [float("-inf")]
 
     def request(call_params: dict[str, Any]) -> Any:
@@ -581,9 +504,15 @@ def _collect(
         args = [target["query"]] if "query" in target else [target["user_id"]]
         return method(*args, **call_params)
 
+    reasons: list[str] = []  # what was set aside from the current page
+
+    def unusable(_line: int | None, reason: str, _raw: Any) -> None:
+        reasons.append(f"unusable post: {reason}")
+
     while True:
         if max_posts is not None and run.posts >= max_posts:
-            return run.result("max-posts")
+            run.stopped_reason = "max-posts"
+            return run
         size = endpoint.page_max
         if max_posts is not None:
             size = min(endpoint.page_max, max(endpoint.page_min, max_posts - run.posts))
@@ -591,7 +520,7 @@ def _collect(
         if token:
             call_params[endpoint.token_param] = token
         answer = _call(
-            lambda p=call_params: request(p),
+            functools.partial(request, call_params),
             endpoint=endpoint,
             what=f"X {endpoint.name}",
             policy=policy,
@@ -602,6 +531,8 @@ def _collect(
         page: dict[str, Any] = answer["page"]
         retrieved = now_utc()
         run.pages += 1
+        data = page.get("data")
+        items = [data] if isinstance(data, dict) else data if isinstance(data, list) else []
 
         # 1. archive the page unchanged, before anything else can fail
         if archive is not None:
@@ -620,8 +551,6 @@ def _collect(
             prov_source, prov_line, raw, where = str(archive.resolve()), line, None, line
         else:
             # no archive: the store keeps each post's own JSON instead
-            items = page.get("data") or []
-            items = [items] if isinstance(items, dict) else items
             raw = {
                 f"x:{item['id']}": json.dumps(item, ensure_ascii=False)
                 for item in items
@@ -629,23 +558,26 @@ def _collect(
             }
             prov_source, prov_line, where = source, None, run.pages
 
-        # 2. the posts, 3. the partial errors and unusable posts
-        page_posts, problems = _posts_from_page(
-            page, source=prov_source, line=prov_line, retrieved_at=retrieved
+        # 2. the posts (normalised as the archive importer does, so a page collected
+        # live and re-imported from the archive gives equal posts), 3. the unusable
+        # posts and the partial errors
+        reasons.clear()
+        page_posts = posts_from_page(
+            {"data": items, "includes": page.get("includes")},
+            source=prov_source,
+            line=prov_line,
+            retrieved_at=retrieved,
+            on_bad=unusable,
+            collector=COLLECTOR,
         )
-        if page_posts:
-            stored = store.add_posts(page_posts, raw=raw)
-            run.added += stored.added
-            run.duplicates += stored.duplicates
-        run.posts += len(page_posts)
-        reasons = [f"unusable post: {p}" for p in problems]
+        run.store_posts(store, page_posts, raw=raw)
         for error in page.get("errors") or []:
             if isinstance(error, dict):
                 detail = "; ".join(str(error[k]) for k in ("title", "detail") if error.get(k))
                 reasons.append(f"partial error: {detail or json.dumps(error)[:200]}")
         for reason in reasons:
             store.quarantine(prov_source, where, redact(reason))
-        run.errors += len(reasons)
+        run.quarantined += len(reasons)
 
         # 4. the cursor
         meta = page.get("meta") or {}
@@ -664,10 +596,11 @@ def _collect(
                 sort_keys=True,
             ),
         )
+        run.cursor = token
         if on_page is not None:
-            on_page(run.result("running"))
+            on_page(run.running())
         if token is None:
-            return run.result("complete")
+            return run
 
 
 def search(
@@ -688,8 +621,8 @@ def search(
     clock: Callable[[], float] = time.time,
     monotonic: Callable[[], float] = time.monotonic,
     rng: random.Random | None = None,
-    on_page: Callable[[CollectionResult], None] | None = None,
-) -> CollectionResult:
+    on_page: Callable[[CollectResult], None] | None = None,
+) -> CollectResult:
     """Search X posts (recent: last 7 days; ``archive=True``: full archive) into ``store``.
 
     Parameters
@@ -723,7 +656,7 @@ def search(
 
     Returns
     -------
-    CollectionResult
+    CollectResult
 
     Raises
     ------
@@ -739,7 +672,7 @@ def search(
     --------
     >>> client = make_client()  # doctest: +SKIP
     >>> search(client, "progressive alliance", store=store, max_posts=200)  # doctest: +SKIP
-    CollectionResult(pages=2, posts=200, added=200, errors=0, stopped_reason='max-posts', ...)
+    CollectResult(source='x search-recent query=progressive alliance', pages=2, posts=200, ...)
     """
     if not query or not query.strip():
         raise CollectorError("the search query is empty", field="query")
@@ -817,69 +750,59 @@ def resolve_user_id(
     return user_id
 
 
-def _timeline(
-    endpoint: _Endpoint,
-    client: tweepy.Client,
-    handle: str,
-    *,
-    store: Store,
-    max_posts: int | None,
-    since_id: str | int | None,
-    until_id: str | int | None,
-    start_time: datetime | str | None,
-    end_time: datetime | str | None,
-    archive_path: str | Path | None,
-    resume: bool,
-    policy: RetryPolicy | None,
-    sleep: Callable[[float], None],
-    clock: Callable[[], float],
-    monotonic: Callable[[], float],
-    rng: random.Random | None,
-    on_page: Callable[[CollectionResult], None] | None,
-) -> CollectionResult:
-    user_id = resolve_user_id(
-        client, handle, store=store, policy=policy, sleep=sleep, clock=clock, rng=rng
-    )
-    return _collect(
-        client,
-        endpoint,
-        target={"user_id": user_id, "handle": handle.strip().removeprefix("@").lower()},
-        store=store,
-        max_posts=max_posts,
-        since_id=since_id,
-        until_id=until_id,
-        start_time=start_time,
-        end_time=end_time,
-        archive_path=archive_path,
-        resume=resume,
-        policy=policy,
-        sleep=sleep,
-        clock=clock,
-        monotonic=monotonic,
-        rng=rng,
-        on_page=on_page,
-    )
+def _timeline_collector(endpoint: _Endpoint, name: str, doc: str) -> Callable[..., CollectResult]:
+    """The public collector of a user timeline endpoint (mentions or posts)."""
+
+    def collect(
+        client: tweepy.Client,
+        handle: str,
+        *,
+        store: Store,
+        max_posts: int | None = None,
+        since_id: str | int | None = None,
+        until_id: str | int | None = None,
+        start_time: datetime | str | None = None,
+        end_time: datetime | str | None = None,
+        archive_path: str | Path | None = None,
+        resume: bool = True,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+        on_page: Callable[[CollectResult], None] | None = None,
+    ) -> CollectResult:
+        user_id = resolve_user_id(
+            client, handle, store=store, policy=policy, sleep=sleep, clock=clock, rng=rng
+        )
+        return _collect(
+            client,
+            endpoint,
+            target={"user_id": user_id, "handle": handle.strip().removeprefix("@").lower()},
+            store=store,
+            max_posts=max_posts,
+            since_id=since_id,
+            until_id=until_id,
+            start_time=start_time,
+            end_time=end_time,
+            archive_path=archive_path,
+            resume=resume,
+            policy=policy,
+            sleep=sleep,
+            clock=clock,
+            monotonic=monotonic,
+            rng=rng,
+            on_page=on_page,
+        )
+
+    collect.__name__ = collect.__qualname__ = name
+    collect.__doc__ = doc
+    return collect
 
 
-def mentions(
-    client: tweepy.Client,
-    handle: str,
-    *,
-    store: Store,
-    max_posts: int | None = None,
-    since_id: str | int | None = None,
-    until_id: str | int | None = None,
-    start_time: datetime | str | None = None,
-    end_time: datetime | str | None = None,
-    archive_path: str | Path | None = None,
-    resume: bool = True,
-    policy: RetryPolicy | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.time,
-    monotonic: Callable[[], float] = time.monotonic,
-    rng: random.Random | None = None,
-    on_page: Callable[[CollectionResult], None] | None = None,
-) -> CollectionResult:
+mentions = _timeline_collector(
+    _MENTIONS,
+    "mentions",
     """Collect the posts that mention ``handle`` (at most the latest 800, an API limit).
 
     Parameters
@@ -898,73 +821,20 @@ def mentions(
 
     Returns
     -------
-    CollectionResult
+    CollectResult
 
     Raises
     ------
     CredentialsError, RateLimitError, CollectorError
         As for :func:`search`; also :class:`CollectorError` for an unknown handle.
-    """
-    return _timeline(
-        _MENTIONS,
-        client,
-        handle,
-        store=store,
-        max_posts=max_posts,
-        since_id=since_id,
-        until_id=until_id,
-        start_time=start_time,
-        end_time=end_time,
-        archive_path=archive_path,
-        resume=resume,
-        policy=policy,
-        sleep=sleep,
-        clock=clock,
-        monotonic=monotonic,
-        rng=rng,
-        on_page=on_page,
-    )
+    """,
+)
 
-
-def posts(
-    client: tweepy.Client,
-    handle: str,
-    *,
-    store: Store,
-    max_posts: int | None = None,
-    since_id: str | int | None = None,
-    until_id: str | int | None = None,
-    start_time: datetime | str | None = None,
-    end_time: datetime | str | None = None,
-    archive_path: str | Path | None = None,
-    resume: bool = True,
-    policy: RetryPolicy | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.time,
-    monotonic: Callable[[], float] = time.monotonic,
-    rng: random.Random | None = None,
-    on_page: Callable[[CollectionResult], None] | None = None,
-) -> CollectionResult:
+posts = _timeline_collector(
+    _POSTS,
+    "posts",
     """Collect the posts ``handle`` published (at most the latest 3200, an API limit).
 
     Parameters, results and errors are as for :func:`mentions`.
-    """
-    return _timeline(
-        _POSTS,
-        client,
-        handle,
-        store=store,
-        max_posts=max_posts,
-        since_id=since_id,
-        until_id=until_id,
-        start_time=start_time,
-        end_time=end_time,
-        archive_path=archive_path,
-        resume=resume,
-        policy=policy,
-        sleep=sleep,
-        clock=clock,
-        monotonic=monotonic,
-        rng=rng,
-        on_page=on_page,
-    )
+    """,
+)
