@@ -58,7 +58,8 @@ class MapperError(Exception):
         text = f"{where}{what}{self.message}"
         if self.hint:
             text += f" ({self.hint})"
-        return " ".join(text.split("\n"))
+        # one line whatever the input held (\r, \u2028 and the like split lines too)
+        return " ".join(text.splitlines())
 
 
 class ConfigError(MapperError):

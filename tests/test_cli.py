@@ -110,3 +110,21 @@ def test_library_error_is_one_line_on_stderr_with_exit_1(tmp_path: Path) -> None
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("error: ") and str(missing) in lines[0]
     assert "Traceback" not in proc.stderr
+
+
+def test_import_with_project_writes_the_store_that_run_reads(demo_copy: Path) -> None:
+    from mapper.project import load_project
+    from mapper.store import Store
+
+    extra = demo_copy.parent / "extra.jsonl"
+    fixture = Path(__file__).parent / "fixtures" / "x-api-v2" / "mentions_tweet.jsonl"
+    extra.write_bytes(fixture.read_bytes())
+    result = runner.invoke(app, ["import", str(extra), "--project", str(demo_copy)])
+    assert result.exit_code == 0, result.output
+    with Store(load_project(demo_copy).store) as store:
+        assert store.count_posts() == 1
+
+
+def test_error_messages_are_one_line_whatever_the_input() -> None:
+    err = MapperError("bad\rvalue\u2028here", source="f.csv", line=3, field="x\ny")
+    assert len(err.one_line().splitlines()) == 1

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -45,16 +44,16 @@ JsonOption = typer.Option(False, "--json", help="Also print the counts as JSON o
 
 
 def store_path(store: Path | None = None, project: Path | None = None) -> Path:
-    """Return the store path: ``--store``, else the project's ``store``, else ``mapper.sqlite``."""
+    """Return the store path: ``--store``, else the project's store (the one ``mapper run``
+    uses: its ``store`` option, or ``store.sqlite`` in its output folder), else
+    ``./mapper.sqlite``."""
     if store is not None:
         return store
     project = project or (DEFAULT_PROJECT if DEFAULT_PROJECT.exists() else None)
-    if project is not None and project.exists():
-        with open(project, "rb") as fh:
-            data = tomllib.load(fh)
-        configured = data.get("project", {}).get("store")
-        if configured:
-            return (project.parent / configured).resolve()
+    if project is not None:
+        from mapper.project import load_project
+
+        return load_project(project).store
     return DEFAULT_STORE
 
 
