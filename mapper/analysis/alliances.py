@@ -53,8 +53,8 @@ TOPIC_KINDS: tuple[str, ...] = ("issues", "hashtags", "domains", "other")
 
 
 def _kind_and_label(item: str) -> tuple[str, str]:
-    if item.startswith("issue:"):
-        return "issues", item[len("issue:") :]
+    if item.startswith("issue:"):  # roster issue ids are slugs: "labour-leadership"
+        return "issues", item[len("issue:") :].replace("-", " ").replace("_", " ")
     if item.startswith("#"):
         return "hashtags", item
     if item.startswith("domain:"):
