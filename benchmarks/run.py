@@ -6,9 +6,15 @@ Usage (from the repository root)::
     python benchmarks/run.py --size 100k --write   # and record in benchmarks/RESULTS.md
     python benchmarks/run.py --size 1m --write
 
+``--write`` keeps the figures in ``benchmarks/results/<size>.json`` and renders
+``benchmarks/RESULTS.md`` again from every JSON file there (``benchmarks/report.py``,
+which can also be run on its own).
+
 Each stage is timed separately (import, resolve, graph, factions, bridges, alliances,
-maps, exports) and the whole; the process's peak resident memory is read after each
-stage. The same run measures the reference points, so ratios hold on a noisy machine:
+layout, tables, maps, exports) and the whole; the process's peak resident memory is
+read after each stage (forked helper processes are reported apart, as the largest
+child), with the machine's 1-minute load average, since other jobs may share it. The
+same run measures the reference points, so ratios hold on a noisy machine:
 
 - the floor for reading the archive: a bare ``orjson.loads`` of every line;
 - python-louvain against igraph's Leiden on the same graph (time and modularity);
@@ -44,9 +50,22 @@ from generate import generate  # noqa: E402
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 
 
+RESULTS_DIR = HERE / "results"
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def children_peak_rss_mb() -> float:
+    """Peak resident memory of the largest finished child process (forked runs), in MB."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def load_1m() -> float:
+    """The machine's 1-minute load average (other jobs count too)."""
+    return round(os.getloadavg()[0], 2)
 
 
 def timed(results: dict[str, Any], name: str, fn: Callable[[], Any]) -> Any:
@@ -55,8 +74,12 @@ def timed(results: dict[str, Any], name: str, fn: Callable[[], Any]) -> Any:
     results["stages"][name] = {
         "seconds": round(time.perf_counter() - start, 3),
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        "load_1m": load_1m(),
     }
-    print(f"{name:<22} {results['stages'][name]['seconds']:>8.2f} s", file=sys.stderr)
+    print(
+        f"{name:<22} {results['stages'][name]['seconds']:>8.2f} s  (load {load_1m():.2f})",
+        file=sys.stderr,
+    )
     return value
 
 
@@ -84,9 +107,8 @@ def name_throughput(aliases: int = 10_000, megabytes: int = 50) -> dict[str, flo
     size = 0
     while size < megabytes * 1_000_000:
         parts = [rng.choice(words) for _ in range(60)]
-        parts[rng.randrange(60)] = (
-            f"Firstname{rng.randrange(aliases)} Lastname{rng.randrange(aliases)}"
-        )
+        who = rng.randrange(aliases)
+        parts[rng.randrange(60)] = f"Firstname{who} Lastname{who}"
         text = " ".join(parts)
         chunks.append(text)
         size += len(text)
@@ -122,7 +144,7 @@ def louvain_vs_leiden(G: Any) -> dict[str, Any]:
     weights = [d["weight"] for _, _, d in U.edges(data=True)]
     start = time.perf_counter()
     g = ig.Graph(n=len(nodes), edges=edges)
-    cl = g.community_leiden(objective="modularity", weights=weights, n_iterations=-1)
+    cl = g.community_leiden(objective_function="modularity", weights=weights, n_iterations=-1)
     out["igraph_leiden_s"] = round(time.perf_counter() - start, 2)
     comms = [{nodes[i] for i in c} for c in cl]
     out["igraph_leiden_q"] = round(nx.community.modularity(U, comms, weight="weight"), 4)
@@ -171,7 +193,13 @@ def run(size: str, *, workdir: Path, references: bool = True) -> dict[str, Any]:
     from mapper.store import Store
 
     posts = SIZES[size]
-    results: dict[str, Any] = {"size": size, "posts": posts, "stages": {}}
+    results: dict[str, Any] = {
+        "size": size,
+        "posts": posts,
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "load_at_start": list(os.getloadavg()),
+        "stages": {},
+    }
     info = timed(
         results, "generate (not counted)", lambda: generate(workdir / "input", posts, seed=1)
     )
@@ -204,7 +232,7 @@ def run(size: str, *, workdir: Path, references: bool = True) -> dict[str, Any]:
         timed(results, "re-import unchanged", lambda: import_file("x-archive", archive, store))
     stage_t: dict[str, float] = {}
     res = timed(results, "analysis", lambda: analyse(project, G, timings=stage_t))
-    for k in ("factions", "bridges", "alliances"):
+    for k in ("factions", "bridges", "alliances", "layout"):
         results["stages"][k] = {"seconds": round(stage_t.get(k, 0), 3)}
     analysis = Analysis(
         project=project,
@@ -224,9 +252,17 @@ def run(size: str, *, workdir: Path, references: bool = True) -> dict[str, Any]:
         time.perf_counter() - start_all - results["stages"]["re-import unchanged"]["seconds"], 2
     )
     results["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    results["children_peak_rss_mb"] = round(children_peak_rss_mb(), 1)
+    results["load_at_end_of_pipeline"] = list(os.getloadavg())
     results["graph"] = {"actors": G.number_of_nodes(), "ties": G.number_of_edges()}
     results["factions_found"] = len(set(res["factions"].partition.values()))
     results["map_mb"] = round((out / "map.html").stat().st_size / 1e6, 2)
+    results["betweenness_method"] = (res["bridges"] or [{}])[0].get("betweenness_method")
+    results["output_mb"] = {
+        p.name: round(p.stat().st_size / 1e6, 2)
+        for p in sorted(out.iterdir())
+        if p.is_file() and p.suffix != ".sqlite" and "sqlite" not in p.name
+    }
     parse = results["stages"]["bare orjson parse"]["seconds"]
     results["import_plus_graph_vs_parse"] = round(
         (results["stages"]["import"]["seconds"] + results["stages"]["resolve + graph"]["seconds"])
@@ -255,6 +291,10 @@ def machine() -> dict[str, Any]:
         "pyvis",
         "orjson",
         "pyahocorasick",
+        "numpy",
+        "scipy",
+        "pyarrow",
+        "matplotlib",
     ):
         try:
             versions[pkg] = metadata.version(pkg)
@@ -277,6 +317,12 @@ def main() -> None:
     )
     ap.add_argument("--no-references", action="store_true", help="Skip the reference measurements.")
     ap.add_argument("--json", type=Path, default=None, help="Also write the figures as JSON here.")
+    ap.add_argument(
+        "--write",
+        action="store_true",
+        help="Keep the figures in benchmarks/results/<size>.json and render "
+        "benchmarks/RESULTS.md again from every file there.",
+    )
     args = ap.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"mapper-bench-{args.size}-"))
     try:
@@ -289,6 +335,12 @@ def main() -> None:
     print(text)
     if args.json:
         args.json.write_text(text + "\n", encoding="utf-8")
+    if args.write:
+        from report import write_results
+
+        RESULTS_DIR.mkdir(exist_ok=True)
+        (RESULTS_DIR / f"{args.size}.json").write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {write_results()}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -17,11 +17,12 @@ from __future__ import annotations
 import csv
 import json
 import math
+import operator
 import re
 import sys
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from datetime import time as dtime
 from decimal import Decimal
 from fractions import Fraction
@@ -35,6 +36,8 @@ from mapper.errors import ExportError, MapperError
 from mapper.fsutil import atomic_open, atomic_path
 from mapper.graph.build import gc_paused
 from mapper.records import REFERENCE_KINDS, utc
+from mapper.render.layout import OTHER_COLOUR as _OTHER_COLOUR
+from mapper.render.layout import PALETTE as _MAP_PALETTE
 
 __all__ = [
     "EDGE_RENAMES",
@@ -114,30 +117,17 @@ GRAPH_RENAMES: Mapping[str, str] = {
     "edge_default": "attr_edge_default",
 }
 
-#: Faction colours for Gephi (Tableau 20 order: strong colours first).
-PALETTE: tuple[tuple[int, int, int], ...] = (
-    (31, 119, 180),
-    (255, 127, 14),
-    (44, 160, 44),
-    (214, 39, 40),
-    (148, 103, 189),
-    (140, 86, 75),
-    (227, 119, 194),
-    (127, 127, 127),
-    (188, 189, 34),
-    (23, 190, 207),
-    (174, 199, 232),
-    (255, 187, 120),
-    (152, 223, 138),
-    (255, 152, 150),
-    (197, 176, 213),
-    (196, 156, 148),
-    (247, 182, 210),
-    (199, 199, 199),
-    (219, 219, 141),
-    (158, 218, 229),
-)
-_NO_FACTION_COLOUR = (170, 170, 170)
+
+def _hex_rgb(colour: str) -> tuple[int, int, int]:
+    value = colour.lstrip("#")
+    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
+
+
+#: Group colours for Gephi: the same palette as the HTML maps and images
+#: (:data:`mapper.render.layout.PALETTE`, by group size rank), as RGB tuples.
+PALETTE: tuple[tuple[int, int, int], ...] = tuple(_hex_rgb(c) for c in _MAP_PALETTE)
+#: Colour of actors with no group and of groups beyond the palette (as on the maps).
+_NO_FACTION_COLOUR = _hex_rgb(_OTHER_COLOUR)
 _SIZE_RANGE = (5.0, 50.0)
 _DEFAULT_SIZE = 10.0
 
@@ -262,80 +252,12 @@ def _json_text(value: Any) -> str:
     return _clean_nested(text)
 
 
-def _json_data(value: Any) -> Any:
-    """``value`` as plain JSON data (lists, dicts, str, numbers, bool, None)."""
-    return json.loads(_json_text(value))
-
-
-def _convert(value: Any, fmt: str) -> tuple[str, Any] | None:
-    """Classify and convert one attribute value; ``None`` means drop it.
-
-    Classes: ``bool``, ``int``, ``float``, ``str``, plus ``datetime`` (Parquet keeps
-    timestamps) and ``json`` (node-link JSON keeps lists and dicts as JSON).
-    """
-    kind = type(value)  # exact types first: the common case, and fast
-    if kind is str:
-        return "str", clean_text(value)
-    if kind is float:
-        number = _finite(value)
-        return None if number is None else ("float", number)
-    if kind is bool:
-        return "bool", value
-    if kind is int:
-        return ("int", value) if _INT64[0] <= value <= _INT64[1] else ("str", str(value))
-    if value is None:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-        if value is None:
-            return None
-    if isinstance(value, bool):
-        return "bool", bool(value)
-    if isinstance(value, int):
-        value = int(value)
-        if _INT64[0] <= value <= _INT64[1]:
-            return "int", value
-        return "str", str(value)
-    if isinstance(value, float):
-        number = _finite(float(value))
-        return None if number is None else ("float", number)
-    if isinstance(value, str):
-        return "str", clean_text(str(value))
-    if isinstance(value, datetime):
-        value = utc(value)
-        return ("datetime", value) if fmt == "parquet" else ("str", value.isoformat())
-    if isinstance(value, date | dtime):
-        return "str", value.isoformat()
-    if isinstance(value, bytes | bytearray):
-        return "str", clean_text(bytes(value).decode("utf-8", "replace"))
-    if isinstance(value, Decimal | Fraction):
-        number = _finite(float(value))
-        return None if number is None else ("float", number)
-    if isinstance(value, Mapping | list | tuple | set | frozenset | np.ndarray):
-        if fmt == "json":
-            return "json", _json_data(value)
-        return "str", _json_text(value)
-    return "str", clean_text(str(value))
-
-
 def _finite(value: float) -> float | None:
     """A finite float, subnormals flushed to zero (igraph's GraphML reader rejects
     them as an overflow), or ``None`` for NaN and infinities."""
     if not math.isfinite(value):
         return None
     return 0.0 if abs(value) < _SMALLEST_NORMAL else value
-
-
-def _as_text(cls: str, value: Any) -> str:
-    if cls == "str":
-        return value
-    if cls == "bool":
-        return "true" if value else "false"
-    if cls == "datetime":
-        return value.isoformat()
-    if cls == "json":
-        return json.dumps(value, ensure_ascii=False, allow_nan=False)
-    return repr(value) if cls == "float" else str(value)
 
 
 def _as_weight(value: Any) -> float | None:
@@ -434,14 +356,372 @@ def export_node_ids(G: nx.Graph) -> dict[Hashable, str]:
     return ids
 
 
-def _class_of(value: Any) -> str:
-    """The class :func:`_convert` gave a converted value (read back from its type)."""
-    kind = _CLASSES.get(type(value))
-    if kind is not None:
-        return kind
+# ---------------------------------------------------------------------------
+# Columnar sanitizing
+#
+# The sanitizer works column by column (one attribute key over all nodes, or all
+# edges): a column of one plain type is checked with a few C-level passes and reused
+# as it is, and only the unusual values go through :func:`_neutral_value` one by
+# one. It runs once per graph in two steps: a format-neutral pass (:func:`_neutral`:
+# values cleaned, datetimes kept as UTC datetimes, lists and dicts wrapped in a
+# lazily encoded :class:`_Json`) and a cheap per-format view (:func:`_view`: the
+# datetimes and JSON values each format wants, then one type per key). The writers
+# read the columns directly; :func:`sanitize_graph` builds a graph from them.
+
+_NoneType = type(None)
+_PLAIN_CLASS: dict[type, str] = {str: "str", int: "int", float: "float", bool: "bool"}
+_PLAIN = frozenset(_PLAIN_CLASS)
+
+
+class _Json:
+    """A list, tuple, set, dict or array value, JSON-encoded only when asked."""
+
+    __slots__ = ("_text", "raw")
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self._text: str | None = None
+
+    def text(self) -> str:
+        """The value as one line of JSON text (:func:`_json_text`)."""
+        if self._text is None:
+            self._text = _json_text(self.raw)
+        return self._text
+
+    def data(self) -> Any:
+        """The value as JSON data: ``json.loads(self.text())``, built directly when
+        the value is a list of flat dicts or a flat dict of plain values."""
+        value = _simple_json(self.raw)
+        return json.loads(self.text()) if value is _NOT_SIMPLE else value
+
+
+_NOT_SIMPLE = object()
+
+
+def _nested_str(text: str) -> str:
+    return text if text.isascii() else _UNENCODABLE.sub("", text)
+
+
+def _simple_scalar(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:
+        return value if value.isascii() else _UNENCODABLE.sub("", value)
+    if value is None or kind is bool or kind is int:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else _NOT_SIMPLE
+    if kind is datetime:
+        return (value if value.tzinfo is UTC else utc(value)).isoformat()
+    return _NOT_SIMPLE
+
+
+def _simple_dict(value: dict) -> Any:
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if type(key) is not str:
+            return _NOT_SIMPLE
+        kind = type(item)
+        if kind is str:
+            if not item.isascii():
+                item = _UNENCODABLE.sub("", item)
+        elif kind is datetime:
+            item = (item if item.tzinfo is UTC else utc(item)).isoformat()
+        elif not (item is None or kind is int or kind is bool):
+            item = _simple_scalar(item)
+            if item is _NOT_SIMPLE:
+                return _NOT_SIMPLE
+        out[key if key.isascii() else _UNENCODABLE.sub("", key)] = item
+    return out
+
+
+def _simple_json(value: Any) -> Any:
+    """``json.loads(_json_text(value))`` for the common shapes (the evidence list, the
+    topics dict), without the text; :data:`_NOT_SIMPLE` for anything else."""
+    if type(value) is dict:
+        return _simple_dict(value)
+    if type(value) is not list:
+        return _NOT_SIMPLE
+    out: list[Any] = []
+    for item in value:
+        item = _simple_dict(item) if type(item) is dict else _simple_scalar(item)
+        if item is _NOT_SIMPLE:
+            return _NOT_SIMPLE
+        out.append(item)
+    return out
+
+
+def _neutral_value(value: Any) -> Any:
+    """One value, cleaned for every format (see :func:`sanitize_graph`), except that
+    datetimes stay (aware UTC) datetimes and containers become :class:`_Json`, which
+    each format converts its own way. ``None``: drop it."""
+    kind = type(value)
+    if kind is str:
+        return value if value.isprintable() else _BAD_CHARS.sub("", value)
+    if kind is float:
+        return _finite(value)
+    if kind is bool:
+        return value
+    if kind is int:
+        return value if _INT64[0] <= value <= _INT64[1] else str(value)
+    if value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+        if value is None:
+            return None
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        value = int(value)
+        return value if _INT64[0] <= value <= _INT64[1] else str(value)
+    if isinstance(value, float):
+        return _finite(float(value))
+    if isinstance(value, str):
+        return clean_text(str(value))
     if isinstance(value, datetime):
-        return "datetime"
-    return "json" if isinstance(value, list | dict) else "str"
+        return utc(value)
+    if isinstance(value, date | dtime):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray):
+        return clean_text(bytes(value).decode("utf-8", "replace"))
+    if isinstance(value, Decimal | Fraction):
+        return _finite(float(value))
+    if isinstance(value, Mapping | list | tuple | set | frozenset | np.ndarray):
+        return _Json(value)
+    return clean_text(str(value))
+
+
+def _neutral_column(values: list[Any], *, weight: bool = False) -> list[Any]:
+    """Clean one column (``None`` where a value is missing or dropped).
+
+    Columns of one plain type that need no change are returned as they are."""
+    kinds = set(map(type, values))
+    if weight:
+        if kinds == {float}:
+            finite = all(map(math.isfinite, values))
+            if finite and (not values or min(map(abs, values)) >= _SMALLEST_NORMAL):
+                return values
+        return [None if v is None else _as_weight(v) for v in values]
+    has_none = _NoneType in kinds
+    kinds.discard(_NoneType)
+    if len(kinds) == 1:
+        kind = next(iter(kinds))
+        present = [v for v in values if v is not None] if has_none else values
+        if kind is str and all(map(str.isprintable, present)):
+            return values
+        if kind is bool:
+            return values
+        if kind is int and (not present or _INT64[0] <= min(present) <= max(present) <= _INT64[1]):
+            return values
+        if (
+            kind is float
+            and all(map(math.isfinite, present))
+            and (not present or min(map(abs, present)) >= _SMALLEST_NORMAL)
+        ):
+            return values
+        if kind is datetime and all(v.tzinfo is UTC for v in present):
+            return values  # already what utc() makes of them
+        if kind is list or kind is dict:
+            return [None if v is None else _Json(v) for v in values]
+    return [None if v is None else _neutral_value(v) for v in values]
+
+
+@dataclass
+class _Columns:
+    """Format-neutral columns of a list of attribute dicts (all nodes, or all edges)."""
+
+    size: int
+    keys: list[Hashable]
+    values: dict[Hashable, list[Any]]
+    generated: list[str]
+
+
+def _neutral(
+    records: list[Mapping[Hashable, Any]],
+    *,
+    extras: Mapping[str, list[Any]] | None = None,
+    float_keys: Iterable[str] = (),
+) -> _Columns:
+    """Split ``records`` into cleaned columns; ``extras`` are generated columns
+    (``original_id``), named after every key of the records."""
+    floats = set(float_keys)
+    values: dict[Hashable, list[Any]] = {}
+    raw = _same_keys_columns(records)  # every record has the same keys (edges do)
+    keys = list(raw) if raw is not None else list(dict.fromkeys(k for rec in records for k in rec))
+    for key in keys:
+        column = raw[key] if raw is not None else [rec.get(key) for rec in records]
+        is_weight = type(key) is str and key in floats
+        values[key] = _neutral_column(column, weight=is_weight)
+    generated = list(extras or {})
+    for name, column in (extras or {}).items():
+        values[_Generated(name)] = _neutral_column(list(column))
+    return _Columns(len(records), keys, values, generated)
+
+
+def _same_keys_columns(records: list[Mapping[Hashable, Any]]) -> dict[Hashable, list[Any]] | None:
+    """The records as columns, transposed at C speed, when every record is a dict
+    with the keys of the first (the keys in its order); else ``None``."""
+    if not records or type(records[0]) is not dict:
+        return None
+    first = records[0]
+    keys = first.keys()
+    if not keys or not all(type(rec) is dict and rec.keys() == keys for rec in records):
+        return None
+    order = list(first)
+    if len(order) == 1:
+        return {order[0]: [rec[order[0]] for rec in records]}
+    getter = operator.itemgetter(*order)
+    return {
+        key: list(column)
+        for key, column in zip(order, zip(*map(getter, records), strict=True), strict=True)
+    }
+
+
+@dataclass(frozen=True)
+class _Column:
+    """One sanitized column of one format: its name, its single type (``bool``,
+    ``int``, ``float``, ``str``, ``datetime`` for Parquet, ``json`` for node-link
+    JSON) and its values, ``None`` where a row has no value."""
+
+    name: str
+    cls: str
+    values: list[Any]
+
+
+def _class_of(kind: type, fmt: str) -> str:
+    """The class, in ``fmt``, of the neutral values of type ``kind``."""
+    plain = _PLAIN_CLASS.get(kind)
+    if plain is not None:
+        return plain
+    if kind is _Json:
+        return "json" if fmt == "json" else "str"
+    if issubclass(kind, datetime):
+        return "datetime" if fmt == "parquet" else "str"
+    return "str"
+
+
+def _in_format(value: Any, fmt: str) -> Any:
+    """A neutral value as ``fmt`` carries it (its class being :func:`_class_of`)."""
+    kind = type(value)
+    if kind is _Json:
+        return value.data() if fmt == "json" else value.text()
+    if kind not in _PLAIN and isinstance(value, datetime) and fmt != "parquet":
+        return value.isoformat()
+    return value
+
+
+def _text_of(value: Any) -> str:
+    """A neutral value as text, for a key whose values have mixed types."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is float:
+        return repr(value)
+    if kind is _Json:
+        return value.text()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _view(
+    cols: _Columns,
+    renames: Mapping[str, str],
+    fmt: str,
+    *,
+    drop: Iterable[str] = (),
+    skip: Iterable[str] = (),
+    cache: dict[tuple[int, str], list[Any]] | None = None,
+) -> list[_Column]:
+    """The columns ``fmt`` writes: keys in ``drop`` left out before naming, names in
+    ``skip`` after; each key of one type (int with float becomes float when every
+    int is exact, any other mix becomes text for everyone); empty columns left out.
+
+    ``cache`` keeps converted columns (datetimes as text, JSON as text or data) for
+    the next format's view of the same columns."""
+    dropped = set(drop)
+    keys = [k for k in cols.keys if not (isinstance(k, str) and k in dropped)]
+    names = _key_names(keys, renames, cols.generated)
+    skipped = set(skip)
+    out: list[_Column] = []
+    for key in [*keys, *(_Generated(g) for g in cols.generated)]:
+        name = names[key]
+        if name in skipped:
+            continue
+        values = cols.values[key]
+        kinds = set(map(type, values))
+        kinds.discard(_NoneType)
+        if not kinds:
+            continue
+        if len(kinds) == 1 and kinds <= _PLAIN:
+            out.append(_Column(name, _PLAIN_CLASS[kinds.pop()], values))
+            continue
+        classes = {_class_of(kind, fmt) for kind in kinds}
+        if len(classes) == 1:
+            cls = classes.pop()
+            if cls in ("datetime", "json") or kinds <= _PLAIN:
+                # JSON values stay _Json: the JSON writer serializes the common
+                # shapes directly (see _json_ready); _rows() converts the rest.
+                out.append(_Column(name, cls, values))
+                continue
+            slot = (id(values), cls)
+            converted = cache.get(slot) if cache is not None else None
+            if converted is None:
+                if all(issubclass(kind, datetime) for kind in kinds):
+                    memo = cache.setdefault((0, "iso"), {}) if cache is not None else {}
+                    converted = _iso_column(values, memo)
+                else:
+                    converted = [None if v is None else _in_format(v, fmt) for v in values]
+                if cache is not None:
+                    cache[slot] = converted
+            out.append(_Column(name, cls, converted))
+            continue
+        want = "float" if classes == {"int", "float"} else "str"
+        if want == "float" and any(type(v) is int and abs(v) > _EXACT_FLOAT_INT for v in values):
+            want = "str"
+        if want == "float":
+            converted = [None if v is None else float(v) for v in values]
+        else:
+            converted = [None if v is None else _text_of(v) for v in values]
+        out.append(_Column(name, want, converted))
+    return out
+
+
+def _iso_column(values: list[Any], memo: dict[int, str]) -> list[str | None]:
+    """Datetimes as ISO text; one ``isoformat()`` per distinct object (an edge's
+    ``first`` is often its ``last``, and both are post times), remembered in ``memo``
+    by id (the objects outlive it)."""
+    out: list[str | None] = []
+    append = out.append
+    get = memo.get
+    for value in values:
+        if value is None:
+            append(None)
+            continue
+        text = get(id(value))
+        if text is None:
+            text = memo[id(value)] = value.isoformat()
+        append(text)
+    return out
+
+
+def _rows(size: int, columns: list[_Column]) -> list[dict[str, Any]]:
+    """The columns as one dict per row (missing values left out; :class:`_Json`
+    values as JSON data)."""
+    rows: list[dict[str, Any]] = [{} for _ in range(size)]
+    for column in columns:
+        name = column.name
+        if column.cls == "json":
+            for row, value in zip(rows, column.values, strict=True):
+                if value is not None:
+                    row[name] = value.data() if type(value) is _Json else value
+            continue
+        for row, value in zip(rows, column.values, strict=True):
+            if value is not None:
+                row[name] = value
+    return rows
 
 
 def _sanitize_records(
@@ -449,88 +729,11 @@ def _sanitize_records(
     renames: Mapping[str, str],
     fmt: str,
     *,
-    extras: list[dict[str, Any]] | None = None,
     float_keys: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
-    """Clean a list of attribute dicts (all nodes, or all edges) together.
-
-    Every value is converted (see :func:`_convert`), ``None``, NaN and infinities are
-    dropped, and each key ends with one type across all records: int mixed with float
-    becomes float (when every int is exactly representable), any other mix becomes
-    text for everyone. Keys in ``float_keys`` (edge ``weight``) are always floats;
-    a value that is not a finite number is dropped.
-    """
-    if extras is None:
-        extras = [{}] * len(records)
-    generated = list(dict.fromkeys(k for extra in extras for k in extra))
-    names = _key_names((k for rec in records for k in rec), renames, generated)
-    float_names = {names[k] for k in float_keys if k in names}
-    bad_chars = _BAD_CHARS.sub
-
-    first_class: dict[str, str] = {}
-    mixed: dict[str, set[str]] = {}
-    result: list[dict[str, Any]] = []
-    for rec, extra in zip(records, extras, strict=True):
-        out: dict[str, Any] = {}
-        items: Iterable[tuple[Hashable, Any]] = rec.items()
-        if extra:
-            items = [*items, *((_Generated(k), v) for k, v in extra.items())]
-        for key, value in items:
-            name = names[key]
-            kind = type(value)
-            # Inline fast paths for the common scalar types; _convert does the rest.
-            if name in float_names:
-                value = _as_weight(value)
-                if value is None:
-                    continue
-                cls = "float"
-            elif kind is str:
-                if not value.isprintable():
-                    value = bad_chars("", value)
-                cls = "str"
-            elif kind is float:
-                value = _finite(value)
-                if value is None:
-                    continue
-                cls = "float"
-            elif kind is int and _INT64[0] <= value <= _INT64[1]:
-                cls = "int"
-            elif kind is bool:
-                cls = "bool"
-            else:
-                item = _convert(value, fmt)
-                if item is None:
-                    continue
-                cls, value = item
-            out[name] = value
-            seen = first_class.get(name)
-            if seen is None:
-                first_class[name] = cls
-            elif seen != cls:
-                mixed.setdefault(name, {seen}).add(cls)
-        result.append(out)
-
-    if not mixed:
-        return result
-    target: dict[str, str] = {}
-    for name, seen_classes in mixed.items():
-        target[name] = "float" if seen_classes == {"int", "float"} else "str"
-    # Ints too large to be exact floats force their key to text.
-    for out in result:
-        for name, want in target.items():
-            value = out.get(name)
-            if want == "float" and type(value) is int and abs(value) > _EXACT_FLOAT_INT:
-                target[name] = "str"
-    for out in result:
-        for name, want in target.items():
-            if name not in out:
-                continue
-            value = out[name]
-            cls = _class_of(value)
-            if cls == want:
-                continue
-            out[name] = float(value) if want == "float" else _as_text(cls, value)
-    return result
+    """Clean a list of attribute dicts together (see :func:`sanitize_graph`)."""
+    cols = _neutral(records, float_keys=float_keys)
+    return _rows(len(records), _view(cols, renames, fmt))
 
 
 # ---------------------------------------------------------------------------
@@ -574,48 +777,46 @@ def _real(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _faction_key(value: Any) -> tuple[int, float, str]:
-    number = _real(value)
-    return (0, number, "") if number is not None else (1, 0.0, str(value))
+def _group_colours(G: nx.Graph) -> dict[Hashable, tuple[int, int, int]]:
+    """Every node's fill colour on the HTML maps and images (one palette for all)."""
+    from mapper.render.layout import group_nodes
+
+    grouping = group_nodes(G)
+    colours: dict[int, tuple[int, int, int]] = {}
+    result: dict[Hashable, tuple[int, int, int]] = {}
+    for node, group in grouping.of_node.items():
+        colour = colours.get(group)
+        if colour is None:
+            parsed = _rgb(grouping.colour(group))
+            colour = colours[group] = parsed[:3] if parsed else _NO_FACTION_COLOUR
+        result[node] = colour
+    return result
 
 
 def _viz(G: nx.Graph) -> dict[Hashable, dict[str, Any]]:
-    """Gephi ``viz`` dicts for every node of ``G``.
+    """Gephi ``viz`` dicts for every node of ``G``, in node order.
 
     Colour: the node's ``color`` attribute when it parses (hex string, RGB(A)
-    tuple or dict), else a palette colour for its ``faction`` (falling back to
-    ``declared_faction``; integer factions take ``PALETTE[i % 20]``, so faction 0,
-    the largest, is always blue; other values take palette slots in sorted order),
-    grey without either. Size: ``influence`` scaled linearly to 5..50 (10 for
-    everyone when no node has one). Position: the ``x`` and ``y`` attributes when
-    both are numbers (``x`` is usually the X handle, a string, and then ignored).
-    A node's own ``viz`` dict, where its parts are valid, overrides all three.
+    tuple or dict), else its group's colour on the maps: groups are the ``faction``
+    (else ``declared_faction``, else ``party``), ranked by size, the largest taking
+    ``PALETTE[0]``; groups beyond the palette and actors without one are grey
+    (:func:`mapper.render.layout.group_nodes`). Size: ``influence`` scaled linearly
+    to 5..50 (10 for everyone when no node has one). Position: ``pos_x``/``pos_y``
+    (stored by the pipeline from the map layout) when both are numbers, else ``x``
+    and ``y`` when both are numbers (``x`` is usually the X handle, a string, and
+    then ignored). A node's own ``viz`` dict, where its parts are valid, overrides
+    all three.
     """
-    factions: dict[Hashable, Any] = {}
-    for node, data in G.nodes(data=True):
-        value = data.get("faction")
-        if value is None or value == "":
-            value = data.get("declared_faction")
-        if isinstance(value, np.generic):
-            value = value.item()
-        if value is not None and value != "" and isinstance(value, Hashable):
-            factions[node] = value
-    distinct = sorted(set(factions.values()), key=_faction_key)
-    slot: dict[Any, int] = {}
-    for i, value in enumerate(distinct):
-        number = _real(value)
-        is_int = number is not None and number.is_integer() and not isinstance(value, float)
-        slot[value] = int(number) % len(PALETTE) if is_int else i % len(PALETTE)
-
+    colours = _group_colours(G)
     sizes = {node: _real(data.get("influence")) for node, data in G.nodes(data=True)}
     known = [s for s in sizes.values() if s is not None]
     low, high = (min(known), max(known)) if known else (0.0, 0.0)
 
     result: dict[Hashable, dict[str, Any]] = {}
     for node, data in G.nodes(data=True):
-        colour = _rgb(data.get("color"))
+        colour = _rgb(data.get("color")) if "color" in data else None
         if colour is None:
-            r, g, b = PALETTE[slot[factions[node]]] if node in factions else _NO_FACTION_COLOUR
+            r, g, b = colours.get(node, _NO_FACTION_COLOUR)
             colour = (r, g, b, 1.0)
         if not known:
             size = _DEFAULT_SIZE
@@ -631,7 +832,9 @@ def _viz(G: nx.Graph) -> dict[Hashable, dict[str, Any]]:
             "color": {"r": colour[0], "g": colour[1], "b": colour[2], "a": colour[3]},
             "size": float(size),
         }
-        x, y = _real(data.get("x")), _real(data.get("y"))
+        x, y = _real(data.get("pos_x")), _real(data.get("pos_y"))
+        if x is None or y is None:
+            x, y = _real(data.get("x")), _real(data.get("y"))
         if x is not None and y is not None:
             viz["position"] = {"x": x, "y": y, "z": 0.0}
         own = data.get("viz")
@@ -662,6 +865,126 @@ def _check_format(for_format: str) -> str:
             f"unknown export format {for_format!r}", hint=f"choose from {', '.join(FORMATS)}"
         )
     return fmt
+
+
+class _Prepared:
+    """A graph's export ids and format-neutral columns, made once for every format
+    :func:`export_all` writes; the per-format views are cached."""
+
+    def __init__(self, G: nx.Graph) -> None:
+        if G.is_multigraph():
+            raise ExportError(
+                "multigraphs cannot be exported",
+                hint="collapse parallel edges into weights first",
+            )
+        self.G = G
+        self.directed = G.is_directed()
+        ids = export_node_ids(G)
+        self.ids = ids
+        nodes = list(G.nodes)
+        self.node_ids = [ids[node] for node in nodes]
+        original = [
+            repr(node) if ids[node] != node or type(node) is not str else None for node in nodes
+        ]
+        extras = {"original_id": original} if any(v is not None for v in original) else {}
+        self.nodes = _neutral([G.nodes[n] for n in nodes], extras=extras)
+        # One pass over networkx's edge view (a Python generator), split at C speed.
+        sources, targets, records = (
+            zip(*G.edges(data=True), strict=True) if G.number_of_edges() else ((), (), ())
+        )
+        if all(ids[node] is node for node in nodes):  # str ids, kept as they are
+            self.edge_ends = list(zip(sources, targets, strict=True))
+        else:
+            get = ids.__getitem__
+            self.edge_ends = list(zip(map(get, sources), map(get, targets), strict=True))
+        self.edges = _neutral(list(records), float_keys=("weight",))
+        self._views: dict[tuple[Any, ...], list[_Column]] = {}
+        self.converted: dict[tuple[int, str], list[Any]] = {}
+        self._evidence: list[list[Any]] | None = None
+
+    def graph_attrs(self, fmt: str) -> dict[str, Any]:
+        attrs = _sanitize_records([self.G.graph], GRAPH_RENAMES, fmt)[0]
+        name = attrs.get("name", "")
+        if isinstance(name, datetime):
+            name = name.isoformat()
+        elif not isinstance(name, str):
+            name = _json_text(name)  # GEXF writes the name as an XML attribute: text only
+        attrs["name"] = name
+        return attrs
+
+    def node_view(self, fmt: str) -> list[_Column]:
+        key = ("nodes", fmt)
+        if key not in self._views:
+            renames = dict(NODE_RENAMES)
+            if fmt == "gexf":
+                renames["viz"] = "attr_viz"
+            self._views[key] = _view(self.nodes, renames, fmt, cache=self.converted)
+        return self._views[key]
+
+    def edge_view(self, fmt: str, *, evidence: bool = True, table: bool = False) -> list[_Column]:
+        key = ("edges", fmt, evidence, table)
+        if key not in self._views:
+            self._views[key] = _view(
+                self.edges,
+                EDGE_RENAMES,
+                fmt,
+                drop=() if evidence else ("evidence",),
+                skip=("evidence",) if table else (),
+                cache=self.converted,
+            )
+        return self._views[key]
+
+    def evidence_table(self) -> list[list[Any]]:
+        """The evidence table's columns (:data:`EVIDENCE_COLUMNS`): one row per item
+        of the edge attribute the tables call ``evidence``, as JSON data."""
+        if self._evidence is not None:
+            return self._evidence
+        names = _key_names(self.edges.keys, EDGE_RENAMES, self.edges.generated)
+        column: list[Any] = []
+        for key, name in names.items():
+            if name == "evidence" and not isinstance(key, _Generated):
+                column = self.edges.values[key]
+        fields = EVIDENCE_COLUMNS[2:]
+        table: list[list[Any]] = [[] for _ in EVIDENCE_COLUMNS]
+        sources, targets = table[0], table[1]
+        time_col = table[5]
+        for (u, v), value in zip(self.edge_ends, column, strict=False):
+            if type(value) is _Json:
+                raw = value.raw
+                if type(raw) is list and _json_ready(raw):
+                    # build_graph's evidence: the values as JSON data would give
+                    # them, but times kept as datetimes (text cleaned below)
+                    for item in raw:
+                        sources.append(u)
+                        targets.append(v)
+                        table[2].append(item["post"])
+                        table[3].append(item["type"])
+                        table[4].append(item["url"])
+                        time_col.append(item["time"])
+                        table[6].append(item["snippet"])
+                    continue
+                items = value.data()
+            elif type(value) is str:
+                try:
+                    items = json.loads(value)
+                except ValueError:
+                    continue
+            else:
+                continue
+            if not isinstance(items, list):
+                continue
+            for item in items:
+                if isinstance(item, Mapping):
+                    sources.append(u)
+                    targets.append(v)
+                    for i, field in enumerate(fields, start=2):
+                        table[i].append(item.get(field))
+        for i in (2, 3, 4, 6):  # what JSON data would have removed (see _clean_nested)
+            col = table[i]
+            if not all(type(v) is not str or v.isascii() for v in col):
+                table[i] = [_nested_str(v) if type(v) is str else v for v in col]
+        self._evidence = table
+        return table
 
 
 def sanitize_graph(G: nx.Graph, *, for_format: str, evidence: bool = True) -> nx.DiGraph:
@@ -705,10 +1028,10 @@ def sanitize_graph(G: nx.Graph, *, for_format: str, evidence: bool = True) -> nx
           kept in ``original_id`` when an id changed;
         - for ``gexf``, a ``viz`` dict per node that networkx writes as Gephi's
           visual attributes: colour from the node's ``color`` (``#rrggbb``, RGB(A)
-          tuple or dict) or else a :data:`PALETTE` colour for its ``faction``
-          (falling back to ``declared_faction``; integer faction ``i`` takes
-          ``PALETTE[i % 20]``), grey without one; size from ``influence`` scaled
-          linearly to 5..50; position from ``x`` and ``y`` when both are numbers
+          tuple or dict) or else its group's colour on the maps (:data:`PALETTE`,
+          see :func:`mapper.render.layout.group_nodes`); size from ``influence``
+          scaled linearly to 5..50; position from ``pos_x``/``pos_y`` (the layout
+          the pipeline stores), else from ``x`` and ``y`` when both are numbers
           (``x`` is normally the X handle, a string, and then ignored). The node's
           own ``viz`` is renamed ``attr_viz`` and its valid parts take precedence.
 
@@ -718,62 +1041,456 @@ def sanitize_graph(G: nx.Graph, *, for_format: str, evidence: bool = True) -> nx
         For an unknown format or a multigraph (collapse parallel edges first).
     """
     fmt = _check_format(for_format)
-    if G.is_multigraph():
-        raise ExportError(
-            "multigraphs cannot be exported", hint="collapse parallel edges into weights first"
-        )
     with gc_paused():
-        return _sanitize(G, fmt, evidence=evidence)
+        return _sanitize(_Prepared(G), fmt, evidence=evidence)
 
 
-def _sanitize(G: nx.Graph, fmt: str, *, evidence: bool = True) -> nx.DiGraph:
+def _sanitize(prep: _Prepared, fmt: str, *, evidence: bool = True) -> nx.DiGraph:
     """The body of :func:`sanitize_graph`, for a validated format."""
-    ids = export_node_ids(G)
-    node_renames = dict(NODE_RENAMES)
+    H = nx.DiGraph() if prep.directed else nx.Graph()
+    H.graph.update(prep.graph_attrs(fmt))
+    rows = _rows(prep.nodes.size, prep.node_view(fmt))
     if fmt == "gexf":
-        node_renames["viz"] = "attr_viz"
-
-    H = nx.DiGraph() if G.is_directed() else nx.Graph()
-    graph_attrs = _sanitize_records([G.graph], GRAPH_RENAMES, fmt)[0]
-    name = graph_attrs.get("name", "")
-    if isinstance(name, datetime):
-        name = name.isoformat()
-    elif not isinstance(name, str):
-        name = _json_text(name)  # GEXF writes the name as an XML attribute: text only
-    graph_attrs["name"] = name
-    H.graph.update(graph_attrs)
-
-    nodes = list(G.nodes)
-    extras = [
-        {"original_id": repr(node)} if ids[node] != node or type(node) is not str else {}
-        for node in nodes
-    ]
-    node_attrs = _sanitize_records([G.nodes[n] for n in nodes], node_renames, fmt, extras=extras)
-    viz = _viz(G) if fmt == "gexf" else None
-    for node, attrs in zip(nodes, node_attrs, strict=True):
-        if viz is not None:
-            attrs["viz"] = viz[node]
+        for row, viz in zip(rows, _viz(prep.G).values(), strict=True):
+            row["viz"] = viz
     # (node, dict) pairs, never **attrs: a key such as "node_for_adding" must not
     # collide with networkx's parameter names.
-    H.add_nodes_from((ids[node], attrs) for node, attrs in zip(nodes, node_attrs, strict=True))
-
-    edges = list(G.edges(data=True))
-    records = [data for _, _, data in edges]
-    if not evidence:
-        records = [{k: v for k, v in data.items() if k != "evidence"} for data in records]
-    edge_attrs = _sanitize_records(records, EDGE_RENAMES, fmt, float_keys=("weight",))
-    H.add_edges_from(
-        (ids[u], ids[v], attrs) for (u, v, _), attrs in zip(edges, edge_attrs, strict=True)
-    )
+    H.add_nodes_from(zip(prep.node_ids, rows, strict=True))
+    edge_rows = _rows(prep.edges.size, prep.edge_view(fmt, evidence=evidence))
+    H.add_edges_from((u, v, row) for (u, v), row in zip(prep.edge_ends, edge_rows, strict=True))
     return H
 
 
 # ---------------------------------------------------------------------------
 # Graph writers
+#
+# GEXF, GraphML and JSON are written from the sanitized columns by the writers
+# below, in chunks of rows (bounded memory), instead of through networkx's
+# element-per-value XML writers: the files have the same structure, types and
+# values as networkx writes and read back with networkx, igraph and Gephi.
+
+_CHUNK = 16_384
+_XML_TEXT_SPECIAL = re.compile("[&<>\r]")
+_XML_ATTR_SPECIAL = re.compile('[&<>"\r\n\t]')
+
+
+def _escape_text(text: str) -> str:
+    """Escape element text (``\\r`` too, which XML parsers would turn into ``\\n``)."""
+    if _XML_TEXT_SPECIAL.search(text) is None:
+        return text
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+def _escape_attr(text: str) -> str:
+    """Escape an attribute value (white space as character references, which XML
+    attribute normalisation would otherwise turn into spaces)."""
+    if _XML_ATTR_SPECIAL.search(text) is None:
+        return text
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\r", "&#13;")
+        .replace("\n", "&#10;")
+        .replace("\t", "&#9;")
+    )
+
+
+def _escaped(values: list[Any], escape: Any) -> list[Any]:
+    """Escape the text values of a column (most need nothing: one regex search)."""
+    special = _XML_ATTR_SPECIAL if escape is _escape_attr else _XML_TEXT_SPECIAL
+    search = special.search
+    return [
+        v if v is None or search(v) is None else escape(v)  # type: ignore[arg-type]
+        for v in values
+    ]
+
+
+def _xml_values(column: _Column, start: int, stop: int, escape: Any) -> list[str | None]:
+    """A slice of a column as XML text (``None`` where missing)."""
+    values = column.values[start:stop]
+    if column.cls == "str":
+        return _escaped(values, escape)
+    if column.cls == "float":
+        return [None if v is None else repr(v) for v in values]
+    if column.cls == "bool":
+        return [None if v is None else ("true" if v else "false") for v in values]
+    return [None if v is None else str(v) for v in values]
+
+
+def _fragments(
+    columns: list[tuple[str, str, _Column]], start: int, stop: int, escape: Any
+) -> list[str]:
+    """Per row of ``start:stop``, the concatenated ``prefix + value + suffix`` of
+    every column that has a value there (``%`` templates mapped at C speed)."""
+    parts: list[list[str]] = []
+    for prefix, suffix, column in columns:
+        values = column.values[start:stop]
+        cls = column.cls
+        template = prefix.replace("%", "%%") + ("%r" if cls == "float" else "%s")
+        template += suffix.replace("%", "%%")
+        if cls == "str":
+            values = _escaped(values, escape)
+        elif cls == "bool":
+            values = [None if v is None else ("true" if v else "false") for v in values]
+        elif cls != "float" and cls != "int":
+            values = [None if v is None else str(v) for v in values]
+        if None in values:
+            parts.append(["" if v is None else template % (v,) for v in values])
+        else:
+            parts.append(list(map(template.__mod__, values)))
+    if not parts:
+        return [""] * (stop - start)
+    return list(map("".join, zip(*parts, strict=True)))
+
+
+def _xml_ids(prep: _Prepared) -> tuple[list[str], list[tuple[str, str]]]:
+    """Node ids and edge ends escaped for XML attributes (usually unchanged)."""
+    ids = prep.node_ids
+    search = _XML_ATTR_SPECIAL.search
+    if not any(search(i) for i in ids):
+        return ids, prep.edge_ends
+    escaped = {i: _escape_attr(i) for i in ids}
+    return [escaped[i] for i in ids], [(escaped[u], escaped[v]) for u, v in prep.edge_ends]
+
+
+_XML_TYPES = {"str": "string", "int": "long", "float": "double", "bool": "boolean"}
+_GRAPHML_HEAD = (
+    "<?xml version='1.0' encoding='utf-8'?>\n"
+    '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+    'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n'
+)
+
+
+def _plain_text(value: Any) -> str:
+    if type(value) is bool:
+        return "true" if value else "false"
+    return repr(value) if type(value) is float else str(value)
+
+
+def _write_graphml(prep: _Prepared, path: Path) -> Path:
+    graph = prep.graph_attrs("graphml")
+    nodes = prep.node_view("graphml")
+    edges = prep.edge_view("graphml", evidence=False)
+    keys: list[str] = []
+
+    def key(scope: str, name: str, cls: str) -> str:
+        kid = f"d{len(keys)}"
+        keys.append(
+            f'<key id="{kid}" for="{scope}" attr.name="{_escape_attr(name)}" '
+            f'attr.type="{_XML_TYPES[cls]}"/>\n'
+        )
+        return kid
+
+    graph_data = []
+    for name, value in graph.items():
+        kid = key("graph", name, _PLAIN_CLASS.get(type(value), "str"))
+        graph_data.append(f'<data key="{kid}">{_escape_text(_plain_text(value))}</data>\n')
+    node_cols = [(f'  <data key="{key("node", c.name, c.cls)}">', "</data>\n", c) for c in nodes]
+    edge_cols = [(f'  <data key="{key("edge", c.name, c.cls)}">', "</data>\n", c) for c in edges]
+    kind = "directed" if prep.directed else "undirected"
+    with atomic_open(path, "w") as fh:
+        fh.write(_GRAPHML_HEAD)
+        fh.writelines(keys)
+        fh.write(f'<graph edgedefault="{kind}">\n')
+        fh.writelines(graph_data)
+        ids, ends = _xml_ids(prep)
+        node_row = '<node id="%s">\n%s</node>\n'.__mod__
+        for start in range(0, len(ids), _CHUNK):
+            stop = min(len(ids), start + _CHUNK)
+            body = _fragments(node_cols, start, stop, _escape_text)
+            fh.write("".join(map(node_row, zip(ids[start:stop], body, strict=True))))
+        edge_row = '<edge source="%s" target="%s">\n%s</edge>\n'.__mod__
+        for start in range(0, len(ends), _CHUNK):
+            stop = min(len(ends), start + _CHUNK)
+            body = _fragments(edge_cols, start, stop, _escape_text)
+            rows = ((u, v, b) for (u, v), b in zip(ends[start:stop], body, strict=True))
+            fh.write("".join(map(edge_row, rows)))
+        fh.write("</graph>\n</graphml>\n")
+    return path
+
+
+_GEXF_HEAD = (
+    "<?xml version='1.0' encoding='utf-8'?>\n"
+    '<gexf xmlns="http://www.gexf.net/1.2draft" '
+    'xmlns:viz="http://www.gexf.net/1.2draft/viz" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    'xsi:schemaLocation="http://www.gexf.net/1.2draft '
+    'http://www.gexf.net/1.2draft/gexf.xsd" version="1.2">\n'
+)
+
+
+def _viz_xml(viz: Mapping[str, Any]) -> str:
+    parts = []
+    colour = viz.get("color")
+    if colour is not None:
+        parts.append(
+            f'        <viz:color r="{colour["r"]}" g="{colour["g"]}" b="{colour["b"]}" '
+            f'a="{colour.get("a", 1.0)}" />\n'
+        )
+    size = viz.get("size")
+    if size is not None:
+        parts.append(f'        <viz:size value="{size}" />\n')
+    position = viz.get("position")
+    if position is not None:
+        parts.append(
+            f'        <viz:position x="{position["x"]}" y="{position["y"]}" '
+            f'z="{position["z"]}" />\n'
+        )
+    return "".join(parts)
+
+
+def _write_gexf(prep: _Prepared, path: Path) -> Path:
+    import time as _time
+
+    graph = prep.graph_attrs("gexf")
+    nodes = prep.node_view("gexf")
+    edges = prep.edge_view("gexf", evidence=False)
+    labels = next((c for c in nodes if c.name == "label"), None)
+    weights = next((c for c in edges if c.name == "weight"), None)
+    declarations: dict[str, list[str]] = {"node": [], "edge": []}
+    counter = iter(range(len(nodes) + len(edges)))
+
+    def attribute(scope: str, column: _Column) -> tuple[str, str, _Column]:
+        aid = str(next(counter))
+        declarations[scope].append(
+            f'      <attribute id="{aid}" title="{_escape_attr(column.name)}" '
+            f'type="{_XML_TYPES[column.cls]}" />\n'
+        )
+        return (f'          <attvalue for="{aid}" value="', '" />\n', column)
+
+    node_cols = [attribute("node", c) for c in nodes if c is not labels]
+    edge_cols = [attribute("edge", c) for c in edges if c is not weights]
+    viz = list(_viz(prep.G).values())
+    kind = "directed" if prep.directed else "undirected"
+    with atomic_open(path, "w") as fh:
+        fh.write(_GEXF_HEAD)
+        fh.write(
+            f'  <meta lastmodifieddate="{_time.strftime("%Y-%m-%d")}">\n'
+            "    <creator>mapper</creator>\n  </meta>\n"
+        )
+        fh.write(
+            f'  <graph defaultedgetype="{kind}" mode="static" '
+            f'name="{_escape_attr(str(graph.get("name", "")))}">\n'
+        )
+        for scope in ("node", "edge"):
+            if declarations[scope]:
+                fh.write(f'    <attributes mode="static" class="{scope}">\n')
+                fh.writelines(declarations[scope])
+                fh.write("    </attributes>\n")
+        fh.write("    <nodes>\n")
+        ids, ends = _xml_ids(prep)
+        for start in range(0, len(ids), _CHUNK):
+            stop = min(len(ids), start + _CHUNK)
+            body = _fragments(node_cols, start, stop, _escape_attr)
+            # networkx writes str(label): True, not true, for a boolean label
+            names = (
+                [None if v is None else _escape_attr(str(v)) for v in labels.values[start:stop]]
+                if labels is not None
+                else [None] * (stop - start)
+            )
+            out = []
+            for i, node_id in enumerate(ids[start:stop]):
+                label = names[i]
+                attvalues = body[i]
+                out.append(
+                    f'      <node id="{node_id}" label="{node_id if label is None else label}">\n'
+                    f"{_viz_xml(viz[start + i])}"
+                    + (
+                        f"        <attvalues>\n{attvalues}        </attvalues>\n"
+                        if attvalues
+                        else ""
+                    )
+                    + "      </node>\n"
+                )
+            fh.write("".join(out))
+        fh.write("    </nodes>\n    <edges>\n")
+        with_values = '      <edge source="%s" target="%s" id="%d"%s>\n        <attvalues>\n'
+        with_values += "%s        </attvalues>\n      </edge>\n"
+        without = '      <edge source="%s" target="%s" id="%d"%s>\n      </edge>\n'
+        for start in range(0, len(ends), _CHUNK):
+            stop = min(len(ends), start + _CHUNK)
+            body = _fragments(edge_cols, start, stop, _escape_attr)
+            ws = (
+                _xml_values(weights, start, stop, _escape_attr)
+                if weights is not None
+                else [None] * (stop - start)
+            )
+            out = [
+                (with_values % (u, v, i, w, b)) if b else (without % (u, v, i, w))
+                for i, (u, v), w, b in zip(
+                    range(start, stop),
+                    ends[start:stop],
+                    ["" if w is None else f' weight="{w}"' for w in ws],
+                    body,
+                    strict=True,
+                )
+            ]
+            fh.write("".join(out))
+        fh.write("    </edges>\n  </graph>\n</gexf>\n")
+    return path
+
+
+def _json_chunks(rows: list[dict[str, Any]]) -> bytes:
+    """``rows`` as the inside of a JSON array (orjson, or the standard library for
+    what orjson refuses, such as integers beyond 64 bits)."""
+    import orjson
+
+    try:
+        return orjson.dumps(rows)[1:-1]
+    except (TypeError, orjson.JSONEncodeError):
+        text = json.dumps(rows, ensure_ascii=False, allow_nan=False)
+        return text[1:-1].encode("utf-8")
+
+
+def _write_json(prep: _Prepared, path: Path, indent: int | None) -> Path:
+    graph = prep.graph_attrs("json")
+    nodes = prep.node_view("json")
+    edges = prep.edge_view("json")
+    head = {"directed": prep.directed, "multigraph": False, "graph": graph}
+    if indent is not None:  # pretty-printed: the standard library, all at once
+        node_rows = _rows(prep.nodes.size, nodes)
+        for row, node_id in zip(node_rows, prep.node_ids, strict=True):
+            row["id"] = node_id
+        edge_rows = _rows(prep.edges.size, edges)
+        for row, (u, v) in zip(edge_rows, prep.edge_ends, strict=True):
+            row["source"], row["target"] = u, v
+        data = {**head, "nodes": node_rows, "edges": edge_rows}
+        with atomic_open(path, "w") as fh:
+            fh.write(json.dumps(data, ensure_ascii=False, allow_nan=False, indent=indent))
+            fh.write("\n")
+        return path
+    with atomic_open(path, "wb") as fh:
+        fh.write(_json_chunks([head])[:-1])  # the head object, still open
+        for field, size, columns, extra in (
+            ("nodes", prep.nodes.size, nodes, None),
+            ("edges", prep.edges.size, edges, prep.edge_ends),
+        ):
+            fh.write(f', "{field}": ['.encode())
+            for start in range(0, size, _CHUNK):
+                stop = min(size, start + _CHUNK)
+                part = [_Column(c.name, c.cls, c.values[start:stop]) for c in columns]
+                if start:
+                    fh.write(b",")
+                fh.write(_json_rows(part, stop - start, prep, start, extra))
+            fh.write(b"]")
+        fh.write(b"}\n")
+    return path
+
+
+def _json_rows(
+    columns: list[_Column],
+    size: int,
+    prep: _Prepared,
+    start: int,
+    ends: list[tuple[str, str]] | None,
+) -> bytes:
+    """One chunk of node or edge objects as the inside of a JSON array.
+
+    The common JSON values (build_graph's evidence lists and topic counts) go to
+    orjson as they are, which writes the same text the conversion to JSON data would
+    give; if orjson refuses the chunk, or it would carry U+FFFE/U+FFFF (which the
+    sanitizer removes), the chunk is converted the slow way instead."""
+    import orjson
+
+    def build(fast: bool) -> list[dict[str, Any]]:
+        names = [c.name for c in columns]
+        lists: list[list[Any]] = []
+        for column in columns:
+            values = column.values
+            if column.cls == "json":
+                values = [
+                    v
+                    if type(v) is not _Json
+                    else (v.raw if fast and _json_ready(v.raw) else v.data())
+                    for v in values
+                ]
+            lists.append(values)
+        if ends is None:
+            names.append("id")
+            lists.append(prep.node_ids[start : start + size])
+        else:
+            part = ends[start : start + size]
+            names += ["source", "target"]
+            lists += [[u for u, _ in part], [v for _, v in part]]
+        rows = [dict(zip(names, row, strict=True)) for row in zip(*lists, strict=True)]
+        for name, values in zip(names, lists, strict=True):
+            if None in values:  # a missing value is no key at all
+                for row, value in zip(rows, values, strict=True):
+                    if value is None:
+                        del row[name]
+        return rows
+
+    if any(c.cls == "json" for c in columns):
+        try:
+            text = orjson.dumps(build(True))[1:-1]
+        except (TypeError, orjson.JSONEncodeError):
+            text = None
+        if text is not None and b"\xef\xbf\xbe" not in text and b"\xef\xbf\xbf" not in text:
+            return text
+    return _json_chunks(build(False))
+
+
+_EVIDENCE_KEYS = frozenset(EVIDENCE_COLUMNS[2:])
+
+
+def _json_ready(raw: Any) -> bool:
+    """Whether orjson writes ``raw`` exactly as its JSON data would be written: an
+    evidence list as build_graph makes it (dicts of exactly the evidence keys, text
+    or None, times None or UTC datetimes, which orjson writes as ``isoformat()``
+    does) or a dict of str to int (topic counts). Text orjson cannot encode (lone
+    surrogates) makes it refuse, and U+FFFE/U+FFFF are looked for in its output."""
+    kind = type(raw)
+    if kind is list:
+        for item in raw:
+            if type(item) is not dict or item.keys() != _EVIDENCE_KEYS:
+                return False
+            time = item["time"]
+            if time is not None and (type(time) is not datetime or time.tzinfo is not UTC):
+                return False
+            for key in ("post", "type", "url", "snippet"):
+                value = item[key]
+                if value is not None and type(value) is not str:
+                    return False
+        return True
+    if kind is dict:
+        return all(type(k) is str for k in raw) and all(type(v) is int for v in raw.values())
+    return False
 
 
 def _fail(what: str, path: Path, exc: BaseException) -> ExportError:
     return ExportError(f"cannot write {what}: {type(exc).__name__}: {exc}", source=path)
+
+
+_WHAT = {"gexf": "GEXF", "graphml": "GraphML", "json": "JSON"}
+
+
+def _write_graph(prep: _Prepared, path: Path, fmt: str, *, indent: int | None = None) -> Path:
+    try:
+        with gc_paused():
+            if fmt == "gexf":
+                return _write_gexf(prep, path)
+            if fmt == "graphml":
+                return _write_graphml(prep, path)
+            return _write_json(prep, path, indent)
+    except MapperError:
+        raise
+    except Exception as exc:
+        raise _fail(_WHAT[fmt], path, exc) from exc
+
+
+def _prepare_for(G: nx.Graph, path: Path, fmt: str) -> _Prepared:
+    try:
+        return _prepare(G)
+    except MapperError:
+        raise
+    except Exception as exc:
+        raise _fail(_WHAT[fmt], path, exc) from exc
 
 
 def write_gexf(G: nx.Graph, path: str | Path) -> Path:
@@ -797,19 +1514,14 @@ def write_gexf(G: nx.Graph, path: str | Path) -> Path:
     Notes
     -----
     Read back with :func:`networkx.read_gexf`; node labels are the ``label``
-    attribute, colour/size/position are under each node's ``viz``. The per-edge
-    ``evidence`` lists are left out (they are in the evidence table).
+    attribute, colour/size/position are under each node's ``viz`` (colours are the
+    maps' group colours, positions the ``pos_x``/``pos_y`` layout; see
+    :func:`sanitize_graph`). The per-edge ``evidence`` lists are left out (they are
+    in the evidence table). The file is written directly from the sanitized
+    columns, with the structure networkx's writer gives.
     """
     path = Path(path)
-    try:
-        H = sanitize_graph(G, for_format="gexf", evidence=False)
-        with atomic_path(path) as tmp, gc_paused():
-            nx.write_gexf(H, tmp)
-    except MapperError:
-        raise
-    except Exception as exc:
-        raise _fail("GEXF", path, exc) from exc
-    return path
+    return _write_graph(_prepare_for(G, path, "gexf"), path, "gexf")
 
 
 def write_graphml(G: nx.Graph, path: str | Path) -> Path:
@@ -831,23 +1543,17 @@ def write_graphml(G: nx.Graph, path: str | Path) -> Path:
 
     Notes
     -----
-    igraph's ``Graph.Read_GraphML`` puts the node ids in the vertex attribute ``id``
-    (hence the rename of a node attribute ``id`` to ``actor_id``). Its libxml2-based
-    reader returns an ``&`` inside an XML attribute (a node id, a key name) as
-    ``&#38;``; ``[i.replace("&#38;", "&") for i in g.vs["id"]]`` restores the ids
-    exactly. Attribute values (``label``...) are element text and read back intact.
-    The per-edge ``evidence`` lists are left out (they are in the evidence table).
+    Key types are ``string``, ``long``, ``double`` and ``boolean`` (``true`` and
+    ``false``), as networkx writes them. igraph's ``Graph.Read_GraphML`` puts the
+    node ids in the vertex attribute ``id`` (hence the rename of a node attribute
+    ``id`` to ``actor_id``). Its libxml2-based reader returns an ``&`` inside an XML
+    attribute (a node id, a key name) as ``&#38;``;
+    ``[i.replace("&#38;", "&") for i in g.vs["id"]]`` restores the ids exactly.
+    Attribute values (``label``...) are element text and read back intact. The
+    per-edge ``evidence`` lists are left out (they are in the evidence table).
     """
     path = Path(path)
-    try:
-        H = sanitize_graph(G, for_format="graphml", evidence=False)
-        with atomic_path(path) as tmp, gc_paused():
-            nx.write_graphml(H, tmp)
-    except MapperError:
-        raise
-    except Exception as exc:
-        raise _fail("GraphML", path, exc) from exc
-    return path
+    return _write_graph(_prepare_for(G, path, "graphml"), path, "graphml")
 
 
 def write_json(G: nx.Graph, path: str | Path, *, indent: int | None = None) -> Path:
@@ -873,20 +1579,10 @@ def write_json(G: nx.Graph, path: str | Path, *, indent: int | None = None) -> P
     -----
     Read back with ``networkx.node_link_graph(json.load(fh), edges="edges")``.
     Datetimes are ISO 8601 strings; ``topics`` and ``evidence`` are JSON objects and
-    arrays; the file is strict JSON (no NaN).
+    arrays; the file is strict JSON (no NaN), UTF-8.
     """
     path = Path(path)
-    try:
-        H = sanitize_graph(G, for_format="json")
-        data = nx.node_link_data(H, edges="edges")
-        with atomic_open(path, "w") as fh, gc_paused():
-            json.dump(data, fh, ensure_ascii=False, allow_nan=False, indent=indent)
-            fh.write("\n")
-    except MapperError:
-        raise
-    except Exception as exc:
-        raise _fail("JSON", path, exc) from exc
-    return path
+    return _write_graph(_prepare_for(G, path, "json"), path, "json", indent=indent)
 
 
 # ---------------------------------------------------------------------------
@@ -1002,44 +1698,79 @@ def _ordered(keys: Iterable[str], preferred: Iterable[str]) -> list[str]:
     return first + sorted(k for k in seen if k not in first)
 
 
-def _tables(
-    G: nx.Graph, fmt: str
-) -> tuple[
-    tuple[list[str], list[dict[str, Any]]],
-    tuple[list[str], list[dict[str, Any]]],
-    tuple[list[str], list[dict[str, Any]]],
-]:
-    """Node, edge and evidence rows (with their column orders) of the sanitized graph."""
-    H = sanitize_graph(G, for_format=fmt)
-    node_rows = [{"id": node, **data} for node, data in H.nodes(data=True)]
-    node_cols = ["id", *_ordered((k for _, d in H.nodes(data=True) for k in d), NODE_COLUMNS)]
+@dataclass
+class _Table:
+    """A table to write: column names and one list of values per column."""
 
-    edge_rows: list[dict[str, Any]] = []
-    evidence_rows: list[dict[str, Any]] = []
-    for u, v, data in H.edges(data=True):
-        row = {"source": u, "target": v}
-        row.update((k, val) for k, val in data.items() if k != "evidence")
-        edge_rows.append(row)
-        items = data.get("evidence")
-        if isinstance(items, str):
-            try:
-                items = json.loads(items)
-            except ValueError:
-                items = None
-        if not isinstance(items, list):
-            continue
-        for item in items:
-            if isinstance(item, Mapping):
-                evidence_rows.append(
-                    {"source": u, "target": v, **{c: item.get(c) for c in EVIDENCE_COLUMNS[2:]}}
-                )
-    edge_keys = (k for _, _, d in H.edges(data=True) for k in d if k != "evidence")
-    edge_cols = ["source", "target", *_ordered(edge_keys, EDGE_COLUMNS)]
-    return (
-        (node_cols, node_rows),
-        (edge_cols, edge_rows),
-        (list(EVIDENCE_COLUMNS), evidence_rows),
+    columns: list[str]
+    values: list[list[Any]]
+    classes: list[str | None]  # the single type of a sanitized column; None: anything
+
+
+def _tables(prep: _Prepared, fmt: str) -> tuple[_Table, _Table, _Table]:
+    """Node, edge and evidence tables of the sanitized graph."""
+    node_cols = {c.name: c for c in prep.node_view(fmt)}
+    order = _ordered(node_cols, NODE_COLUMNS)
+    nodes = _Table(
+        ["id", *order],
+        [prep.node_ids, *(node_cols[n].values for n in order)],
+        ["str", *(node_cols[n].cls for n in order)],
     )
+    edge_cols = {c.name: c for c in prep.edge_view(fmt, table=True)}
+    order = _ordered(edge_cols, EDGE_COLUMNS)
+    sources = [u for u, _ in prep.edge_ends]
+    targets = [v for _, v in prep.edge_ends]
+    edges = _Table(
+        ["source", "target", *order],
+        [sources, targets, *(edge_cols[n].values for n in order)],
+        ["str", "str", *(edge_cols[n].cls for n in order)],
+    )
+    classes: list[str | None] = ["str", "str", None, None, None, None, None]
+    return nodes, edges, _Table(list(EVIDENCE_COLUMNS), prep.evidence_table(), classes)
+
+
+def _neutralized(values: list[Any]) -> list[Any]:
+    """:func:`neutralize_cell` over a column of clean text (``None``: empty)."""
+    start = _FORMULA_START
+    plain = _PLAIN_NUMBER.fullmatch
+    return [
+        "" if v is None else ("'" + v if v and v[0] in start and not plain(v) else v)
+        for v in values
+    ]
+
+
+def _cells(values: list[Any], cls: str | None, iso: dict[int, str] | None = None) -> list[Any]:
+    """A column as CSV cells (:func:`_cell`), with fast paths for sanitized columns."""
+    if cls in ("int", "float"):
+        return ["" if v is None else v for v in values]
+    if cls == "bool":
+        return ["" if v is None else ("true" if v else "false") for v in values]
+    if cls == "str":
+        return _neutralized(values)
+    kinds = set(map(type, values))
+    if kinds <= {datetime, _NoneType} and all(v is None or v.tzinfo is UTC for v in values):
+        memo = iso if iso is not None else {}
+        return ["" if t is None else t for t in _iso_column(values, memo)]
+    if kinds <= {str, _NoneType}:
+        bad = _BAD_CHARS.sub
+        return _neutralized([v if v is None or v.isprintable() else bad("", v) for v in values])
+    return [_cell(v) for v in values]
+
+
+def _write_table_csv(table: _Table, path: Path, iso: dict[int, str] | None = None) -> Path:
+    try:
+        cells = [_cells(v, c, iso) for v, c in zip(table.values, table.classes, strict=True)]
+        size = len(cells[0]) if cells else 0
+        with atomic_open(path, "w", newline="") as fh:
+            writer = csv.writer(fh, quoting=csv.QUOTE_NONNUMERIC)
+            writer.writerow([_cell(str(c)) for c in table.columns])
+            for start in range(0, size, _CHUNK):
+                writer.writerows(zip(*(c[start : start + _CHUNK] for c in cells), strict=True))
+    except MapperError:
+        raise
+    except Exception as exc:
+        raise _fail("CSV", path, exc) from exc
+    return path
 
 
 def write_csv(G: nx.Graph, folder: str | Path) -> dict[str, Path]:
@@ -1071,44 +1802,60 @@ def write_csv(G: nx.Graph, folder: str | Path) -> dict[str, Path]:
     item (``source``, ``target``, ``post``, ``type``, ``url``, ``time``,
     ``snippet``). Cells are neutralised as in :func:`write_rows_csv`.
     """
-    folder = Path(folder)
-    nodes, edges, evidence = _tables(G, "csv")
-    return {
-        "nodes": write_rows_csv(nodes[1], folder / "nodes.csv", nodes[0]),
-        "edges": write_rows_csv(edges[1], folder / "edges.csv", edges[0]),
-        "evidence": write_rows_csv(evidence[1], folder / "evidence.csv", evidence[0]),
-    }
+    return _write_csv(_prepare(G), Path(folder))
+
+
+def _write_csv(prep: _Prepared, folder: Path) -> dict[str, Path]:
+    with gc_paused():
+        nodes, edges, evidence = _tables(prep, "csv")
+        return {
+            "nodes": _write_table_csv(nodes, folder / "nodes.csv"),
+            "edges": _write_table_csv(edges, folder / "edges.csv"),
+            "evidence": _write_table_csv(
+                evidence, folder / "evidence.csv", prep.converted.setdefault((0, "iso"), {})
+            ),
+        }
 
 
 def _parse_times(values: list[Any]) -> list[Any]:
-    """ISO strings to aware datetimes when every non-empty one parses; else unchanged."""
+    """A time column for Parquet: aware UTC datetimes when every non-empty value is a
+    datetime or ISO text that parses; else the values as text (datetimes ISO)."""
+    if all(v is None or (type(v) is datetime and v.tzinfo is UTC) for v in values):
+        return values
     parsed: list[Any] = []
     for value in values:
         if value is None or value == "":
             parsed.append(None)
-            continue
-        if not isinstance(value, str):
-            return values
-        try:
-            parsed.append(utc(datetime.fromisoformat(value)))
-        except ValueError:
-            return values
+        elif isinstance(value, datetime):
+            parsed.append(utc(value))
+        elif not isinstance(value, str):
+            return _times_as_text(values)
+        else:
+            try:
+                parsed.append(utc(datetime.fromisoformat(value)))
+            except ValueError:
+                return _times_as_text(values)
     return parsed
 
 
-def _write_table(columns: list[str], rows: list[dict[str, Any]], path: Path) -> Path:
+def _times_as_text(values: list[Any]) -> list[Any]:
+    if not any(isinstance(v, datetime) for v in values):
+        return values
+    return [utc(v).isoformat() if isinstance(v, datetime) else v for v in values]
+
+
+def _write_table(table: _Table, path: Path) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     arrays = {}
-    for column in columns:
-        values = [row.get(column) for row in rows]
+    for column, values in zip(table.columns, table.values, strict=True):
         if column in ("time", "first", "last"):
             values = _parse_times(values)
         arrays[column] = pa.array(values)
-    table = pa.table(arrays) if columns else pa.table({})
+    result = pa.table(arrays) if table.columns else pa.table({})
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
+        pq.write_table(result, tmp)
     return path
 
 
@@ -1129,18 +1876,27 @@ def write_parquet(G: nx.Graph, folder: str | Path) -> dict[str, Path]:
     ExportError
         Naming the file that cannot be written.
     """
-    folder = Path(folder)
-    nodes, edges, evidence = _tables(G, "parquet")
+    return _write_parquet(_prepare(G), Path(folder))
+
+
+def _write_parquet(prep: _Prepared, folder: Path) -> dict[str, Path]:
+    with gc_paused():
+        tables = _tables(prep, "parquet")
     paths: dict[str, Path] = {}
-    for name, (columns, rows) in (("nodes", nodes), ("edges", edges), ("evidence", evidence)):
+    for name, table in zip(("nodes", "edges", "evidence"), tables, strict=True):
         path = folder / f"{name}.parquet"
         try:
-            paths[name] = _write_table(columns, rows, path)
+            paths[name] = _write_table(table, path)
         except MapperError:
             raise
         except Exception as exc:
             raise _fail("Parquet", path, exc) from exc
     return paths
+
+
+def _prepare(G: nx.Graph) -> _Prepared:
+    with gc_paused():
+        return _Prepared(G)
 
 
 def export_all(
@@ -1171,21 +1927,28 @@ def export_all(
     ExportError
         For an unknown format (before anything is written) or a file that cannot
         be written.
+
+    Notes
+    -----
+    The graph is sanitized once (:func:`sanitize_graph`'s rules) for every format.
     """
     folder = Path(folder)
     if isinstance(formats, str):
         formats = (formats,)
     wanted = [_check_format(f) for f in formats]
     paths: dict[str, Path] = {}
+    if not wanted:
+        return paths
+    prep = _prepare(G)
     for fmt in dict.fromkeys(wanted):
         if fmt == "gexf":
-            paths["gexf"] = write_gexf(G, folder / f"{stem}.gexf")
+            paths["gexf"] = _write_graph(prep, folder / f"{stem}.gexf", "gexf")
         elif fmt == "graphml":
-            paths["graphml"] = write_graphml(G, folder / f"{stem}.graphml")
+            paths["graphml"] = _write_graph(prep, folder / f"{stem}.graphml", "graphml")
         elif fmt == "json":
-            paths["json"] = write_json(G, folder / f"{stem}.json")
+            paths["json"] = _write_graph(prep, folder / f"{stem}.json", "json")
         elif fmt == "csv":
-            paths.update({f"csv:{k}": p for k, p in write_csv(G, folder).items()})
+            paths.update({f"csv:{k}": p for k, p in _write_csv(prep, folder).items()})
         else:
-            paths.update({f"parquet:{k}": p for k, p in write_parquet(G, folder).items()})
+            paths.update({f"parquet:{k}": p for k, p in _write_parquet(prep, folder).items()})
     return paths

@@ -175,6 +175,72 @@ def test_gexf_keeps_labels_and_gephi_viz(graph, tmp_path):
     assert H.graph["name"] == "demo"
 
 
+def test_gexf_positions_from_pos_x_pos_y(graph, tmp_path):
+    graph.nodes["owen-jones"]["pos_x"] = 10.5
+    graph.nodes["owen-jones"]["pos_y"] = -4
+    graph.nodes["clive-lewis"]["pos_x"] = 1.0  # pos_y missing: no position from pos_*
+    graph.nodes["clive-lewis"]["x"] = 3.0  # ... but numeric x/y still count
+    graph.nodes["clive-lewis"]["y"] = 4.0
+    graph.nodes["compass"]["pos_x"] = 7.0  # pos_x/pos_y win over numeric x/y
+    graph.nodes["compass"]["pos_y"] = 8.0
+    graph.nodes["compass"]["y"] = 99.0  # x is the handle (a string) here anyway
+    H = nx.read_gexf(write_gexf(graph, tmp_path / "g.gexf"))
+    assert H.nodes["owen-jones"]["viz"]["position"] == {"x": 10.5, "y": -4.0, "z": 0.0}
+    assert H.nodes["clive-lewis"]["viz"]["position"] == {"x": 3.0, "y": 4.0, "z": 0.0}
+    assert H.nodes["compass"]["viz"]["position"] == {"x": 7.0, "y": 8.0, "z": 0.0}
+    assert "position" not in H.nodes["x:newbie"]["viz"]
+    assert H.nodes["owen-jones"]["pos_x"] == 10.5  # also an ordinary column
+
+
+def test_gexf_layout_of_the_whole_graph_reads_back(tmp_path):
+    """The pipeline's layout stage: every actor gets pos_x/pos_y, the actors on the
+    network map keep the map's positions, and Gephi reads them all from the GEXF."""
+    from mapper.render.layout import compute_positions, edge_weight, map_positions, select_view
+
+    G = nx.gnm_random_graph(300, 900, seed=4, directed=True)
+    G = nx.relabel_nodes(G, {i: f"a{i:03d}" for i in G})
+    G.add_edge("lonely-1", "lonely-2")  # a component the map does not show
+    for i, (*_, data) in enumerate(G.edges(data=True)):
+        data["weight"] = 1.0 + i % 3
+    positions = map_positions(G, node_budget=120, seed=0)
+    assert set(positions) == set(G)
+    view = select_view(G, node_budget=120)
+    ties = [(u, v, edge_weight(G.edges[u, v])) for u, v in view.edges]
+    shown = compute_positions(view.nodes, ties, seed=0)
+    assert all(positions[n] == shown[n] for n in view.nodes)
+    assert positions != map_positions(G, node_budget=120, seed=1)
+    for node, (x, y) in positions.items():
+        G.nodes[node]["pos_x"], G.nodes[node]["pos_y"] = x, y
+    H = nx.read_gexf(write_gexf(G, tmp_path / "g.gexf"))
+    for node, (x, y) in positions.items():
+        assert H.nodes[node]["viz"]["position"] == {"x": x, "y": y, "z": 0.0}
+
+
+def test_gexf_colours_are_the_maps_colours(tmp_path):
+    from mapper.render.layout import OTHER_COLOUR, group_nodes
+    from mapper.render.layout import PALETTE as MAP_PALETTE
+
+    def rgb(colour):
+        return {"r": int(colour[1:3], 16), "g": int(colour[3:5], 16), "b": int(colour[5:7], 16)}
+
+    assert tuple(tuple(rgb(c).values()) for c in MAP_PALETTE) == PALETTE
+    G = nx.DiGraph()
+    sizes = [3] * 21 + [5]  # faction 21 is the largest: it takes the first colour
+    for faction, size in enumerate(sizes):
+        for i in range(size):
+            G.add_node(f"f{faction}-{i}", faction=faction)
+    G.add_node("loner")  # no faction: grey, as on the maps
+    G.add_edge("f0-0", "f21-0", weight=1.0)
+    H = nx.read_gexf(write_gexf(G, tmp_path / "g.gexf"))
+    grouping = group_nodes(G)
+    for node in G:
+        want = rgb(grouping.colour(grouping.of_node[node]))
+        assert H.nodes[node]["viz"]["color"] == {**want, "a": 1.0}, node
+    assert H.nodes["f21-0"]["viz"]["color"] == {**rgb(MAP_PALETTE[0]), "a": 1.0}
+    assert H.nodes["loner"]["viz"]["color"] == {**rgb(OTHER_COLOUR), "a": 1.0}
+    assert H.nodes["f20-0"]["viz"]["color"] == {**rgb(OTHER_COLOUR), "a": 1.0}  # 21st group
+
+
 def test_graphml_types_and_igraph(graph, tmp_path):
     path = write_graphml(graph, tmp_path / "g.graphml")
     H = nx.read_graphml(path)

@@ -113,3 +113,24 @@ def test_source_options_reach_the_importer(tmp_path: Path) -> None:
     kinds = {p.platform: [r.kind for r in p.references] for p in posts}
     assert kinds["table"] == ["reply"]
     assert "bluesky" in kinds
+
+
+def test_a_time_window_counts_only_the_references_inside_it(demo_copy: Path) -> None:
+    from datetime import UTC, datetime
+
+    from mapper.pipeline import build, import_sources
+    from mapper.store import Store
+
+    proj = load_project(demo_copy)
+    with Store(proj.store) as store:
+        import_sources(proj, store)
+        full, _ = build(proj, store)
+        proj.since = datetime(2016, 8, 1, tzinfo=UTC)
+        proj.until = datetime(2016, 9, 1, tzinfo=UTC)
+        window, _ = build(proj, store)
+    assert 0 < window.number_of_edges() < full.number_of_edges()
+    for _, _, d in window.edges(data=True):
+        assert proj.since <= d["first"] and d["last"] < proj.until
+        assert all(proj.since <= e["time"] < proj.until for e in d["evidence"])
+    total = sum(d["count"] for *_, d in window.edges(data=True))
+    assert total < sum(d["count"] for *_, d in full.edges(data=True))

@@ -44,6 +44,7 @@ __all__ = [
     "BRIDGE_CSV_COLUMNS",
     "BROKERAGE_ROLES",
     "CROSS_FACTION_ROLES",
+    "MAX_EXACT_NODES",
     "MIN_BRIDGE_PARTICIPATION",
     "MIN_BRIDGE_TIES",
     "REDUCED_NODES",
@@ -88,6 +89,16 @@ MIN_SECOND_SHARE = 1 / 3
 TOP_BETWEENNESS_SHARE = 0.1
 #: Default size of the candidate set for the reduced betweenness of large graphs.
 REDUCED_NODES = 2500
+#: Default largest number of actors for exact betweenness. Measured on the benchmark
+#: graphs (``benchmarks/run.py``; 2 cores shared with other jobs, load 2-3): exact
+#: igraph betweenness took 1.4 s at 2,000 actors (17k ties), 8 s at 5,000 (42k) and
+#: 36-69 s at 10,000 (84k); the reduced computation on 2,500 candidates 1.7-1.9 s.
+#: So the bridges stage stays under about 10 s at 10,000 actors.
+MAX_EXACT_NODES = 5000
+#: From this many actors, exact betweenness is summed from two halves (the sources of
+#: even and of odd index), computed in two forked processes when that is safe and a
+#: second core is available. The sum is exact, and the same whichever way it ran.
+SPLIT_BETWEENNESS_NODES = 2000
 
 _TRIANGLE_CHUNK = 2_000_000  # wedges tested per vectorised block
 
@@ -272,7 +283,70 @@ def _triangles(sym: sp.csr_matrix) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 
 
-def _igraph_betweenness(sym: sp.csr_matrix) -> np.ndarray:
+def _betweenness_half(g: Any, weights: list[float], sources: list[int], conn: Any) -> None:
+    """Child process body: betweenness from half the sources, sent back as an array."""
+    try:
+        conn.send(np.asarray(g.betweenness(weights=weights, directed=False, sources=sources)))
+    finally:
+        conn.close()
+
+
+def _split_betweenness(g: Any, weights: list[float], n: int, jobs: int) -> np.ndarray:
+    """igraph betweenness as the sum of the even-source and odd-source halves; the odd
+    half in a forked child when ``jobs > 1`` and forking is safe (else, or if the child
+    fails, here)."""
+    from mapper.analysis.factions import _fork_available
+
+    halves = [list(range(0, n, 2)), list(range(1, n, 2))]
+
+    def half(i: int) -> np.ndarray:
+        return np.asarray(g.betweenness(weights=weights, directed=False, sources=halves[i]))
+
+    proc = recv = None
+    if jobs > 1 and _fork_available():
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_betweenness_half, args=(g, weights, halves[1], send))
+        proc.daemon = True
+        try:
+            proc.start()
+        except OSError:  # no process to be had (limits, memory): do it here
+            proc = None
+        finally:
+            send.close()
+    try:
+        first = half(0)
+        other = None
+        if proc is not None and recv is not None:
+            try:
+                other = recv.recv()
+            except (EOFError, OSError):
+                other = None
+            proc.join()
+            if proc.exitcode != 0 or not isinstance(other, np.ndarray) or other.shape != (n,):
+                other = None
+        if other is None:
+            other = half(1)
+    finally:
+        if recv is not None:
+            recv.close()
+        if proc is not None and proc.is_alive():
+            proc.terminate()
+            proc.join()
+    return first + other
+
+
+def _jobs(n_jobs: int | None) -> int:
+    if n_jobs is not None:
+        return max(1, int(n_jobs))
+    from mapper.analysis.factions import _cpu_count
+
+    return min(2, _cpu_count())
+
+
+def _igraph_betweenness(sym: sp.csr_matrix, n_jobs: int | None = None) -> np.ndarray:
     """Exact weighted betweenness of an undirected projection, normalised like networkx."""
     import igraph as ig
 
@@ -283,7 +357,11 @@ def _igraph_betweenness(sym: sp.csr_matrix) -> np.ndarray:
     if upper.nnz == 0:
         return np.zeros(n)
     g = ig.Graph(n=n, edges=np.column_stack([upper.row, upper.col]).tolist(), directed=False)
-    values = np.asarray(g.betweenness(weights=(1.0 / upper.data).tolist(), directed=False))
+    weights = (1.0 / upper.data).tolist()
+    if n >= SPLIT_BETWEENNESS_NODES:
+        values = _split_betweenness(g, weights, n, _jobs(n_jobs))
+    else:
+        values = np.asarray(g.betweenness(weights=weights, directed=False))
     # igraph counts each unordered pair once; networkx's normalisation for undirected
     # graphs is 2 / ((n - 1)(n - 2)) on that count.
     return values * (2.0 / ((n - 1) * (n - 2)))
@@ -295,14 +373,16 @@ def _default_candidates(sym: sp.csr_matrix, size: int) -> np.ndarray:
     return order[:size]
 
 
-def _reduced_betweenness(sym: sp.csr_matrix, candidates: np.ndarray, size: int) -> np.ndarray:
+def _reduced_betweenness(
+    sym: sp.csr_matrix, candidates: np.ndarray, size: int, n_jobs: int | None = None
+) -> np.ndarray:
     """Exact betweenness inside the subgraph induced by ``candidates`` (others get 0)."""
     n = sym.shape[0]
     chosen = np.unique(np.asarray(candidates, dtype=np.int64)[:size])
     out = np.zeros(n)
     if len(chosen) >= 3:
         sub = sym[chosen][:, chosen].tocsr()
-        out[chosen] = _igraph_betweenness(sub)
+        out[chosen] = _igraph_betweenness(sub, n_jobs)
     return out
 
 
@@ -311,24 +391,26 @@ def _betweenness_array(
     max_exact_nodes: int,
     reduced_nodes: int,
     candidates: np.ndarray | None,
+    n_jobs: int | None = None,
 ) -> tuple[np.ndarray, str]:
     n = arrays.n
     if n <= max_exact_nodes:
-        return _igraph_betweenness(arrays.sym), "exact"
+        return _igraph_betweenness(arrays.sym, n_jobs), "exact"
     if reduced_nodes < 3:
         return np.zeros(n), "none"
     if candidates is None:
         candidates = _default_candidates(arrays.sym, reduced_nodes)
-    return _reduced_betweenness(arrays.sym, candidates, reduced_nodes), "reduced"
+    return _reduced_betweenness(arrays.sym, candidates, reduced_nodes, n_jobs), "reduced"
 
 
 def betweenness(
     G: nx.Graph,
     *,
     weight: str | None = "weight",
-    max_exact_nodes: int = 20000,
+    max_exact_nodes: int = MAX_EXACT_NODES,
     reduced_nodes: int = REDUCED_NODES,
     candidates: Iterable[Any] | None = None,
+    n_jobs: int | None = None,
 ) -> tuple[dict[Any, float], str]:
     """Weighted betweenness centrality of every actor, and how it was computed.
 
@@ -357,7 +439,7 @@ def betweenness(
     weight : str or None, default "weight"
         Edge attribute holding the tie strength (missing means 1); ``None`` counts
         every edge as 1.
-    max_exact_nodes : int, default 20000
+    max_exact_nodes : int, default 5000 (:data:`MAX_EXACT_NODES`)
         Largest number of actors for which exact betweenness is computed.
     reduced_nodes : int, default 2500
         Size of the candidate set above ``max_exact_nodes``; below 3 the result is
@@ -366,6 +448,12 @@ def betweenness(
         The candidate actors for the reduced computation, best first (only the
         first ``reduced_nodes`` are used). Defaults to the actors with the largest
         strength (weighted degree).
+    n_jobs : int, optional
+        Processes for graphs (or candidate sets) of at least
+        :data:`SPLIT_BETWEENNESS_NODES` actors: the computation is split in two
+        halves by source, the second in a forked process when ``n_jobs`` (default:
+        the available cores, at most 2) is above 1 and forking is safe. The values
+        do not depend on it.
 
     Returns
     -------
@@ -405,7 +493,7 @@ def betweenness(
     cand = None
     if candidates is not None:
         cand = np.array([arrays.index[v] for v in candidates if v in arrays.index], dtype=np.int64)
-    values, method = _betweenness_array(arrays, max_exact_nodes, reduced_nodes, cand)
+    values, method = _betweenness_array(arrays, max_exact_nodes, reduced_nodes, cand, n_jobs)
     return dict(zip(arrays.nodes, values.tolist(), strict=True)), method
 
 
@@ -966,8 +1054,9 @@ def bridge_figures(
     weight: str | None = "weight",
     top: int | None = None,
     seed: int | None = 0,
-    max_exact_nodes: int = 20000,
+    max_exact_nodes: int = MAX_EXACT_NODES,
     reduced_nodes: int = REDUCED_NODES,
+    n_jobs: int | None = None,
 ) -> list[dict[str, Any]]:
     """The ranked list of bridge figures: who connects factions, with evidence and reasons.
 
@@ -1023,10 +1112,12 @@ def bridge_figures(
     seed : int, optional
         Accepted for symmetry with the other analysis functions; every computation
         here is deterministic, so the result does not depend on it.
-    max_exact_nodes : int, default 20000
+    max_exact_nodes : int, default 5000 (:data:`MAX_EXACT_NODES`)
         See :func:`betweenness`. Above it, the reduced candidate set is made of the
         actors with the most tie weight *across* factions.
     reduced_nodes : int, default 2500
+        See :func:`betweenness`.
+    n_jobs : int, optional
         See :func:`betweenness`.
 
     Returns
@@ -1092,7 +1183,7 @@ def bridge_figures(
     if n > max_exact_nodes:
         cross = strength - inside
         cand = np.lexsort((np.arange(n), -strength, -cross))[:reduced_nodes]
-    bt, method = _betweenness_array(arrays, max_exact_nodes, reduced_nodes, cand)
+    bt, method = _betweenness_array(arrays, max_exact_nodes, reduced_nodes, cand, n_jobs)
 
     tri = _triangles(arrays.sym)
     cons, esize = _structural_holes(arrays.sym, tri)
@@ -1232,7 +1323,6 @@ def apply_bridges(G: nx.Graph, rows: Iterable[Mapping[str, Any]]) -> None:
 # --------------------------------------------------------------------------------------
 # Writers
 # --------------------------------------------------------------------------------------
-
 
 
 def csv_cell(value: Any) -> Any:

@@ -34,7 +34,14 @@ from typing import Any
 import networkx as nx
 
 from mapper.render.images import write_faction_png, write_network_png
-from mapper.render.layout import check_graph, clean_text, node_label, number, truthy
+from mapper.render.layout import (
+    check_graph,
+    clean_text,
+    node_label,
+    number,
+    render_cache,
+    truthy,
+)
 from mapper.render.maps import (
     find_actor,
     focus_map_path,
@@ -49,6 +56,7 @@ __all__ = [
     "find_actor",
     "focus_map_path",
     "render_all",
+    "render_cache",
     "write_alliance_map",
     "write_faction_map",
     "write_faction_png",
@@ -181,8 +189,37 @@ def render_all(
     dict
         File name (relative to ``folder``) -> path of everything written.
     """
+    with render_cache():
+        return _render_all(
+            G,
+            Path(folder),
+            factions=factions,
+            summaries=summaries,
+            fault_lines=fault_lines,
+            bridges=bridges,
+            alliances=alliances,
+            node_budget=node_budget,
+            title=title,
+            seed=seed,
+            focus_maps=focus_maps,
+        )
+
+
+def _render_all(
+    G: nx.Graph,
+    base: Path,
+    *,
+    factions: Any,
+    summaries: Any,
+    fault_lines: Any,
+    bridges: Any,
+    alliances: Any,
+    node_budget: int,
+    title: str,
+    seed: int,
+    focus_maps: int,
+) -> dict[str, Path]:
     check_graph(G)
-    base = Path(folder)
     base.mkdir(parents=True, exist_ok=True)
     H = annotate(G, factions, bridges)
     names = _get(factions, "names")

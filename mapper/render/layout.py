@@ -9,11 +9,14 @@ never mutates the graph it is given.
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import math
 import random
 import re
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -103,6 +106,46 @@ EDGE_DEFAULT_COLOUR = "#9a9a9a"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _HREF = re.compile(r"(?i)(hr)(ef)")
 _ZWSP = "\u200b"
+
+
+# ------------------------------------------------------------------------- cache
+
+_CACHE: contextvars.ContextVar[dict[Any, Any] | None] = contextvars.ContextVar(
+    "mapper_render_cache", default=None
+)
+
+
+@contextmanager
+def render_cache() -> Iterator[None]:
+    """Reuse per-graph results (groups, tooltip context, faction sums and brokers)
+    between the maps, images and report drawn inside this block.
+
+    :func:`mapper.render.render_all` draws a dozen pages of one graph; without the
+    cache each recomputed the same grouping (16 times), faction tie sums (3) and
+    brokers (2). The graphs must not change inside the block. Nested blocks share
+    the outer cache.
+    """
+    token = _CACHE.set({}) if _CACHE.get() is None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _CACHE.reset(token)
+
+
+def cached(key: tuple[Any, ...], pin: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    """``compute()``, or its earlier result for ``key`` inside :func:`render_cache`.
+
+    ``key`` names objects by ``id()``; ``pin`` holds those objects for as long as
+    the cache lives, so an id cannot be reused by another object meanwhile.
+    """
+    cache = _CACHE.get()
+    if cache is None:
+        return compute()
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache[key] = (pin, compute())
+    return hit[1]
 
 
 # --------------------------------------------------------------------------- text
@@ -317,7 +360,7 @@ def _group_id(value: Any) -> int | None:
             return None
     try:
         as_float = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if not math.isfinite(as_float) or as_float != int(as_float):
         return None
@@ -374,6 +417,33 @@ class Grouping:
 
 
 def group_nodes(G: nx.Graph, names: Mapping[Any, Any] | None = None) -> Grouping:
+    """Group the actors of ``G`` for colouring (see :func:`_group_nodes`); the same
+    :class:`Grouping` object is returned again inside :func:`render_cache`."""
+    try:
+        key = None if names is None else tuple((type(k), k, v) for k, v in names.items())
+        hash(key)
+    except (TypeError, AttributeError):
+        return _group_nodes(G, names)
+    return cached(("group_nodes", id(G), key), (G,), lambda: _group_nodes(G, names))
+
+
+def _group_nodes(G: nx.Graph, names: Mapping[Any, Any] | None = None) -> Grouping:
+    """:func:`_grouping`; with ``names``, the groups of ``group_nodes(G)`` (cached)
+    renamed, so the actors are grouped once however many name sets are asked for."""
+    if not names:
+        return _grouping(G, names)
+    base = group_nodes(G)
+    group_names = dict(base.names)
+    for key, value in names.items():
+        gid = _group_id(key)
+        if gid == -1 and -1 in base.sizes:
+            continue  # "No faction" / "Not declared" is not renamed
+        if gid is not None and clean_text(value, one_line=True):
+            group_names[gid] = clean_text(value, one_line=True)
+    return Grouping(base.basis, base.of_node, group_names, base.sizes, base.order)
+
+
+def _grouping(G: nx.Graph, names: Mapping[Any, Any] | None = None) -> Grouping:
     """Group the actors of ``G`` for colouring.
 
     Uses the node attribute ``faction`` when any node has one; otherwise the roster's
@@ -441,6 +511,13 @@ def group_nodes(G: nx.Graph, names: Mapping[Any, Any] | None = None) -> Grouping
 
 
 def influence_scores(G: nx.Graph, weight: str = "weight") -> tuple[dict[Hashable, float], str]:
+    """Return every actor's influence and what it is based on (see
+    :func:`_influence_scores`; the same result again inside :func:`render_cache`,
+    where it must not be modified)."""
+    return cached(("influence_scores", id(G), weight), (G,), lambda: _influence_scores(G, weight))
+
+
+def _influence_scores(G: nx.Graph, weight: str = "weight") -> tuple[dict[Hashable, float], str]:
     """Return every actor's influence and what it is based on.
 
     The node attribute ``influence`` (weighted PageRank) when any node has it;
@@ -493,6 +570,62 @@ def edge_weight(data: Mapping[str, Any], weight: str = "weight") -> float:
     if value < 0:
         value = number(data.get("count"), 1.0)
     return max(0.0, value)
+
+
+@dataclass(frozen=True)
+class EdgeArrays:
+    """The ties of a graph as arrays, in edge order (for vectorised sums).
+
+    Attributes
+    ----------
+    nodes : list
+        The nodes, in graph order; ``src``/``dst`` index into it.
+    src, dst : numpy.ndarray
+        Endpoints of every tie.
+    weight : numpy.ndarray
+        :func:`edge_weight` of every tie.
+    count : numpy.ndarray
+        The ``count`` attribute as a float (:func:`number`), NaN where unusable.
+    """
+
+    nodes: list[Hashable]
+    src: Any
+    dst: Any
+    weight: Any
+    count: Any
+
+
+def edge_arrays(G: nx.Graph, weight: str = "weight") -> EdgeArrays:
+    """The ties of ``G`` as :class:`EdgeArrays` (once per graph inside
+    :func:`render_cache`)."""
+    return cached(("edge_arrays", id(G), weight), (G,), lambda: _edge_arrays(G, weight))
+
+
+def _edge_arrays(G: nx.Graph, weight: str) -> EdgeArrays:
+    import numpy as np
+
+    nodes = list(G.nodes)
+    m = G.number_of_edges()
+    if m == 0:
+        empty = np.empty(0)
+        return EdgeArrays(nodes, empty.astype(np.int64), empty.astype(np.int64), empty, empty)
+    get = {node: i for i, node in enumerate(nodes)}.__getitem__
+    sources, targets, datas = zip(*G.edges(data=True), strict=True)
+    src = np.fromiter(map(get, sources), dtype=np.int64, count=m)
+    dst = np.fromiter(map(get, targets), dtype=np.int64, count=m)
+    # The common case at C speed: every weight a finite, non-negative float (then
+    # edge_weight() is the weight itself), every count an int.
+    raw = [d.get(weight) for d in datas]
+    weights = np.array(raw, dtype=np.float64) if set(map(type, raw)) == {float} else None
+    if weights is None or not (np.isfinite(weights).all() and (weights >= 0).all()):
+        weights = np.array([edge_weight(d, weight) for d in datas], dtype=np.float64)
+    raw = [d.get("count") for d in datas]
+    if set(map(type, raw)) == {int}:
+        counts = np.array(raw, dtype=np.float64)
+    else:
+        nan = math.nan
+        counts = np.array([number(d.get("count"), nan) for d in datas], dtype=np.float64)
+    return EdgeArrays(nodes, src, dst, weights, counts)
 
 
 # ---------------------------------------------------------------------- reduction
@@ -587,7 +720,30 @@ def select_view(
     Notes
     -----
     O(N log N + E log E). Ties are broken by node id so the result is deterministic.
+    Inside :func:`render_cache` the same view is returned again for the same
+    arguments (the network map and its PNG share it).
     """
+    try:
+        kept = tuple(keep)
+        key = ("select_view", id(G), node_budget, edge_budget, weight, id(scores), kept)
+        hash(key)
+    except TypeError:
+        return _select_view(G, node_budget, edge_budget, weight, scores, keep)
+    return cached(
+        key,
+        (G, scores),
+        lambda: _select_view(G, node_budget, edge_budget, weight, scores, kept),
+    )
+
+
+def _select_view(
+    G: nx.Graph,
+    node_budget: int,
+    edge_budget: int | None,
+    weight: str,
+    scores: Mapping[Hashable, float] | None,
+    keep: Iterable[Hashable],
+) -> View:
     node_budget = max(1, int(node_budget))
     edge_budget = 4 * node_budget if edge_budget is None else max(0, int(edge_budget))
     if scores is None:
@@ -677,9 +833,36 @@ def compute_positions(
     -----
     ForceAtlas2 (Jacomy et al. 2014, PLoS ONE 9(6): e98679) is O(n^2) per iteration;
     Fruchterman-Reingold with a grid (Fruchterman & Reingold 1991) about O(n + m)
-    per iteration.
+    per iteration. The last few layouts are kept: the same nodes, ties and seed
+    (the pipeline's layout, then the map and the PNG of the same view) are laid
+    out once.
     """
     order = list(nodes)
+    ties = list(edges)
+    try:
+        key = (tuple(order), tuple(ties), seed, float(spread))
+        hash(key)
+    except TypeError:
+        return _compute_positions(order, ties, seed, spread)
+    return dict(_cached_positions(*key))
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_positions(
+    order: tuple[Hashable, ...],
+    ties: tuple[tuple[Hashable, Hashable, float], ...],
+    seed: int,
+    spread: float,
+) -> dict[Hashable, tuple[float, float]]:
+    return _compute_positions(list(order), list(ties), seed, spread)
+
+
+def _compute_positions(
+    order: list[Hashable],
+    edges: Iterable[tuple[Hashable, Hashable, float]],
+    seed: int,
+    spread: float,
+) -> dict[Hashable, tuple[float, float]]:
     index = {n: i for i, n in enumerate(order)}
     n = len(order)
     if n == 0:
@@ -768,3 +951,97 @@ def _normalise(
             x, y = x * rim / r, y * rim / r
         placed[node] = (round(x * factor, 1), round(y * factor, 1))
     return placed
+
+
+def map_positions(
+    G: nx.Graph,
+    *,
+    node_budget: int = 1500,
+    edge_budget: int | None = None,
+    seed: int = 0,
+    weight: str = "weight",
+) -> dict[Hashable, tuple[float, float]]:
+    """Positions for every actor of ``G``, consistent with the network map.
+
+    The actors the network map shows (the same view, ties and seed as
+    :func:`mapper.render.maps.write_network_map` and the PNG, so those reuse this
+    layout instead of computing it again) keep their map positions; every other
+    actor is placed by :func:`extend_positions` near its neighbours.
+
+    Returns
+    -------
+    dict
+        Node -> ``(x, y)`` for every node, rounded to 0.1.
+    """
+    if G.number_of_nodes() == 0:
+        return {}
+    scores, _ = influence_scores(G, weight)
+    view = select_view(
+        G, node_budget=node_budget, edge_budget=edge_budget, weight=weight, scores=scores
+    )
+    ties = [(u, v, edge_weight(G.edges[u, v], weight)) for u, v in view.edges]
+    return extend_positions(G, compute_positions(view.nodes, ties, seed=seed), seed=seed)
+
+
+def extend_positions(
+    G: nx.Graph, placed: Mapping[Hashable, tuple[float, float]], *, seed: int = 0
+) -> dict[Hashable, tuple[float, float]]:
+    """Give every node of ``G`` a position, keeping those in ``placed``.
+
+    In rounds, every unplaced actor with placed neighbours (ties in either direction)
+    goes to their mean position plus a small seeded offset of about the local
+    spacing; actors never reached (other components) go on a ring around the
+    drawing. Vectorised (scipy sparse products): O((n + m) * rounds), where the
+    rounds are the distance to the placed actors.
+    """
+    import numpy as np
+    import scipy.sparse as sp
+
+    nodes = list(G.nodes)
+    n = len(nodes)
+    if n == 0:
+        return {}
+    index = {node: i for i, node in enumerate(nodes)}
+    pos = np.zeros((n, 2))
+    done = np.zeros(n, dtype=bool)
+    for node, (x, y) in placed.items():
+        i = index.get(node)
+        if i is not None:
+            pos[i] = (x, y)
+            done[i] = True
+    rows = np.fromiter((index[u] for u, v in G.edges if u != v), dtype=np.int64)
+    cols = np.fromiter((index[v] for u, v in G.edges if u != v), dtype=np.int64)
+    adj = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    adj = ((adj + adj.T) > 0).astype(np.float64).tocsr()
+    rng = np.random.default_rng(seed)
+    if done.any():
+        radius = float(np.percentile(np.hypot(pos[done, 0], pos[done, 1]), 95)) or 100.0
+        step = max(1.0, radius / math.sqrt(done.sum()))
+    else:  # nothing placed: start from the actor with most ties
+        radius, step = 100.0, 10.0
+        done[int(np.argmax(np.diff(adj.indptr)))] = True
+    while not done.all():
+        weight = adj @ done.astype(np.float64)
+        frontier = ~done & (weight > 0)
+        if not frontier.any():
+            break
+        sums = adj @ (pos * done[:, None])
+        where = np.flatnonzero(frontier)
+        angle = rng.uniform(0.0, 2 * math.pi, len(where))
+        spread = step * np.sqrt(rng.uniform(0.25, 1.0, len(where)))
+        pos[where] = sums[where] / weight[where, None]
+        pos[where, 0] += spread * np.cos(angle)
+        pos[where, 1] += spread * np.sin(angle)
+        done[where] = True
+    rest = np.flatnonzero(~done)
+    if len(rest):
+        angle = 2 * math.pi * np.arange(len(rest)) / len(rest)
+        ring = 1.15 * radius + step * (np.arange(len(rest)) % 3)
+        pos[rest, 0] = ring * np.cos(angle)
+        pos[rest, 1] = ring * np.sin(angle)
+    coords = np.round(pos, 1).tolist()
+    out = {node: (x, y) for node, (x, y) in zip(nodes, coords, strict=True)}
+    for node, xy in placed.items():  # exactly as given
+        if node in out:
+            out[node] = xy
+    return out

@@ -58,11 +58,13 @@ from mapper.render.layout import (
     EDGE_TYPES,
     Grouping,
     View,
+    cached,
     check_graph,
     clean_text,
     compute_positions,
     darken,
     dominant_type,
+    edge_arrays,
     edge_type_counts,
     edge_weight,
     format_time,
@@ -540,6 +542,12 @@ class _Context:
         return "\n".join(lines), [s for s in snippets if s]
 
 
+def _context(G: nx.Graph, grouping: Grouping) -> _Context:
+    """A :class:`_Context` for ``G``, shared by the pages drawn inside
+    :func:`mapper.render.layout.render_cache` (its tooltip caches included)."""
+    return cached(("context", id(G), id(grouping)), (G, grouping), lambda: _Context(G, grouping))
+
+
 # --------------------------------------------------------------------- actor maps
 
 
@@ -815,7 +823,7 @@ def write_network_map(
     """
     check_graph(G)
     grouping = group_nodes(G)
-    ctx = _Context(G, grouping)
+    ctx = _context(G, grouping)
     first = select_view(G, node_budget=node_budget, edge_budget=edge_budget, scores=ctx.scores)
     positions = _positions(G, first, seed)
     heading = clean_text(title or G.graph.get("name") or "Influence map", one_line=True)
@@ -1035,7 +1043,7 @@ def write_focus_map(
     members = neighbourhood(G, node, int(radius))
     sub = _ordered_subgraph(G, members)
     grouping = group_nodes(G)
-    ctx = _Context(G, grouping)
+    ctx = _context(G, grouping)
     first = select_view(sub, node_budget=node_budget, scores=ctx.scores, keep=[node])
     positions = _positions(G, first, seed)
     label = node_label(G, node)
@@ -1117,20 +1125,63 @@ def faction_ties(
     within : dict
         Group -> total weight of the ties inside it.
     """
+    return cached(
+        ("faction_ties", id(G), id(grouping), weight),
+        (G, grouping),
+        lambda: _faction_ties(G, grouping, weight),
+    )
+
+
+def _faction_ties(
+    G: nx.Graph, grouping: Grouping, weight: str
+) -> tuple[dict[tuple[int, int], dict[str, float]], dict[int, float]]:
+    import numpy as np
+
+    arrays = edge_arrays(G, weight)
     between: dict[tuple[int, int], dict[str, float]] = {}
     within: dict[int, float] = {}
-    for u, v, data in G.edges(data=True):
-        a, b = grouping.of_node.get(u, -1), grouping.of_node.get(v, -1)
-        w = edge_weight(data, weight)
-        if a == b:
-            within[a] = within.get(a, 0.0) + w
-            continue
-        key = (a, b) if a < b else (b, a)
-        entry = between.setdefault(key, {"weight": 0.0, "count": 0.0, "ab": 0.0, "ba": 0.0})
-        entry["weight"] += w
-        entry["count"] += int(number(data.get("count"), 1.0))
-        entry["ab" if a < b else "ba"] += w
+    if len(arrays.src) == 0:
+        return between, within
+    gid = _node_groups(arrays, grouping)
+    a, b, w = gid[arrays.src], gid[arrays.dst], arrays.weight
+    count = np.where(np.isnan(arrays.count), 1.0, np.trunc(arrays.count))
+    # np.bincount adds in input order, as the loop over the edges did: same sums.
+    same = a == b
+    if same.any():
+        keys, first, inverse = np.unique(a[same], return_index=True, return_inverse=True)
+        sums = np.bincount(inverse, weights=w[same])
+        for i in np.argsort(first, kind="stable"):  # in order of first appearance
+            within[int(keys[i])] = float(sums[i])
+    cross = ~same
+    if cross.any():
+        lo, hi = np.minimum(a[cross], b[cross]), np.maximum(a[cross], b[cross])
+        wc, forward = w[cross], (a < b)[cross]
+        pairs, first, inverse = np.unique(
+            np.column_stack([lo, hi]), axis=0, return_index=True, return_inverse=True
+        )
+        inverse = inverse.ravel()
+        size = len(pairs)
+        weight_sum = np.bincount(inverse, weights=wc, minlength=size)
+        count_sum = np.bincount(inverse, weights=count[cross], minlength=size)
+        ab = np.bincount(inverse, weights=np.where(forward, wc, 0.0), minlength=size)
+        ba = np.bincount(inverse, weights=np.where(forward, 0.0, wc), minlength=size)
+        for i in np.argsort(first, kind="stable"):
+            between[(int(pairs[i, 0]), int(pairs[i, 1]))] = {
+                "weight": float(weight_sum[i]),
+                "count": float(count_sum[i]),
+                "ab": float(ab[i]),
+                "ba": float(ba[i]),
+            }
     return between, within
+
+
+def _node_groups(arrays: Any, grouping: Grouping) -> Any:
+    import numpy as np
+
+    of_node = grouping.of_node
+    return np.fromiter(
+        (of_node.get(n, -1) for n in arrays.nodes), dtype=np.int64, count=len(arrays.nodes)
+    )
 
 
 def faction_brokers(
@@ -1147,29 +1198,79 @@ def faction_brokers(
     dict
         ``(a, b)`` with ``a < b`` -> up to ``top`` ``(actor, score)``, best first.
     """
-    reach: dict[Hashable, dict[int, float]] = {}
-    for u, v, data in G.edges(data=True):
-        if u == v:
+    # Computed once for up to 5 (or ``top``) per pair, then cut: the faction map
+    # (top 5) and the faction image (top 1) share the work.
+    if not isinstance(top, int) or top < 0:
+        return _faction_brokers(G, grouping, top, weight)
+    depth = max(top, _BROKERS_KEPT)
+    found = cached(
+        ("faction_brokers", id(G), id(grouping), weight, depth),
+        (G, grouping),
+        lambda: _faction_brokers(G, grouping, depth, weight),
+    )
+    return {pair: rows[:top] for pair, rows in found.items()}
+
+
+_BROKERS_KEPT = 5
+
+
+def _faction_brokers(
+    G: nx.Graph, grouping: Grouping, top: int, weight: str
+) -> dict[tuple[int, int], list[tuple[Hashable, float]]]:
+    """Vectorised: each actor's tie weight into every group (both directions, in
+    edge order, as a loop would add them), then every pair of its groups."""
+    import numpy as np
+
+    arrays = edge_arrays(G, weight)
+    loop = arrays.src != arrays.dst
+    src, dst, w = arrays.src[loop], arrays.dst[loop], arrays.weight[loop]
+    if len(src) == 0:
+        return {}
+    gid = _node_groups(arrays, grouping)
+    # per edge: the source's weight into the target's group, then the reverse
+    actor = np.column_stack([src, dst]).ravel()
+    group = np.column_stack([gid[dst], gid[src]]).ravel()
+    values, code = np.unique(group, return_inverse=True)
+    k = len(values)
+    keys, inverse = np.unique(actor * k + code.ravel(), return_inverse=True)
+    into = np.bincount(inverse.ravel(), weights=np.repeat(w, 2))  # actor x group, sorted
+    row_actor, row_group = keys // k, keys % k
+    total = np.bincount(row_actor, weights=into, minlength=len(arrays.nodes))
+    starts = np.flatnonzero(np.r_[True, row_actor[1:] != row_actor[:-1]])
+    sizes = np.diff(np.r_[starts, len(keys)])
+    pair_a, pair_b, score, who = [], [], [], []
+    for size in np.unique(sizes):
+        if size < 2:
             continue
-        w = edge_weight(data, weight)
-        for actor, other in ((u, v), (v, u)):
-            group = grouping.of_node.get(other, -1)
-            into = reach.setdefault(actor, {})
-            into[group] = into.get(group, 0.0) + w
-    found: dict[tuple[int, int], list[tuple[Hashable, float, float]]] = {}
-    for actor, into in reach.items():
-        groups = sorted(into)
-        total = sum(into.values())
-        for i, a in enumerate(groups):
-            for b in groups[i + 1 :]:
-                found.setdefault((a, b), []).append((actor, min(into[a], into[b]), total))
-    return {
-        pair: [
-            (actor, score)
-            for actor, score, _ in sorted(rows, key=lambda r: (-r[1], -r[2], str(r[0])))[:top]
-        ]
-        for pair, rows in found.items()
-    }
+        at = starts[sizes == size][:, None] + np.arange(size)  # actors with `size` groups
+        i, j = np.triu_indices(int(size), 1)
+        pair_a.append(row_group[at[:, i]].ravel())
+        pair_b.append(row_group[at[:, j]].ravel())
+        score.append(np.minimum(into[at[:, i]], into[at[:, j]]).ravel())
+        who.append(np.repeat(row_actor[at[:, 0]], len(i)))
+    if not pair_a:
+        return {}
+    pa, pb = np.concatenate(pair_a), np.concatenate(pair_b)
+    sc, ac = np.concatenate(score), np.concatenate(who)
+    names = sorted(range(len(arrays.nodes)), key=lambda n: (str(arrays.nodes[n]), n))
+    name_rank = np.empty(len(names), dtype=np.int64)
+    name_rank[names] = np.arange(len(names))
+    pair = pa * k + pb
+    order = np.lexsort((name_rank[ac], -total[ac], -sc, pair))
+    pair, sc, ac = pair[order], sc[order], ac[order]
+    first = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+    rank = np.arange(len(pair)) - np.repeat(first, np.diff(np.r_[first, len(pair)]))
+    chosen = rank < top
+    found: dict[tuple[int, int], list[tuple[Hashable, float]]] = {}
+    nodes = arrays.nodes
+    for p, s, a in zip(
+        pair[chosen].tolist(), sc[chosen].tolist(), ac[chosen].tolist(), strict=True
+    ):
+        key = (int(values[p // k]), int(values[p % k]))
+        found.setdefault(key, []).append((nodes[a], s))
+    for p in np.unique(pair).tolist():  # pairs whose brokers all fall beyond `top`
+        found.setdefault((int(values[p // k]), int(values[p % k])), [])
+    return found
 
 
 def _broker_names(G: nx.Graph, value: Any) -> list[str]:
@@ -1288,7 +1389,7 @@ def write_faction_map(
     """
     check_graph(G)
     grouping = group_nodes(G, names)
-    ctx = _Context(G, grouping)
+    ctx = _context(G, grouping)
     between, within = faction_ties(G, grouping)
     groups = list(grouping.order)
     positions = _faction_layout(grouping, groups, between, seed)
@@ -1432,7 +1533,7 @@ def write_alliance_map(
     check_graph(G)
     report = report or {}
     grouping = group_nodes(G, names)
-    ctx = _Context(G, grouping)
+    ctx = _context(G, grouping)
     between, within = faction_ties(G, grouping)
     opportunities = [
         o for o in _rows(report.get("opportunities")) if _pair_key((o.get("a"), o.get("b")))

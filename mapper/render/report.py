@@ -17,6 +17,7 @@ that allows no script and no remote resource.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -26,12 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 from mapper.errors import RenderError
 from mapper.fsutil import atomic_open
 from mapper.render.layout import (
     check_graph,
     clean_text,
+    edge_arrays,
     format_time,
     group_nodes,
     influence_scores,
@@ -194,11 +197,13 @@ def _overview(G: nx.Graph, factions: Any, names: Mapping[int, str]) -> list[tupl
     provisional = sum(1 for _, d in G.nodes(data=True) if truthy(d.get("provisional")))
     if provisional:
         facts.append(("Provisional actors (unknown handles)", f"{provisional:,}"))
-    references = sum(int(number(d.get("count"))) for _, _, d in G.edges(data=True))
+    counts = edge_arrays(G).count  # shared with the faction maps inside render_cache
+    references = int(np.trunc(counts[~np.isnan(counts)]).sum()) if len(counts) else 0
     if references:
         facts.append(("References", f"{references:,}"))
-    firsts = [d.get("first") for _, _, d in G.edges(data=True) if d.get("first")]
-    lasts = [d.get("last") for _, _, d in G.edges(data=True) if d.get("last")]
+    datas = [d for _, _, d in G.edges(data=True)]  # one pass over networkx's view
+    firsts = [t for d in datas if (t := d.get("first"))]
+    lasts = [t for d in datas if (t := d.get("last"))]
     try:
         if firsts and lasts:
             facts.append(("Period", f"{format_time(min(firsts))} to {format_time(max(lasts))}"))
@@ -264,6 +269,7 @@ def _faction_section(
     )
     stability = _get(factions, "stability")
     cohesion = _get(factions, "cohesion")
+    by_faction: dict[Any, list[Hashable]] | None = None  # members, built once
     rows = []
     for row in rows_in:
         gid = row.get("id", row.get("faction"))
@@ -279,7 +285,16 @@ def _faction_section(
             if value is not None:
                 extra.append(f"cohesion {_fmt(number(value))}")
         if isinstance(stability, Mapping) and not any(e.startswith("stability") for e in extra):
-            members = [n for n, d in G.nodes(data=True) if d.get("faction") == gid]
+            if by_faction is None:
+                by_faction = {}
+                for n, d in G.nodes(data=True):
+                    key = d.get("faction")
+                    with contextlib.suppress(TypeError):  # unhashable: matches no row id
+                        by_faction.setdefault(key, []).append(n)
+            try:
+                members = by_faction.get(gid, [])
+            except TypeError:
+                members = [n for n, d in G.nodes(data=True) if d.get("faction") == gid]
             values = [number(stability.get(n)) for n in members if n in stability]
             if values:
                 extra.append(f"stability {_fmt(sum(values) / len(values))}")

@@ -1,0 +1,463 @@
+"""Render ``benchmarks/RESULTS.md`` from the recorded benchmark figures.
+
+Reads, from ``benchmarks/results/``:
+
+- ``10k.json``, ``100k.json``, ``1m.json``: ``python benchmarks/run.py --size S --write``
+  (or ``--json benchmarks/results/S.json``);
+- ``factions_planted.jsonl``: ``python benchmarks/factions_planted.py --methods
+  detect_factions,igraph-leiden --json > benchmarks/results/factions_planted.jsonl``;
+- ``bridges_scale.json``: ``python benchmarks/bridges_scale.py --nodes 100000
+  --factions 100 --json > benchmarks/results/bridges_scale.json``;
+- ``notes.json`` (optional): ``{"targets": {target key: why}, "notes": [paragraphs]}``,
+  the explanations a person writes (why a target is missed, what the load was);
+
+and the browser test's records of the 5,000-actor map page
+(``test-artifacts/map-5000-actors-budget-*.json``, from ``pytest tests/test_browser.py``).
+Any file may be missing: its section is left out. Usage::
+
+    python benchmarks/report.py            # writes benchmarks/RESULTS.md
+    python benchmarks/report.py --stdout
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+RESULTS_DIR = HERE / "results"
+RESULTS_MD = HERE / "RESULTS.md"
+ARTIFACTS = HERE.parent / "test-artifacts"
+SIZES = ("10k", "100k", "1m")
+_GROUP = {
+    "import": "import",
+    "resolve": "resolve + graph",
+    "graph": "resolve + graph",
+    "factions": "analysis",
+    "bridges": "analysis",
+    "alliances": "analysis",
+    "layout": "analysis",
+    "tables": "outputs",
+    "maps": "outputs",
+    "exports": "outputs",
+}
+STAGES = (
+    ("import", "import (parse + store)"),
+    ("resolve", "resolve"),
+    ("graph", "graph"),
+    ("factions", "factions"),
+    ("bridges", "bridges"),
+    ("alliances", "alliances"),
+    ("layout", "layout (positions for the maps and Gephi)"),
+    ("tables", "tables"),
+    ("maps", "maps"),
+    ("exports", "exports"),
+)
+
+
+def _load(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    rows = []
+    for line in lines:
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                continue
+    return rows
+
+
+def _s(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float | int):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    out += ["| " + " | ".join(row) + " |" for row in rows]
+    return out
+
+
+def _machine(runs: dict[str, dict[str, Any]]) -> list[str]:
+    first = next(iter(runs.values()))
+    m = first.get("machine", {})
+    lines = ["## Machine", ""]
+    lines.append(
+        f"- {m.get('cores', '?')} cores, {m.get('memory_gb', '?')} GB memory, "
+        f"Python {m.get('python', '?')}, {m.get('platform', '?')}"
+    )
+    versions = m.get("versions", {})
+    if versions:
+        lines.append("- " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    for size, run in runs.items():
+        loads = [st.get("load_1m") for st in run["stages"].values() if st.get("load_1m")]
+        if loads:
+            lines.append(
+                f"- load (1-minute average, other jobs included) during the {size} run "
+                f"(started {run.get('started', '?')}): {min(loads):.2f} to {max(loads):.2f}"
+            )
+    lines.append("")
+    return lines
+
+
+def _size_section(size: str, run: dict[str, Any]) -> list[str]:
+    st = run["stages"]
+    g = run.get("graph", {})
+    lines = [
+        f"## {size}: {run['posts']:,} posts",
+        "",
+        f"{run.get('accounts', 0):,} accounts in the archive ({run.get('archive_mb', '?')} MB); "
+        f"graph of {g.get('actors', 0):,} actors and {g.get('ties', 0):,} ties; "
+        f"{run.get('factions_found', '?')} factions found; betweenness "
+        f"{run.get('betweenness_method', '?')}.",
+        "",
+    ]
+    rows = []
+    for key, label in STAGES:
+        if key in st:
+            group = st.get(_GROUP[key], {})
+            rows.append(
+                [
+                    label,
+                    _s(st[key]["seconds"], 2),
+                    _s(group.get("peak_rss_mb")),
+                    _s(group.get("load_1m"), 2),
+                ]
+            )
+    rows.append(
+        [
+            "**whole pipeline**",
+            f"**{_s(run.get('whole_pipeline_s'), 2)}**",
+            f"**{_s(run.get('peak_rss_mb'))}**",
+            "",
+        ]
+    )
+    for key, label in (
+        ("bare orjson parse", "reference: bare orjson parse of the archive"),
+        ("re-import unchanged", "re-import of the unchanged archive"),
+    ):
+        if key in st:
+            rows.append([label, _s(st[key]["seconds"], 2), "", _s(st[key].get("load_1m"), 2)])
+    lines += _table(
+        ["stage", "seconds", "peak RSS after its group (MB)", "load after its group"], rows
+    )
+    lines.append("")
+    lines.append(
+        "Groups (timed as a whole, with peak RSS and load read at their end): import; "
+        "resolve + graph; analysis (factions, bridges, alliances, layout); outputs "
+        "(tables, maps, exports)."
+    )
+    if run.get("children_peak_rss_mb"):
+        lines.append(
+            f"Largest forked helper process (parallel runs): {_s(run['children_peak_rss_mb'])} "
+            "MB peak RSS."
+        )
+    if run.get("output_mb"):
+        sizes = ", ".join(f"{k} {v} MB" for k, v in run["output_mb"].items())
+        lines.append(f"Output files: {sizes}.")
+    lines.append("")
+    return lines
+
+
+def _ratios(runs: dict[str, dict[str, Any]]) -> list[str]:
+    rows = []
+    for size, run in runs.items():
+        st = run["stages"]
+        ll = run.get("louvain_vs_leiden") or {}
+        bt = run.get("betweenness") or {}
+        nm = run.get("names") or {}
+        rows.append(
+            [
+                size,
+                f"{_s(run.get('import_plus_graph_vs_parse'), 2)}x "
+                f"({_s(st['import']['seconds'] + st['resolve + graph']['seconds'], 2)} s vs "
+                f"{_s(st['bare orjson parse']['seconds'], 2)} s)",
+                (
+                    f"{_s(ll.get('python_louvain_s'), 2)} s / Q {ll.get('python_louvain_q')} vs "
+                    f"{_s(ll.get('igraph_leiden_s'), 2)} s / Q {ll.get('igraph_leiden_q')}"
+                    if ll
+                    else "–"
+                ),
+                (
+                    f"{bt.get('nodes', 0):,} actors: exact {_s(bt.get('exact_s'), 2)} s vs "
+                    f"sampled (k=500) {_s(bt.get('sampled_k500_s'), 2)} s; top-20 overlap "
+                    f"{bt.get('top20_overlap')}/20"
+                    if bt
+                    else "–"
+                ),
+                f"{nm.get('mb_per_s')} MB/s ({nm.get('aliases', 0):,} aliases)" if nm else "–",
+            ]
+        )
+    lines = ["## Reference points measured in the same runs", ""]
+    lines += _table(
+        [
+            "size",
+            "import + graph vs bare parse",
+            "python-louvain vs igraph Leiden (time, modularity)",
+            "exact vs sampled betweenness",
+            "names",
+        ],
+        rows,
+    )
+    lines.append("")
+    return lines
+
+
+def _factions(rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    header = rows[0] if "method" not in rows[0] else {}
+    lines = ["## Factions on a planted graph (`benchmarks/factions_planted.py`)", ""]
+    if header:
+        lines.append(
+            f"{header.get('nodes', 0):,} actors, {header.get('factions')} planted factions, "
+            f"{header.get('edges', 0):,} ties, {header.get('cross_fraction')} of ties across "
+            f"(planted modularity {header.get('planted_modularity')})."
+        )
+        lines.append("")
+    table = [
+        [
+            str(r["method"]),
+            _s(r.get("seconds"), 2),
+            _s(r.get("modularity"), 4),
+            _s(r.get("nmi"), 4),
+            str(r.get("factions", "")),
+            _s(r.get("load_1m"), 2) if r.get("load_1m") is not None else "",
+        ]
+        for r in rows
+        if "method" in r
+    ]
+    lines += _table(["method", "seconds", "modularity", "NMI", "factions", "load"], table)
+    lines.append("")
+    return lines
+
+
+def _bridges(data: Any) -> list[str]:
+    if not data:
+        return []
+    lines = ["## Bridges at scale (`benchmarks/bridges_scale.py`)", ""]
+    for res in data:
+        lines.append(
+            f"{res['nodes']:,} actors, {res['factions']} factions, {res['edges']:,} ties, "
+            f"{res['triangles']:,} triangles; betweenness {res['betweenness_method']}; "
+            f"{res['bridges']:,} bridge figures."
+        )
+        lines.append("")
+        lines += _table(["measure", "seconds"], [[k, _s(v, 2)] for k, v in res["seconds"].items()])
+        lines.append("")
+    return lines
+
+
+def _map_pages(artifacts: Path) -> list[dict[str, Any]]:
+    out = []
+    for path in sorted(artifacts.glob("map-5000-actors-budget-*.json")):
+        record = _load(path)
+        if isinstance(record, dict):
+            out.append(record)
+    return out
+
+
+def _map_section(pages: list[dict[str, Any]]) -> list[str]:
+    if not pages:
+        return []
+    lines = ["## The 5,000-actor map page (`tests/test_browser.py`, headless Chromium)", ""]
+    rows = [
+        [
+            f"{p['node_budget']:,}",
+            f"{p['nodes_shown']:,} / {p['edges_shown']:,}",
+            f"{p['page_bytes'] / 1e6:.2f}",
+            _s(p.get("write_seconds"), 2),
+            _s(p.get("ready_seconds_wall"), 2),
+            str(p.get("tooltip_level")),
+        ]
+        for p in pages
+    ]
+    lines += _table(
+        [
+            "node budget",
+            "actors / ties drawn",
+            "page MB",
+            "written in (s)",
+            "ready in the browser (s)",
+            "tooltip level",
+        ],
+        rows,
+    )
+    lines.append("")
+    return lines
+
+
+def _verdict(value: float | None, limit: float, *, at_most: bool = True) -> str:
+    if value is None:
+        return "not measured"
+    ok = value <= limit if at_most else value >= limit
+    if ok:
+        return "**met**"
+    if at_most:
+        return f"**missed** by {value - limit:,.2f} ({value / limit:.1f}x the limit)"
+    return f"**missed** by {limit - value:,.2f}"
+
+
+def _targets(
+    runs: dict[str, dict[str, Any]],
+    factions: list[dict[str, Any]],
+    bridges: Any,
+    pages: list[dict[str, Any]],
+    why: dict[str, str],
+) -> list[str]:
+    rows: list[list[str]] = []
+    big = runs.get("1m")
+
+    def row(key: str, target: str, measured: str, verdict: str) -> None:
+        rows.append([target, measured, verdict, why.get(key, "")])
+
+    if big:
+        row(
+            "pipeline",
+            "whole pipeline on 1M posts under 60 s",
+            f"{_s(big.get('whole_pipeline_s'), 1)} s",
+            _verdict(big.get("whole_pipeline_s"), 60.0),
+        )
+        peak = max(big.get("peak_rss_mb") or 0.0, big.get("children_peak_rss_mb") or 0.0)
+        row(
+            "memory",
+            "peak memory on 1M posts under 2 GB",
+            f"{_s(big.get('peak_rss_mb'))} MB "
+            f"(largest child {_s(big.get('children_peak_rss_mb'))} MB)",
+            _verdict(peak / 1000, 2.0),
+        )
+    for size in ("100k", "1m"):
+        run = runs.get(size)
+        if run:
+            row(
+                f"import_{size}",
+                f"import + graph at most 2x a bare orjson parse ({size})",
+                f"{_s(run.get('import_plus_graph_vs_parse'), 2)}x",
+                _verdict(run.get("import_plus_graph_vs_parse"), 2.0),
+            )
+    names = next((r["names"] for r in runs.values() if r.get("names")), None)
+    if names:
+        row(
+            "names",
+            "names at least 50 MB/s with 10,000 aliases",
+            f"{names['mb_per_s']} MB/s",
+            _verdict(names["mb_per_s"], 50.0, at_most=False),
+        )
+    mine = next((r for r in factions if r.get("method") == "detect_factions"), None)
+    if mine:
+        row(
+            "factions",
+            "factions at 100k actors / 1M ties under 10 s, NMI at least 0.99",
+            f"{_s(mine['seconds'], 2)} s, NMI {mine['nmi']:.4f}",
+            "**met**"
+            if mine["seconds"] <= 10 and mine["nmi"] >= 0.99
+            else _verdict(mine["seconds"], 10.0)
+            + (f"; NMI {mine['nmi']:.4f}" if mine["nmi"] < 0.99 else ""),
+        )
+    if bridges:
+        at = next((r for r in bridges if r["nodes"] >= 100_000), None)
+        if at:
+            secs = at["seconds"].get("bridge_figures (total)")
+            row(
+                "bridges",
+                "bridges at 100k actors under 20 s",
+                f"{_s(secs, 2)} s ({at['betweenness_method']} betweenness)",
+                _verdict(secs, 20.0),
+            )
+    for size, run in runs.items():
+        if run.get("map_mb") is not None:
+            row(
+                f"map_{size}",
+                f"map under 5 MB ({size})",
+                f"{run['map_mb']} MB",
+                _verdict(run["map_mb"], 5.0),
+            )
+    for page in pages:
+        row(
+            f"appear_{page['node_budget']}",
+            f"map appears in under 3 s (5,000 actors, budget {page['node_budget']:,})",
+            f"{_s(page.get('ready_seconds_wall'), 2)} s, {page['page_bytes'] / 1e6:.2f} MB",
+            _verdict(page.get("ready_seconds_wall"), 3.0),
+        )
+    for size, run in runs.items():
+        st = run["stages"]
+        if "re-import unchanged" in st:
+            row(
+                f"reuse_{size}",
+                f"re-running on an unchanged store reuses what it can ({size})",
+                f"re-import {st['re-import unchanged']['seconds']:.3f} s vs import "
+                f"{st['import']['seconds']:.2f} s",
+                "**met** for the import"
+                if st["re-import unchanged"]["seconds"] < 0.1 * st["import"]["seconds"]
+                else "**missed**",
+            )
+    lines = ["## Targets", ""]
+    lines += _table(["target", "measured", "verdict", "why / notes"], rows)
+    lines.append("")
+    return lines
+
+
+def render(results: Path = RESULTS_DIR, artifacts: Path = ARTIFACTS) -> str:
+    """The text of ``RESULTS.md`` from the files in ``results`` (and ``artifacts``)."""
+    runs = {s: r for s in SIZES if (r := _load(results / f"{s}.json"))}
+    factions = _jsonl(results / "factions_planted.jsonl")
+    bridges = _load(results / "bridges_scale.json")
+    notes = _load(results / "notes.json") or {}
+    pages = _map_pages(artifacts)
+    lines = [
+        "# Benchmark results",
+        "",
+        "Rendered by `python benchmarks/report.py` from `benchmarks/results/` (see its "
+        "docstring for the commands that make each file). Times are wall-clock seconds on "
+        "a shared machine: the load column says how busy it was.",
+        "",
+    ]
+    for paragraph in notes.get("notes", []):
+        lines += [paragraph, ""]
+    if runs:
+        lines += _machine(runs)
+        lines += _targets(runs, factions, bridges, pages, notes.get("targets", {}))
+        for size, run in runs.items():
+            lines += _size_section(size, run)
+        lines += _ratios(runs)
+    lines += _factions(factions)
+    lines += _bridges(bridges)
+    lines += _map_section(pages)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_results(path: Path = RESULTS_MD, results: Path = RESULTS_DIR) -> Path:
+    """Write ``RESULTS.md`` (by default ``benchmarks/RESULTS.md``) and return its path."""
+    path.write_text(render(results), encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="Render benchmarks/RESULTS.md from the figures.")
+    ap.add_argument("--stdout", action="store_true", help="print instead of writing the file")
+    args = ap.parse_args()
+    if args.stdout:
+        sys.stdout.write(render())
+    else:
+        print(write_results())
+
+
+if __name__ == "__main__":
+    main()
