@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--uniform", action="store_true", help="equal activity for all (plain planted partition)"
     )
-    parser.add_argument("--max-exact-nodes", type=int, default=20000)
+    parser.add_argument("--max-exact-nodes", type=int, default=bridges.MAX_EXACT_NODES)
     parser.add_argument("--reduced-nodes", type=int, default=bridges.REDUCED_NODES)
     parser.add_argument("--compare", action="store_true", help="exact vs sampled vs reduced")
     parser.add_argument("--pivots", type=int, default=500)

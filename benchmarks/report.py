@@ -257,7 +257,8 @@ def _bridges(data: Any) -> list[str]:
         lines.append(
             f"{res['nodes']:,} actors, {res['factions']} factions, {res['edges']:,} ties, "
             f"{res['triangles']:,} triangles; betweenness {res['betweenness_method']}; "
-            f"{res['bridges']:,} bridge figures."
+            f"{res['bridges']:,} bridge figures"
+            + (f" (load {res['load_1m']:.2f})." if res.get("load_1m") is not None else ".")
         )
         lines.append("")
         lines += _table(["measure", "seconds"], [[k, _s(v, 2)] for k, v in res["seconds"].items()])

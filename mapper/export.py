@@ -1905,6 +1905,7 @@ def export_all(
     formats: Iterable[str] = FORMATS,
     *,
     stem: str = "graph",
+    n_jobs: int | None = None,
 ) -> dict[str, Path]:
     """Write ``G`` in every format asked for, into ``folder``.
 
@@ -1915,6 +1916,13 @@ def export_all(
     formats : iterable of str, default all of :data:`FORMATS`
     stem : str, default "graph"
         File name (without extension) of the single-file formats.
+    n_jobs : int, optional
+        With 2 or more, the GEXF, GraphML and JSON files are written by a forked
+        process while this one writes the tables (when both are asked for and
+        forking is safe: Linux, no other Python thread). Default: 2 from
+        :data:`PARALLEL_EXPORT_TIES` ties on when two cores are available, else 1.
+        The files are the same either way; a failure in the child is redone here,
+        so errors are raised as without it.
 
     Returns
     -------
@@ -1935,20 +1943,106 @@ def export_all(
     folder = Path(folder)
     if isinstance(formats, str):
         formats = (formats,)
-    wanted = [_check_format(f) for f in formats]
-    paths: dict[str, Path] = {}
+    wanted = list(dict.fromkeys(_check_format(f) for f in formats))
     if not wanted:
-        return paths
+        return {}
     prep = _prepare(G)
-    for fmt in dict.fromkeys(wanted):
-        if fmt == "gexf":
-            paths["gexf"] = _write_graph(prep, folder / f"{stem}.gexf", "gexf")
-        elif fmt == "graphml":
-            paths["graphml"] = _write_graph(prep, folder / f"{stem}.graphml", "graphml")
-        elif fmt == "json":
-            paths["json"] = _write_graph(prep, folder / f"{stem}.json", "json")
-        elif fmt == "csv":
-            paths.update({f"csv:{k}": p for k, p in _write_csv(prep, folder).items()})
-        else:
-            paths.update({f"parquet:{k}": p for k, p in _write_parquet(prep, folder).items()})
+    jobs = n_jobs if n_jobs is not None else _auto_export_jobs(G)
+    graph_files = [f for f in wanted if f in ("gexf", "graphml", "json")]
+    tables = [f for f in wanted if f not in graph_files]
+    done: dict[str, dict[str, Path]] = {}
+    if jobs > 1 and graph_files and tables:
+        # The child takes the writers that need no pyarrow (whose thread pool must
+        # not be forked), this process the tables.
+        child = _fork_writers(prep, folder, stem, graph_files)
+        try:
+            for fmt in tables:
+                done[fmt] = _write_format(prep, folder, stem, fmt)
+        finally:
+            found = _join_writers(child)
+        for fmt in graph_files:  # what the child did not write is written here
+            done[fmt] = found.get(fmt) or _write_format(prep, folder, stem, fmt)
+    else:
+        for fmt in wanted:
+            done[fmt] = _write_format(prep, folder, stem, fmt)
+    paths: dict[str, Path] = {}
+    for fmt in wanted:
+        paths.update(done[fmt])
     return paths
+
+
+#: :func:`export_all` writes in two processes from this many ties on (by default).
+PARALLEL_EXPORT_TIES = 200_000
+
+
+def _auto_export_jobs(G: nx.Graph) -> int:
+    if G.number_of_edges() < PARALLEL_EXPORT_TIES:
+        return 1
+    from mapper.analysis.factions import _cpu_count
+
+    return min(2, _cpu_count())
+
+
+def _write_format(prep: _Prepared, folder: Path, stem: str, fmt: str) -> dict[str, Path]:
+    if fmt in ("gexf", "graphml", "json"):
+        return {fmt: _write_graph(prep, folder / f"{stem}.{fmt}", fmt)}
+    if fmt == "csv":
+        return {f"csv:{k}": p for k, p in _write_csv(prep, folder).items()}
+    return {f"parquet:{k}": p for k, p in _write_parquet(prep, folder).items()}
+
+
+def _child_writers(prep: _Prepared, folder: Path, stem: str, formats: list[str], conn: Any) -> None:
+    """Forked child: write ``formats``, send back ``{format: paths}`` of those done."""
+    done: dict[str, dict[str, Path]] = {}
+    try:
+        for fmt in formats:
+            try:
+                done[fmt] = _write_format(prep, folder, stem, fmt)
+            except Exception:  # the parent writes it again and raises the error
+                continue
+    finally:
+        try:
+            conn.send(done)
+        finally:
+            conn.close()
+
+
+def _fork_writers(prep: _Prepared, folder: Path, stem: str, formats: list[str]) -> Any:
+    from mapper.analysis.factions import _fork_available
+
+    if not _fork_available():
+        return None
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child_writers, args=(prep, folder, stem, formats, send))
+    proc.daemon = True
+    try:
+        proc.start()
+    except OSError:  # no process to be had: everything is written here
+        recv.close()
+        return None
+    finally:
+        send.close()
+    return proc, recv
+
+
+def _join_writers(child: Any) -> dict[str, dict[str, Path]]:
+    if child is None:
+        return {}
+    proc, recv = child
+    try:
+        try:
+            found = recv.recv()
+        except (EOFError, OSError):
+            found = {}
+        proc.join()
+        if proc.exitcode != 0 or not isinstance(found, dict):
+            found = {}
+        return {f: p for f, p in found.items() if all(Path(x).is_file() for x in p.values())}
+    finally:
+        recv.close()
+        if proc.is_alive():
+            proc.terminate()
+            proc.join()

@@ -74,11 +74,22 @@ class Analysis:
 
 @contextmanager
 def _timed(timings: dict[str, float], stage: str, progress: Progress | None) -> Iterator[None]:
+    """Time a stage, with the cyclic garbage collector paused.
+
+    Every stage makes millions of small objects next to a graph that is already
+    millions of containers; each automatic full collection then walks the whole heap
+    (a second or more at 1M posts). Measured at 1M posts: the maps took 16.4 s with
+    the collector running and 9.1 s without; resolve and graph 55.5 s against 48.2 s.
+    The stages make little cyclic garbage; what they make is collected after.
+    """
+    from mapper.graph.build import gc_paused
+
     if progress:
         progress(stage)
     start = time.perf_counter()
     try:
-        yield
+        with gc_paused():
+            yield
     finally:
         timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
 

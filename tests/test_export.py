@@ -154,6 +154,24 @@ def test_export_all_writes_every_file(graph, tmp_path):
     assert state(graph) == before
 
 
+def test_export_all_in_two_processes_writes_the_same_files(graph, tmp_path):
+    one = export_all(graph, tmp_path / "one", n_jobs=1)
+    two = export_all(graph, tmp_path / "two", n_jobs=2)
+    assert list(one) == list(two)
+    for key, path in one.items():
+        if key != "gexf":  # the GEXF carries the day it was written
+            assert path.read_bytes() == two[key].read_bytes(), key
+    assert dict(nx.read_gexf(one["gexf"]).nodes(data=True)) == dict(
+        nx.read_gexf(two["gexf"]).nodes(data=True)
+    )
+    assert not list((tmp_path / "two").glob(".*.tmp"))
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ExportError) as err:  # a failure in the child is raised here
+        export_all(graph, blocker, formats=["gexf", "csv"], n_jobs=2)
+    assert "file" in str(err.value)
+
+
 def test_gexf_keeps_labels_and_gephi_viz(graph, tmp_path):
     graph.nodes["clive-lewis"]["x"] = 12.5  # numeric x and y: a position
     graph.nodes["clive-lewis"]["y"] = -3
