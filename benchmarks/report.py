@@ -10,6 +10,9 @@ Reads, from ``benchmarks/results/``:
   --factions 100 --json > benchmarks/results/bridges_scale.json``;
 - ``notes.json`` (optional): ``{"targets": {target key: why}, "notes": [paragraphs]}``,
   the explanations a person writes (why a target is missed, what the load was);
+- ``before-<size>.json`` (optional): the same harness's figures for the code before
+  the performance work (``"note"`` says where they come from), for a before/after
+  table;
 
 and the browser test's records of the 5,000-actor map page
 (``test-artifacts/map-5000-actors-budget-*.json``, from ``pytest tests/test_browser.py``).
@@ -173,6 +176,40 @@ def _size_section(size: str, run: dict[str, Any]) -> list[str]:
         sizes = ", ".join(f"{k} {v} MB" for k, v in run["output_mb"].items())
         lines.append(f"Output files: {sizes}.")
     lines.append("")
+    return lines
+
+
+def _before_after(runs: dict[str, dict[str, Any]], before: dict[str, dict[str, Any]]) -> list[str]:
+    """Stage by stage against ``before-<size>.json`` (the same harness run on the
+    code before the performance work, or figures recorded from it)."""
+    lines: list[str] = []
+    for size, old in before.items():
+        new = runs.get(size)
+        if not new:
+            continue
+        lines += [f"## Before and after: {size}", ""]
+        if old.get("note"):
+            lines += [old["note"], ""]
+        rows = []
+        for key, label in (("import", "import"), *STAGES[1:]):
+            a = old.get("stages", {}).get(key, {}).get("seconds")
+            b = new["stages"].get(key, {}).get("seconds")
+            if a is None and b is None:
+                continue
+            ratio = f"{a / b:.1f}x" if a and b else ""
+            rows.append([label, _s(a, 2), _s(b, 2), ratio])
+        a, b = old.get("whole_pipeline_s"), new.get("whole_pipeline_s")
+        rows.append(
+            [
+                "**whole pipeline**",
+                f"**{_s(a, 1)}**",
+                f"**{_s(b, 1)}**",
+                f"**{a / b:.1f}x**" if a and b else "",
+            ]
+        )
+        rows.append(["peak RSS (MB)", _s(old.get("peak_rss_mb")), _s(new.get("peak_rss_mb")), ""])
+        lines += _table(["stage", "before (s)", "after (s)", "speed-up"], rows)
+        lines.append("")
     return lines
 
 
@@ -353,7 +390,7 @@ def _targets(
                 f"{_s(run.get('import_plus_graph_vs_parse'), 2)}x",
                 _verdict(run.get("import_plus_graph_vs_parse"), 2.0),
             )
-    names = next((r["names"] for r in runs.values() if r.get("names")), None)
+    names = next((r["names"] for r in reversed(runs.values()) if r.get("names")), None)
     if names:
         row(
             "names",
@@ -418,6 +455,7 @@ def _targets(
 def render(results: Path = RESULTS_DIR, artifacts: Path = ARTIFACTS) -> str:
     """The text of ``RESULTS.md`` from the files in ``results`` (and ``artifacts``)."""
     runs = {s: r for s in SIZES if (r := _load(results / f"{s}.json"))}
+    before = {s: r for s in SIZES if (r := _load(results / f"before-{s}.json"))}
     factions = _jsonl(results / "factions_planted.jsonl")
     bridges = _load(results / "bridges_scale.json")
     notes = _load(results / "notes.json") or {}
@@ -435,6 +473,7 @@ def render(results: Path = RESULTS_DIR, artifacts: Path = ARTIFACTS) -> str:
     if runs:
         lines += _machine(runs)
         lines += _targets(runs, factions, bridges, pages, notes.get("targets", {}))
+        lines += _before_after(runs, before)
         for size, run in runs.items():
             lines += _size_section(size, run)
         lines += _ratios(runs)
