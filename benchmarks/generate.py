@@ -164,8 +164,8 @@ def generate(
     chosen = sorted(
         set(rng.choice(n_acc, size=int(n_acc * roster_share), replace=False).tolist()) | brokers
     )
-    with open(roster, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
+    with open(roster, "w", newline="", encoding="utf-8") as out_csv:
+        w = csv.writer(out_csv)
         w.writerow(["id", "name", "kind", "party", "faction", "aliases", "x", "domains"])
         for i in chosen:
             w.writerow(
@@ -181,8 +181,8 @@ def generate(
                 ]
             )
     issues = out / "issues.csv"
-    with open(issues, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
+    with open(issues, "w", newline="", encoding="utf-8") as issues_csv:
+        w = csv.writer(issues_csv)
         w.writerow(["id", "name", "aliases"])
         w.writerow(["reform", "electoral reform", "electoral reform;fair votes"])
     return {

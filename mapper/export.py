@@ -634,13 +634,15 @@ def _view(
     drop: Iterable[str] = (),
     skip: Iterable[str] = (),
     cache: dict[tuple[int, str], list[Any]] | None = None,
+    iso: dict[int, str] | None = None,
 ) -> list[_Column]:
     """The columns ``fmt`` writes: keys in ``drop`` left out before naming, names in
     ``skip`` after; each key of one type (int with float becomes float when every
     int is exact, any other mix becomes text for everyone); empty columns left out.
 
-    ``cache`` keeps converted columns (datetimes as text, JSON as text or data) for
-    the next format's view of the same columns."""
+    ``cache`` keeps converted columns (datetimes and JSON as text) for the next
+    format's view of the same columns; ``iso`` remembers the text of every datetime
+    object (see :func:`_iso_column`)."""
     dropped = set(drop)
     keys = [k for k in cols.keys if not (isinstance(k, str) and k in dropped)]
     names = _key_names(keys, renames, cols.generated)
@@ -670,8 +672,7 @@ def _view(
             converted = cache.get(slot) if cache is not None else None
             if converted is None:
                 if all(issubclass(kind, datetime) for kind in kinds):
-                    memo = cache.setdefault((0, "iso"), {}) if cache is not None else {}
-                    converted = _iso_column(values, memo)
+                    converted = _iso_column(values, iso if iso is not None else {})
                 else:
                     converted = [None if v is None else _in_format(v, fmt) for v in values]
                 if cache is not None:
@@ -818,14 +819,13 @@ def _viz(G: nx.Graph) -> dict[Hashable, dict[str, Any]]:
         if colour is None:
             r, g, b = colours.get(node, _NO_FACTION_COLOUR)
             colour = (r, g, b, 1.0)
+        value = sizes[node]
         if not known:
             size = _DEFAULT_SIZE
-        elif sizes[node] is None:
+        elif value is None:
             size = _SIZE_RANGE[0]
         elif high > low:
-            size = _SIZE_RANGE[0] + (sizes[node] - low) / (high - low) * (
-                _SIZE_RANGE[1] - _SIZE_RANGE[0]
-            )
+            size = _SIZE_RANGE[0] + (value - low) / (high - low) * (_SIZE_RANGE[1] - _SIZE_RANGE[0])
         else:
             size = (_SIZE_RANGE[0] + _SIZE_RANGE[1]) / 2
         viz: dict[str, Any] = {
@@ -900,6 +900,7 @@ class _Prepared:
         self.edges = _neutral(list(records), float_keys=("weight",))
         self._views: dict[tuple[Any, ...], list[_Column]] = {}
         self.converted: dict[tuple[int, str], list[Any]] = {}
+        self.iso: dict[int, str] = {}  # datetime object id -> isoformat()
         self._evidence: list[list[Any]] | None = None
 
     def graph_attrs(self, fmt: str) -> dict[str, Any]:
@@ -918,7 +919,7 @@ class _Prepared:
             renames = dict(NODE_RENAMES)
             if fmt == "gexf":
                 renames["viz"] = "attr_viz"
-            self._views[key] = _view(self.nodes, renames, fmt, cache=self.converted)
+            self._views[key] = _view(self.nodes, renames, fmt, cache=self.converted, iso=self.iso)
         return self._views[key]
 
     def edge_view(self, fmt: str, *, evidence: bool = True, table: bool = False) -> list[_Column]:
@@ -931,6 +932,7 @@ class _Prepared:
                 drop=() if evidence else ("evidence",),
                 skip=("evidence",) if table else (),
                 cache=self.converted,
+                iso=self.iso,
             )
         return self._views[key]
 
@@ -1103,10 +1105,7 @@ def _escaped(values: list[Any], escape: Any) -> list[Any]:
     """Escape the text values of a column (most need nothing: one regex search)."""
     special = _XML_ATTR_SPECIAL if escape is _escape_attr else _XML_TEXT_SPECIAL
     search = special.search
-    return [
-        v if v is None or search(v) is None else escape(v)  # type: ignore[arg-type]
-        for v in values
-    ]
+    return [v if v is None or search(v) is None else escape(v) for v in values]
 
 
 def _xml_values(column: _Column, start: int, stop: int, escape: Any) -> list[str | None]:
@@ -1811,9 +1810,7 @@ def _write_csv(prep: _Prepared, folder: Path) -> dict[str, Path]:
         return {
             "nodes": _write_table_csv(nodes, folder / "nodes.csv"),
             "edges": _write_table_csv(edges, folder / "edges.csv"),
-            "evidence": _write_table_csv(
-                evidence, folder / "evidence.csv", prep.converted.setdefault((0, "iso"), {})
-            ),
+            "evidence": _write_table_csv(evidence, folder / "evidence.csv", prep.iso),
         }
 
 

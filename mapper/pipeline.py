@@ -188,17 +188,24 @@ def build(
                 for path in _file_paths(project, source):
                     merge_graph_file(G, path, roster=roster)
                     merged = True
-        filters = {
-            "min_weight": project.min_weight or None,
-            "kinds": project.kinds,
-            "largest_component": project.largest_component,
-            "drop_provisional": project.drop_provisional,
-        }
+        min_weight = project.min_weight or None
+        filtered = (
+            min_weight is not None
+            or project.kinds is not None
+            or project.largest_component
+            or project.drop_provisional
+        )
         # Without a filter or a merged graph file, filter_graph would only copy the
         # graph build_graph has just made (fresh attribute dicts, nodes and edges
         # already in sorted order): a third of this stage at 100k posts. Skip it.
-        if merged or any(v not in (None, False) for v in filters.values()):
-            G = filter_graph(G, **filters)
+        if merged or filtered:
+            G = filter_graph(
+                G,
+                min_weight=min_weight,
+                kinds=project.kinds,
+                largest_component=project.largest_component,
+                drop_provisional=project.drop_provisional,
+            )
         apply_influence(G, influence(G))
     return G, resolution
 
