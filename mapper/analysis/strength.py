@@ -1,0 +1,531 @@
+"""Evidence strength: how much the data can carry, and the warnings that follow.
+
+Every finding mapper reports (a faction, a split, a bridge figure, an alliance
+opportunity, a voting bloc, a move between windows) rests on some amount of data. This
+module holds, in one place, the tests and minimum counts that decide whether a finding
+is supported, and the warnings that say so when it is not. The analysis modules call
+it; the warnings travel with their results as data (``summary.json``'s ``warnings``),
+so every renderer shows the same qualifications without deciding them itself.
+
+What lives here:
+
+- :class:`EvidenceWarning` and the registry of stable warning codes (:data:`CODES`);
+- connected components (:func:`component_labels`, :func:`components`): factions are
+  found only inside components large enough to hold structure;
+- degree-preserving randomisation (:func:`rewired`) and the comparison of an observed
+  statistic with its null distribution (:func:`significance`);
+- the concentration of a group over a partition against random groups of the same
+  size (:func:`group_concentration`), the test behind fault lines.
+
+Thresholds are module constants so the documentation (``docs/concepts.md``) and the
+code say the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+__all__ = [
+    "CODES",
+    "MIN_COMPONENT_SIZE",
+    "MIN_DECLARED_WITH_TIES",
+    "MIN_TIES_PER_ACTOR",
+    "SIGNIFICANCE_ALPHA",
+    "SIGNIFICANCE_SAMPLES",
+    "SIGNIFICANCE_Z",
+    "ComponentSummary",
+    "Concentration",
+    "EvidenceWarning",
+    "Significance",
+    "component_labels",
+    "components",
+    "group_concentration",
+    "rewired",
+    "significance",
+    "warning",
+    "warnings_as_dicts",
+]
+
+#: Connected components with fewer actors than this are *unassigned*: too small to
+#: hold more than one group, so no faction is claimed for them.
+MIN_COMPONENT_SIZE = 5
+#: Fewer undirected ties than this many per actor (in the components that are
+#: analysed) is "too few ties": a sparse, tree-like graph whose communities move with
+#: every added tie.
+MIN_TIES_PER_ACTOR = 1.0
+#: Degree-preserving random graphs drawn for the significance of the factions.
+SIGNIFICANCE_SAMPLES = 20
+#: Community structure is significant when the observed modularity stands at least
+#: this many standard deviations above the random graphs' mean ...
+SIGNIFICANCE_Z = 3.0
+#: ... and above every random graph drawn (empirical p below this when enough samples
+#: were drawn; with fewer samples the z-score decides alone).
+SIGNIFICANCE_ALPHA = 0.05
+#: A declared faction is judged (split or together) only when at least this many of
+#: its members have ties inside the analysed components.
+MIN_DECLARED_WITH_TIES = 5
+
+#: Every warning code, by stage, with what it means. Codes are stable: scripts and
+#: tests may match on them. The messages carry the numbers; these lines say the rule.
+CODES: dict[str, str] = {
+    # graph ---------------------------------------------------------------------
+    "empty-graph": "no actor has a tie: there is nothing to analyse",
+    "no-ties": "the actors have no ties between them",
+    "too-few-ties": "fewer ties than actors in the analysed components",
+    "fragmented-graph": "the largest connected component holds less than half of the actors",
+    "unassigned-actors": "actors in components too small to hold a faction are left unassigned",
+    # factions ------------------------------------------------------------------
+    "no-factions": "no component is large enough to hold a faction",
+    "factions-equal-components": (
+        "every faction is a whole connected component: the groups are the graph's "
+        "separate pieces, not communities found inside connected data"
+    ),
+    "no-significant-structure": (
+        "the factions' modularity is not above what random graphs with the same "
+        "degrees give: the split into factions is not supported by the data"
+    ),
+    "weak-structure": "significant, but modularity below 0.3: factions overlap heavily",
+    "significance-not-tested": "the significance of the factions was not tested",
+    "unstable-factions": "a faction's members change faction between runs",
+    "factions-not-reached": "no resolution gives the number of factions asked for",
+    # fault lines ---------------------------------------------------------------
+    "declared-faction-too-thin": (
+        "too few members of a declared faction have ties to judge where it stands"
+    ),
+    "declared-faction-no-signal": (
+        "a declared faction's members are spread as a random set of actors would be"
+    ),
+    # bridges -------------------------------------------------------------------
+    "no-bridges": "no actor's ties across factions stand out from chance",
+    # alliances -----------------------------------------------------------------
+    "alliances-too-thin": "faction pairs whose shared issues or expected ties are too few",
+    # votes ---------------------------------------------------------------------
+    # timeline ------------------------------------------------------------------
+}
+
+
+@dataclass(frozen=True)
+class EvidenceWarning:
+    """A qualification of a finding: the data cannot carry it, or only weakly.
+
+    Attributes
+    ----------
+    code : str
+        A stable code from :data:`CODES`.
+    message : str
+        One sentence with the numbers, for readers.
+    stage : str
+        The stage that raised it: ``graph``, ``factions``, ``fault_lines``,
+        ``bridges``, ``alliances``, ``votes``, ``timeline``.
+    """
+
+    code: str
+    message: str
+    stage: str
+
+    def as_dict(self) -> dict[str, str]:
+        """``{"code", "message", "stage"}``, as written to ``summary.json``."""
+        return {"code": self.code, "message": self.message, "stage": self.stage}
+
+
+def warning(code: str, stage: str, message: str) -> EvidenceWarning:
+    """Make a warning, checking that ``code`` is registered in :data:`CODES`."""
+    if code not in CODES:
+        raise ValueError(f"unknown warning code {code!r}")
+    return EvidenceWarning(code=code, message=message, stage=stage)
+
+
+def warnings_as_dicts(warnings: Iterable[EvidenceWarning]) -> list[dict[str, str]]:
+    """Plain dicts, duplicates (same code and message) dropped, order kept."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for w in warnings:
+        key = (w.code, w.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(w.as_dict())
+    return out
+
+
+# ------------------------------------------------------------------------- components
+
+
+def component_labels(n: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Connected component of each of ``n`` nodes given undirected ties ``lo[j]-hi[j]``.
+
+    Components are numbered by size descending (ties: smallest node index first), so
+    label 0 is the largest component.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    adj = coo_matrix((np.ones(len(lo), dtype=np.int8), (lo, hi)), shape=(n, n)).tocsr()
+    _, raw = connected_components(adj, directed=False)
+    raw = raw.astype(np.int64)
+    sizes = np.bincount(raw)
+    first = np.full(sizes.size, n, dtype=np.int64)
+    np.minimum.at(first, raw, np.arange(n, dtype=np.int64))
+    order = np.lexsort((first, -sizes))  # size descending, then first node
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rank[raw]
+
+
+@dataclass(frozen=True)
+class ComponentSummary:
+    """The connected components of a graph (directions ignored).
+
+    Attributes
+    ----------
+    actors : int
+        Number of actors.
+    count : int
+        Number of connected components (an isolated actor is one).
+    sizes : tuple of int
+        Component sizes, largest first.
+    isolated : int
+        Actors without any tie.
+    min_size : int
+        Components smaller than this are unassigned.
+    analysed : int
+        Components of at least ``min_size`` actors.
+    analysed_actors : int
+        Actors in them.
+    """
+
+    actors: int
+    count: int
+    sizes: tuple[int, ...]
+    isolated: int
+    min_size: int
+
+    @property
+    def largest(self) -> int:
+        """Size of the largest component (0 for an empty graph)."""
+        return self.sizes[0] if self.sizes else 0
+
+    @property
+    def largest_share(self) -> float:
+        """Share of the actors in the largest component (0.0 for an empty graph)."""
+        return self.largest / self.actors if self.actors else 0.0
+
+    @property
+    def analysed(self) -> int:
+        return sum(1 for s in self.sizes if s >= self.min_size)
+
+    @property
+    def analysed_actors(self) -> int:
+        return sum(s for s in self.sizes if s >= self.min_size)
+
+    @property
+    def unassigned(self) -> int:
+        """Actors in components below ``min_size``."""
+        return self.actors - self.analysed_actors
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for ``summary.json``."""
+        return {
+            "count": self.count,
+            "largest": self.largest,
+            "largest_share": round(self.largest_share, 4),
+            "isolated": self.isolated,
+            "min_size": self.min_size,
+            "analysed": self.analysed,
+            "analysed_actors": self.analysed_actors,
+            "unassigned_actors": self.unassigned,
+            "sizes": list(self.sizes[:20]),
+        }
+
+
+def components(G: nx.Graph, *, min_size: int = MIN_COMPONENT_SIZE) -> ComponentSummary:
+    """Summarise the connected components of ``G`` (weakly connected if directed).
+
+    Parameters
+    ----------
+    G : networkx graph
+    min_size : int
+        Components smaller than this count as unassigned.
+
+    Examples
+    --------
+    >>> G = nx.Graph([(1, 2), (2, 3), (4, 5)])
+    >>> G.add_node(6)
+    >>> c = components(G, min_size=3)
+    >>> c.count, c.sizes, c.isolated, c.unassigned
+    (3, (3, 2, 1), 1, 3)
+    """
+    nodes = list(G.nodes)
+    index = {u: i for i, u in enumerate(nodes)}
+    lo: list[int] = []
+    hi: list[int] = []
+    for u, v in G.edges():
+        if u != v:
+            lo.append(index[u])
+            hi.append(index[v])
+    labels = component_labels(len(nodes), np.asarray(lo, np.int64), np.asarray(hi, np.int64))
+    return summarise_components(labels, len(nodes), lo, hi, min_size=min_size)
+
+
+def summarise_components(
+    labels: np.ndarray,
+    n: int,
+    lo: Sequence[int] | np.ndarray,
+    hi: Sequence[int] | np.ndarray,
+    *,
+    min_size: int = MIN_COMPONENT_SIZE,
+) -> ComponentSummary:
+    """:class:`ComponentSummary` from component labels and the tie endpoints."""
+    sizes = np.bincount(labels) if n else np.zeros(0, dtype=np.int64)
+    degree = np.zeros(n, dtype=np.int64)
+    if n and len(lo):
+        degree += np.bincount(np.asarray(lo), minlength=n)
+        degree += np.bincount(np.asarray(hi), minlength=n)
+    return ComponentSummary(
+        actors=n,
+        count=int(sizes.size),
+        sizes=tuple(int(s) for s in sizes.tolist()),
+        isolated=int(np.count_nonzero(degree == 0)),
+        min_size=int(min_size),
+    )
+
+
+# ----------------------------------------------------------------------- significance
+
+
+def rewired(
+    n: int,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    w: np.ndarray,
+    *,
+    seed: int,
+    swaps_per_tie: int = 10,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A degree-preserving random version of an undirected weighted graph.
+
+    Every actor keeps its number of ties; ties are rewired by repeated double-edge
+    swaps (``a-b, c-d -> a-d, c-b``, never creating a self-loop or a second tie
+    between the same pair; igraph's ``rewire``), ``swaps_per_tie`` trials per tie.
+    The tie weights are then dealt to the new ties in a random order, so the weight
+    distribution is kept too. The same ``seed`` gives the same graph.
+
+    Returns ``(lo, hi, w)`` with ``lo < hi``, sorted by ``(lo, hi)``.
+    """
+    import random
+
+    import igraph as ig
+
+    m = len(lo)
+    if m == 0:
+        return lo.copy(), hi.copy(), w.copy()
+    flat = iter(np.column_stack((lo, hi)).ravel().tolist())
+    g = ig.Graph(n=n, edges=list(zip(flat, flat, strict=True)), directed=False)
+    ig.set_random_number_generator(random.Random(seed))
+    try:
+        g.rewire(n=swaps_per_tie * m)
+    finally:
+        ig.set_random_number_generator(random)
+    edges = np.asarray(g.get_edgelist(), dtype=np.int64).reshape(-1, 2)
+    a, b = edges[:, 0], edges[:, 1]
+    new_lo, new_hi = np.minimum(a, b), np.maximum(a, b)
+    order = np.lexsort((new_hi, new_lo))
+    rng = np.random.default_rng(seed)
+    weights = rng.permutation(np.asarray(w, dtype=float))
+    return new_lo[order], new_hi[order], weights
+
+
+@dataclass(frozen=True)
+class Significance:
+    """An observed statistic against its values on random graphs.
+
+    Attributes
+    ----------
+    observed : float
+        The statistic on the data (e.g. the factions' modularity).
+    null_mean, null_std : float
+        Mean and standard deviation over the random graphs.
+    z : float or None
+        ``(observed - null_mean) / null_std``; ``None`` when ``null_std`` is 0
+        (then ``observed`` above the mean counts as infinitely far).
+    p : float
+        Empirical p-value ``(1 + #{null >= observed}) / (1 + samples)``.
+    samples : int
+        Number of random graphs.
+    significant : bool
+        ``z >= SIGNIFICANCE_Z`` and no random graph reached ``observed`` (when at
+        least ``1 / SIGNIFICANCE_ALPHA - 1`` graphs were drawn, ``p <
+        SIGNIFICANCE_ALPHA`` follows).
+    null : tuple of float
+        The random graphs' values, in draw order.
+    """
+
+    observed: float
+    null_mean: float
+    null_std: float
+    z: float | None
+    p: float
+    samples: int
+    significant: bool
+    null: tuple[float, ...] = field(default=(), repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for ``summary.json`` (the null values left out)."""
+        return {
+            "observed": round(self.observed, 4),
+            "null_mean": round(self.null_mean, 4),
+            "null_std": round(self.null_std, 4),
+            "z": None if self.z is None else round(self.z, 2),
+            "p": round(self.p, 4),
+            "samples": self.samples,
+            "significant": self.significant,
+        }
+
+    def describe(self) -> str:
+        """``"z = 8.1, p = 0.048 over 20 random graphs with the same degrees"``."""
+        z = "z undefined" if self.z is None else f"z = {self.z:.1f}"
+        graphs = "random graph" if self.samples == 1 else "random graphs"
+        return (
+            f"{z}, p = {self.p:.3g} over {self.samples} {graphs} with the same degrees "
+            f"(their modularity {self.null_mean:.3f} ± {self.null_std:.3f})"
+        )
+
+
+def significance(
+    observed: float,
+    null: Sequence[float],
+    *,
+    z_threshold: float = SIGNIFICANCE_Z,
+) -> Significance:
+    """Compare ``observed`` with its values ``null`` on random graphs.
+
+    Examples
+    --------
+    >>> s = significance(0.42, [0.30, 0.31, 0.29, 0.32, 0.30])
+    >>> round(s.z, 1), s.p, s.significant
+    (10.2, 0.1667, True)
+    """
+    values = np.asarray(list(null), dtype=float)
+    k = int(values.size)
+    if k == 0:
+        return Significance(float(observed), math.nan, math.nan, None, 1.0, 0, False, ())
+    mean = float(values.mean())
+    std = float(values.std(ddof=1)) if k > 1 else 0.0
+    reached = int(np.count_nonzero(values >= observed - 1e-12))
+    p = (1 + reached) / (1 + k)
+    if std > 1e-12:
+        z: float | None = (observed - mean) / std
+        above = z >= z_threshold
+    else:
+        z = None
+        above = observed > mean + 1e-9
+    return Significance(
+        observed=float(observed),
+        null_mean=mean,
+        null_std=std,
+        z=z,
+        p=round(p, 4),
+        samples=k,
+        significant=bool(above and reached == 0),
+        null=tuple(float(x) for x in values.tolist()),
+    )
+
+
+# ---------------------------------------------------------------------- concentration
+
+
+@dataclass(frozen=True)
+class Concentration:
+    """How concentrated a group is over a partition, against random groups.
+
+    Attributes
+    ----------
+    size : int
+        Members of the group that the partition covers.
+    main_share : float
+        Share of them in the faction that holds most of them.
+    observed : float
+        Probability that two distinct members sit in the same faction (Simpson's
+        index of the group's spread; 1.0 when all are together).
+    expected : float
+        Mean of the same index over random groups of the same size drawn from the
+        partition's actors (faction labels permuted).
+    p : float
+        Share of random groups at least as concentrated (``(1 + hits) / (1 +
+        samples)``): small means the group sits together far more than chance.
+    samples : int
+    """
+
+    size: int
+    main_share: float
+    observed: float
+    expected: float
+    p: float
+    samples: int
+
+
+def _pair_same(counts: np.ndarray, size: int) -> np.ndarray:
+    """Simpson's index per row of ``counts`` (members per faction)."""
+    if size < 2:
+        return np.ones(counts.shape[0])
+    return (counts * (counts - 1)).sum(axis=-1) / (size * (size - 1))
+
+
+def group_concentration(
+    members: Iterable[Hashable],
+    partition: Mapping[Hashable, int],
+    *,
+    samples: int = 2000,
+    seed: int = 0,
+) -> Concentration:
+    """Test whether a group's members sit together more than random actors would.
+
+    The statistic is the probability that two members sit in the same faction. Its
+    null distribution comes from ``samples`` random groups of the same size drawn
+    without replacement from all actors of ``partition`` (equivalently, faction
+    labels permuted over the actors). Members missing from ``partition`` are left
+    out.
+
+    Examples
+    --------
+    >>> part = {i: i % 4 for i in range(40)}
+    >>> c = group_concentration([0, 4, 8, 12, 16, 1], part, seed=1)
+    >>> round(c.main_share, 2), c.p < 0.05
+    (0.83, True)
+    """
+    labels = [partition[m] for m in members if m in partition]
+    size = len(labels)
+    all_labels = np.asarray(list(partition.values()), dtype=np.int64)
+    if size == 0 or all_labels.size == 0:
+        return Concentration(0, 0.0, 0.0, 0.0, 1.0, 0)
+    k = int(all_labels.max()) + 1
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=k)
+    observed = float(_pair_same(counts[None, :], size)[0])
+    main_share = float(counts.max() / size)
+    rng = np.random.default_rng(seed)
+    # random groups: the first `size` of a random permutation, per sample
+    keys = rng.random((samples, all_labels.size))
+    picks = np.argpartition(keys, size - 1, axis=1)[:, :size] if size < all_labels.size else None
+    if picks is None:
+        null = np.full(samples, observed)
+    else:
+        drawn = all_labels[picks]
+        null_counts = np.zeros((samples, k), dtype=np.int64)
+        np.add.at(null_counts, (np.repeat(np.arange(samples), size), drawn.ravel()), 1)
+        null = _pair_same(null_counts, size)
+    hits = int(np.count_nonzero(null >= observed - 1e-12))
+    return Concentration(
+        size=size,
+        main_share=main_share,
+        observed=observed,
+        expected=float(null.mean()),
+        p=(1 + hits) / (1 + samples),
+        samples=samples,
+    )
