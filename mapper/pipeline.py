@@ -46,9 +46,16 @@ class Analysis:
     imports: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, Path] = field(default_factory=dict)
+    warnings: list[Any] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
-        """Counts and timings of the run, for ``summary.json`` and the CLI."""
+        """Counts and timings of the run, for ``summary.json`` and the CLI.
+
+        ``warnings`` lists what the data cannot carry (``{"code", "message",
+        "stage"}``, see :mod:`mapper.analysis.strength`), in stage order.
+        """
+        from mapper.analysis.strength import warnings_as_dicts
+
         G = self.graph
         out: dict[str, Any] = {
             "project": self.project.name,
@@ -57,13 +64,22 @@ class Analysis:
             "provisional_actors": sum(1 for _, d in G.nodes(data=True) if d.get("provisional")),
             "imports": self.imports,
             "seconds": {k: round(v, 3) for k, v in self.timings.items()},
+            "warnings": warnings_as_dicts(self.warnings),
         }
         if self.resolution is not None:
             out["edge_events"] = len(self.resolution.events)
         if self.factions is not None:
-            out["factions"] = len(set(self.factions.partition.values()))
-            out["modularity"] = round(float(self.factions.modularity), 4)
-            out["faction_method"] = self.factions.method
+            result = self.factions
+            out["factions"] = result.n_factions
+            out["unassigned_actors"] = len(result.unassigned)
+            out["modularity"] = round(float(result.modularity), 4)
+            out["faction_method"] = result.method
+            out["resolution"] = round(float(result.resolution), 6)
+            if result.components is not None:
+                out["components"] = result.components.as_dict()
+            out["significance"] = (
+                result.significance.as_dict() if result.significance is not None else None
+            )
         if self.bridges is not None:
             out["bridge_figures"] = sum(1 for b in self.bridges if b.get("is_bridge"))
         if self.alliances is not None:
@@ -230,6 +246,7 @@ def analyse(
         apply_factions,
         detect_factions,
         faction_summaries,
+        fault_line_warnings,
         fault_lines,
     )
 
@@ -240,6 +257,7 @@ def analyse(
             "the graph is empty: no post referred to anyone",
             hint="check the sources and the roster (`mapper roster suggest`)",
         )
+    warned: list[Any] = []
     with _timed(timings, "factions", progress):
         result = detect_factions(
             G,
@@ -247,25 +265,35 @@ def analyse(
             resolution=project.resolution,
             seed=project.seed,
             runs=project.runs,
+            factions=project.factions,
+            min_component=project.min_component,
+            significance_samples=project.significance_samples,
         )
         apply_factions(G, result)
         out["factions"] = result
         out["summaries"] = faction_summaries(G, result)
         out["fault_lines"] = fault_lines(G, result)
+        warned += list(result.warnings) + fault_line_warnings(out["fault_lines"])
     if "bridges" in stages or "alliances" in stages:
-        from mapper.analysis.bridges import apply_bridges, bridge_figures
+        from mapper.analysis import bridges as bridges_module
 
         with _timed(timings, "bridges", progress):
-            rows = bridge_figures(G, result.partition, names=result.names, seed=project.seed)
-            apply_bridges(G, rows)
+            rows = bridges_module.bridge_figures(
+                G, result.partition, names=result.names, seed=project.seed
+            )
+            bridges_module.apply_bridges(G, rows)
             out["bridges"] = rows
+            warned += _stage_warnings(bridges_module, "bridge_warnings", rows, result)
     if "alliances" in stages:
         from mapper.analysis.alliances import alliance_report
 
         with _timed(timings, "alliances", progress):
-            out["alliances"] = alliance_report(
+            report = alliance_report(
                 G, result.partition, names=result.names, top=project.alliances_top
             )
+            out["alliances"] = report
+            warned += list(report.get("warnings", []))
+    out["warnings"] = warned
     if "layout" in stages:
         from mapper.render.layout import map_positions
 
@@ -277,6 +305,14 @@ def analyse(
                 data["pos_x"] = x
                 data["pos_y"] = y
     return out
+
+
+def _stage_warnings(module: Any, name: str, rows: Any, result: Any) -> list[Any]:
+    """Warnings from a stage's ``<name>(rows, partition=...)`` function, if it has one."""
+    function = getattr(module, name, None)
+    if function is None:
+        return []
+    return list(function(rows, partition=result.partition))
 
 
 def write_outputs(analysis: Analysis, *, progress: Progress | None = None) -> dict[str, Path]:
@@ -406,6 +442,7 @@ def run_project(
         alliances=results.get("alliances"),
         imports=imports,
         timings=timings,
+        warnings=list(results.get("warnings", [])),
     )
     if write:
         write_outputs(analysis, progress=progress)

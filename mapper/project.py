@@ -122,6 +122,9 @@ class Project:
     resolution: float = 1.0
     runs: int = 10
     seed: int = 42
+    factions: int | None = None
+    min_component: int = 5
+    significance_samples: int = 20
     bridges_top: int = 20
     alliances_top: int = 20
     node_budget: int = 1500
@@ -211,6 +214,12 @@ def _problems(data: dict[str, Any], path: Path) -> list[ConfigError]:
     method = data.get("factions", {}).get("method", "leiden")
     if method not in ("leiden", "louvain", "leidenalg"):
         bad("factions.method", f"unknown method {method!r}", "leiden or louvain")
+    for key, least in (("factions", 1), ("min_component", 1), ("significance_samples", 0)):
+        value = data.get("factions", {}).get(key)
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < least
+        ):
+            bad(f"factions.{key}", f"must be a whole number >= {least}, not {value!r}")
     for fmt in data.get("exports", {}).get("formats", []):
         if fmt not in EXPORT_FORMATS:
             bad(
@@ -343,6 +352,9 @@ def load_project(path: str | Path, *, output: str | Path | None = None) -> Proje
         resolution=float(factions.get("resolution", 1.0)),
         runs=int(factions.get("runs", 10)),
         seed=int(factions.get("seed", 42)),
+        factions=int(factions["factions"]) if factions.get("factions") is not None else None,
+        min_component=int(factions.get("min_component", 5)),
+        significance_samples=int(factions.get("significance_samples", 20)),
         bridges_top=int(data.get("bridges", {}).get("top", 20)),
         alliances_top=int(data.get("alliances", {}).get("top", 20)),
         node_budget=int(maps.get("node_budget", 1500)),

@@ -90,16 +90,24 @@ def planted_digraph(seed=1, order_seed=None):
 
 
 def check_invariants(G: nx.Graph, result: FactionResult) -> None:
-    assert set(result.partition) == set(G)
+    # every actor is either in a faction or unassigned, never both
+    assert set(result.partition) | set(result.unassigned) == set(G)
+    assert not set(result.partition) & set(result.unassigned)
+    # unassigned actors are exactly those in components below the minimum size
+    H = nx.Graph(G.to_undirected()) if G.is_directed() else nx.Graph(G)
+    small = {
+        u for c in nx.connected_components(H) if len(c) < result.components.min_size for u in c
+    }
+    assert set(result.unassigned) == small
     k = result.n_factions
     assert sorted(set(result.partition.values())) == list(range(k))
     comms = result.communities()
-    assert sum(len(c) for c in comms) == G.number_of_nodes()
+    assert sum(len(c) for c in comms) == len(result.partition)
     sizes = [len(c) for c in comms]
     assert sizes == sorted(sizes, reverse=True)
     for c in comms:
         assert nx.is_connected(nx.Graph(G.subgraph(c)).to_undirected())
-    assert set(result.stability) == set(G)
+    assert set(result.stability) == set(result.partition)
     assert all(0.0 <= s <= 1.0 for s in result.stability.values())
     assert set(result.cohesion) == set(range(k))
     assert all(0.0 <= c <= 1.0 for c in result.cohesion.values())
@@ -244,7 +252,7 @@ def test_bad_weights_raise(bad):
 def test_weight_none_ignores_weights():
     G = nx.DiGraph()
     G.add_edge("a", "b", weight="not a number")
-    result = detect_factions(G, weight=None)
+    result = detect_factions(G, weight=None, min_component=1)
     assert result.partition == {"a": 0, "b": 0}
 
 
@@ -253,24 +261,36 @@ def test_empty_graph_raises():
         detect_factions(nx.DiGraph())
 
 
-def test_graph_without_ties_gives_singletons():
+def test_graph_without_ties_gives_no_faction_and_says_so():
     G = nx.DiGraph()
     G.add_nodes_from(["c", "a", "b"])
     result = detect_factions(G)
-    assert result.partition == {"a": 0, "b": 1, "c": 2}
+    assert result.partition == {}
+    assert result.n_factions == 0
+    assert result.unassigned == ("a", "b", "c")
     assert result.modularity == 0.0
-    assert all(s == 1.0 for s in result.stability.values())
-    assert result.notes
+    assert [w.code for w in result.warnings] == ["no-ties"]
+    # with min_component=1 the old behaviour: one faction per actor
+    old = detect_factions(G, min_component=1)
+    assert old.partition == {"a": 0, "b": 1, "c": 2}
+    assert all(s == 1.0 for s in old.stability.values())
 
 
-def test_isolated_actors_are_singleton_factions():
+def test_isolated_actors_and_tiny_components_are_unassigned():
     K = unweighted(nx.karate_club_graph())
     K.add_nodes_from(["lonely", "hermit"])
+    K.add_edges_from([("p1", "p2"), ("p2", "p3")])
     result = detect_factions(K, runs=2)
-    assert len(result.members(result.partition["lonely"])) == 1
-    assert len(result.members(result.partition["hermit"])) == 1
-    assert result.stability["lonely"] == 1.0
+    assert set(result.unassigned) == {"lonely", "hermit", "p1", "p2", "p3"}
+    assert "lonely" not in result.partition
+    assert result.n_factions == 4  # the karate club's optimum, untouched by the fringe
+    assert result.components.count == 4 and result.components.isolated == 2
+    assert [w.code for w in result.warnings] == ["unassigned-actors"]
     check_invariants(K, result)
+    # singleton factions come back only when asked for
+    every = detect_factions(K, runs=2, min_component=1)
+    assert len(every.members(every.partition["lonely"])) == 1
+    check_invariants(K, every)
 
 
 @pytest.mark.parametrize(
@@ -443,15 +463,20 @@ def test_fault_lines_report_the_nine_five_split_exactly():
     rows = fault_lines(G, result)
     assert [r["declared"] for r in rows] == ["soft left", "hard left"]
     soft, hard = rows
-    assert soft["split"] is True
+    assert soft["split"] is True and soft["verdict"] == "split"
     assert [(s["faction"], s["count"]) for s in soft["spread"]] == [(0, 9), (1, 5)]
-    assert soft["summary"] == (
+    # the 36 + 10 ties among soft-left members all stay on their side of the split
+    assert soft["internal_ties"] == 46 and soft["aligned"] == 1.0 and soft["aligned_p"] < 0.01
+    assert soft["summary"].startswith(
         "soft left is split: 9 of 14 with faction 0 (soft left), "
-        "5 of 14 with faction 1 (hard left)."
+        "5 of 14 with faction 1 (hard left); 100% of the 46 ties between members stay "
+        "within a faction"
     )
     assert sorted(o["actor"] for o in soft["outliers"]) == ["b00", "b01", "b02", "b03", "b04"]
-    assert hard["split"] is False
-    assert hard["summary"] == "hard left holds together: all 7 with faction 1 (hard left)."
+    assert hard["split"] is False and hard["verdict"] == "together"
+    assert hard["summary"].startswith(
+        "hard left holds together: all 7 with faction 1 (hard left)"
+    )
 
 
 def test_summaries_describe_each_faction():

@@ -125,16 +125,42 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
         )
         + f" in {total:.1f} s"
     )
+    sig = summary.get("significance")
+    if sig is not None and summary.get("factions"):
+        verdict = "significant" if sig["significant"] else "NOT significant"
+        z = "undefined" if sig["z"] is None else f"{sig['z']:.1f}"
+        say(
+            f"community structure {verdict} (modularity {sig['observed']:.3f} against "
+            f"{sig['null_mean']:.3f} in random graphs, z = {z})"
+        )
+    warnings = summary.get("warnings") or []
+    if warnings:
+        codes = ", ".join(dict.fromkeys(w["code"] for w in warnings))
+        say(
+            f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} on what the data "
+            f"can carry: {codes} (see report.md)"
+        )
+        for w in warnings:
+            say(f"  warning [{w['stage']}] {w['message']}")
     quarantined = sum(int(i.get("quarantined", 0) or 0) for i in summary.get("imports", []))
     if quarantined:
         say(f"{quarantined} unreadable records quarantined (see `mapper quarantine`)")
     say(f"outputs in {out}")
 
 
-def _run(project: Path, out: Path | None, collect: bool, force: bool, as_json: bool) -> None:
+def _run(
+    project: Path,
+    out: Path | None,
+    collect: bool,
+    force: bool,
+    as_json: bool,
+    factions: int | None = None,
+) -> None:
     from mapper.pipeline import run_project
 
     proj = _load(project, out)
+    if factions is not None:
+        proj.factions = factions
     with progress_bar() as step:
         analysis = run_project(proj, collect=collect, force=force, progress=step)
     summary = analysis.summary()
@@ -153,6 +179,15 @@ def demo_project() -> Path:
             hint="run `mapper demo` from a checkout of the repository (pip install -e .)",
         )
     return here
+
+
+FactionsOption = typer.Option(
+    None,
+    "--factions",
+    "-k",
+    min=1,
+    help="Ask for this many factions: the resolution giving them is searched and reported.",
+)
 
 
 @app.command()
@@ -175,13 +210,14 @@ def run(
         False, "--collect", help="Also run live sources (remote APIs; may cost credits)."
     ),
     force: bool = typer.Option(False, "--force", help="Re-import files even if unchanged."),
+    factions: int | None = FactionsOption,
     json_out: bool = JsonOption,
 ) -> None:
     """Run a whole project: import, resolve, graph, factions, bridges, alliances, maps, exports.
 
     Example:  mapper run mapper.toml --out outputs/run1
     """
-    _run(project, out, collect=collect, force=force, as_json=json_out)
+    _run(project, out, collect=collect, force=force, as_json=json_out, factions=factions)
 
 
 @app.command("import")
@@ -323,6 +359,7 @@ def factions(
     sweep: str | None = typer.Option(
         None, "--sweep", help="Comma-separated resolutions to compare, e.g. 0.5,1,2."
     ),
+    factions: int | None = FactionsOption,
     json_out: bool = JsonOption,
 ) -> None:
     """Find the factions; write factions.csv and factions.md. --sweep compares resolutions.
@@ -341,7 +378,12 @@ def factions(
             import_sources(proj, st)
             G, _ = build(proj, st)
         rows = resolution_sweep(
-            G, values, method=method or proj.faction_method, seed=proj.seed, runs=proj.runs
+            G,
+            values,
+            method=method or proj.faction_method,
+            seed=proj.seed,
+            runs=proj.runs,
+            min_component=proj.min_component,
         )
         if json_out:
             print(json.dumps(rows, indent=2, default=str))
@@ -349,7 +391,12 @@ def factions(
             _table(rows, list(rows[0].keys()) if rows else [])
         return
     proj, G, res = _analysed(
-        project, out, ("factions",), faction_method=method, resolution=resolution
+        project,
+        out,
+        ("factions",),
+        faction_method=method,
+        resolution=resolution,
+        factions=factions,
     )
     result = res["factions"]
     write_factions_csv(G, result, proj.output / "factions.csv")
@@ -375,7 +422,18 @@ def factions(
         )
         for line in res["fault_lines"]:
             print(line.get("summary", ""))
-    say(f"modularity {result.modularity:.3f} ({result.method}); factions.csv in {proj.output}")
+    sig = result.significance
+    strength = (
+        f", {'significant' if sig.significant else 'NOT significant'}: {sig.describe()}"
+        if sig is not None
+        else ""
+    )
+    say(
+        f"modularity {result.modularity:.3f} ({result.method}, resolution "
+        f"{result.resolution:.4g}){strength}; factions.csv in {proj.output}"
+    )
+    for w in res.get("warnings", []):
+        say(f"warning [{w.stage}] {w.message}")
 
 
 @app.command()

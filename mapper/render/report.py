@@ -209,15 +209,33 @@ def _overview(G: nx.Graph, factions: Any, names: Mapping[int, str]) -> list[tupl
             facts.append(("Period", f"{format_time(min(firsts))} to {format_time(max(lasts))}"))
     except TypeError:
         pass
+    comp = _get(factions, "components")
+    if comp is not None:
+        facts.append(
+            (
+                "Connected components",
+                f"{comp.count:,}; the largest holds {comp.largest:,} actors "
+                f"({comp.largest_share:.0%})",
+            )
+        )
+    unassigned = _get(factions, "unassigned")
+    if unassigned:
+        facts.append(
+            ("Unassigned actors (components too small for factions)", f"{len(unassigned):,}")
+        )
     partition = _get(factions, "partition")
     count = len(set(partition.values())) if isinstance(partition, Mapping) else None
     if count is None:
         count = len([g for g in names if g >= 0]) or None
-    if count:
-        facts.append(("Factions", f"{count:,}"))
+    if count is not None or partition is not None:
+        facts.append(("Factions", f"{count or 0:,}"))
     modularity = _get(factions, "modularity")
     if modularity is not None:
         facts.append(("Modularity", _fmt(number(modularity))))
+    sig = _get(factions, "significance")
+    if sig is not None:
+        verdict = "significant" if sig.significant else "not significant"
+        facts.append(("Community structure", f"{verdict}: {sig.describe()}"))
     method = _get(factions, "method")
     if method:
         extra = []
@@ -432,11 +450,12 @@ def _declared_fault_section(rows_in: list[Mapping[str, Any]], names: _Names) -> 
             for s in spread[:4]
         )
         share = row.get("main_share")
+        verdict = row.get("verdict") or ("split" if truthy(row.get("split")) else "together")
         rows.append(
             [
                 Cell(clean_text(row.get("declared"), one_line=True)),
                 Cell(_fmt(row.get("size"))),
-                Cell("split" if truthy(row.get("split")) else "holds"),
+                Cell(_VERDICTS.get(str(verdict), clean_text(verdict, one_line=True))),
                 Cell(f"{number(share):.0%}" if share is not None else ""),
                 Cell(spread_text),
                 Cell(clean_text(row.get("summary") or row.get("reason"))),
@@ -444,11 +463,31 @@ def _declared_fault_section(rows_in: list[Mapping[str, Any]], names: _Names) -> 
         )
     return Section(
         "Fault lines",
-        intro="How each declared faction spreads over the detected factions.",
-        columns=["Declared faction", "Actors", "Split?", "Main share", "Spread", "In words"],
+        intro=(
+            "How each declared faction spreads over the detected factions, judged only "
+            "where enough members have ties and the split is more than chance."
+        ),
+        columns=[
+            "Declared faction",
+            "Members with ties",
+            "Verdict",
+            "Main share",
+            "Spread",
+            "In words",
+        ],
         rows=rows,
         empty="No fault lines computed.",
     )
+
+
+#: How the fault-line verdicts read in the report.
+_VERDICTS = {
+    "split": "split",
+    "together": "holds together",
+    "no-signal": "no evidence either way",
+    "too-thin": "too few ties to judge",
+    "no-structure": "cannot judge (factions not significant)",
+}
 
 
 def _bridge_rows(G: nx.Graph, bridges: Any, top: int) -> list[Mapping[str, Any]]:
@@ -582,13 +621,39 @@ def _prune(section: Section) -> Section:
     )
 
 
+WARNINGS_TITLE = "What the data can and cannot carry"
+WARNINGS_INTRO = (
+    "Read these first: each says where a finding below rests on too little data "
+    "or is no stronger than chance."
+)
+
+
+def _warning_lines(warnings: Any) -> list[tuple[str, str, str]]:
+    """``(stage, message, code)`` per warning, cleaned for display."""
+    out = []
+    for w in warnings or []:
+        out.append(
+            tuple(
+                clean_text(_get(w, key) or "", one_line=True)
+                for key in ("stage", "message", "code")
+            )
+        )
+    return out  # type: ignore[return-value]
+
+
 def _markdown(
     title: str,
     facts: Sequence[tuple[str, str]],
     links: Sequence[tuple[str, str]],
     sections: Sequence[Section],
+    warnings: Sequence[tuple[str, str, str]] = (),
 ) -> str:
     out = [f"# {md_escape(title)}", ""]
+    if warnings:
+        out += [f"## {WARNINGS_TITLE}", "", md_escape(WARNINGS_INTRO), ""]
+        for stage, message, code in warnings:
+            out.append(f"- **{md_escape(stage)}**: {md_escape(message)} ({md_escape(code)})")
+        out.append("")
     for label, value in facts:
         out.append(f"- **{md_escape(label)}**: {md_escape(value)}")
     out.append("")
@@ -622,11 +687,21 @@ def _html(
     links: Sequence[tuple[str, str]],
     images: Sequence[tuple[str, str]],
     sections: Sequence[Section],
+    warnings: Sequence[tuple[str, str, str]] = (),
 ) -> str:
     from mapper.render.maps import environment
 
     template = environment().get_template("report.html.j2")
-    return template.render(title=title, facts=facts, links=links, images=images, sections=sections)
+    return template.render(
+        title=title,
+        facts=facts,
+        links=links,
+        images=images,
+        sections=sections,
+        warnings=warnings,
+        warnings_title=WARNINGS_TITLE,
+        warnings_intro=WARNINGS_INTRO,
+    )
 
 
 def _safe_href(href: str) -> str:
@@ -650,6 +725,7 @@ def write_report(
     title: str = "",
     focus_links: Mapping[Hashable, str] | None = None,
     top: int = 20,
+    warnings: Any = None,
 ) -> dict[str, Path]:
     """Write ``report.md`` and ``report.html`` into ``folder``.
 
@@ -680,6 +756,10 @@ def write_report(
         Actor id -> relative path of the actor's neighbourhood map.
     top : int
         Number of bridge figures listed.
+    warnings : list, optional
+        What the data cannot carry: ``{"code", "message", "stage"}`` dicts or
+        :class:`~mapper.analysis.strength.EvidenceWarning` objects. They head the
+        report, before any finding. Default: the factions result's warnings.
 
     Returns
     -------
@@ -710,13 +790,16 @@ def write_report(
     sections = [_prune(section) for section in sections]
     links = [(href, text) for href, text in LINKED_FILES if (base / href).exists()]
     images = [(href, text) for href, text in links if href.endswith(".png")]
+    if warnings is None:
+        warnings = _get(factions, "warnings") or []
+    warned = _warning_lines(warnings)
     outputs: dict[str, Path] = {}
     try:
         with atomic_open(base / "report.md", "w", newline="\n") as fh:
-            fh.write(_markdown(heading, facts, links, sections))
+            fh.write(_markdown(heading, facts, links, sections, warned))
         outputs["report.md"] = base / "report.md"
         with atomic_open(base / "report.html", "w", newline="\n") as fh:
-            fh.write(_html(heading, facts, links, images, sections))
+            fh.write(_html(heading, facts, links, images, sections, warned))
         outputs["report.html"] = base / "report.html"
     except OSError as exc:
         raise RenderError(f"cannot write the report: {exc}", source=base) from exc
