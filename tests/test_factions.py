@@ -474,9 +474,7 @@ def test_fault_lines_report_the_nine_five_split_exactly():
     )
     assert sorted(o["actor"] for o in soft["outliers"]) == ["b00", "b01", "b02", "b03", "b04"]
     assert hard["split"] is False and hard["verdict"] == "together"
-    assert hard["summary"].startswith(
-        "hard left holds together: all 7 with faction 1 (hard left)"
-    )
+    assert hard["summary"].startswith("hard left holds together: all 7 with faction 1 (hard left)")
 
 
 def test_summaries_describe_each_faction():
