@@ -180,6 +180,37 @@ def two_factions(
     return G, part
 
 
+def small_pair(cross: int, *, seed: int = 0, n: int = 10) -> tuple[nx.Graph, dict[str, int]]:
+    """Factions 0 and 1 (``n`` members each, a ring, 4 ties each into a dense faction 2
+    of 40) sharing two topics across all members, with ``cross`` ties between them:
+    about 6 ties are expected between 0 and 1, so a few more or fewer decide."""
+    rng = random.Random(seed)
+    G = nx.Graph()
+    part: dict[str, int] = {}
+    third = [f"c{i:02d}" for i in range(40)]
+    for v in third:
+        G.add_node(v, topics={})
+        part[v] = 2
+    for i, u in enumerate(third):
+        for v in third[i + 1 :]:
+            if rng.random() < 0.3:
+                G.add_edge(u, v, weight=1.0)
+    sides = {}
+    for f, prefix in ((0, "a"), (1, "b")):
+        ms = sides[f] = [f"{prefix}{i}" for i in range(n)]
+        for v in ms:
+            G.add_node(v, topics={"#pr": 1, "#reform": 1})
+            part[v] = f
+        for u, v in zip(ms, ms[1:] + ms[:1], strict=True):
+            G.add_edge(u, v, weight=1.0)
+        for v in ms:
+            for w in rng.sample(third, 4):
+                G.add_edge(v, w, weight=1.0)
+    for i in range(cross):
+        G.add_edge(sides[0][i % n], sides[1][(i * 3) % n], weight=1.0)
+    return G, part
+
+
 def pair_of(report: dict, a: int, b: int) -> dict:
     return next(p for p in report["pairs"] if (p["a"], p["b"]) == (a, b))
 
@@ -442,6 +473,39 @@ def test_pair_tied_as_expected_is_not_an_opportunity(seed):
     assert all({o["a"], o["b"]} != {0, 1} for o in report["opportunities"])
     assert all({t["a"], t["b"]} != {0, 1} for t in report["too_thin"])
     assert "tied about as their activity predicts" in p["reason"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_verdict_moves_with_the_number_of_ties(seed):
+    """No tie: an opportunity. A few: not a significant shortage, too thin to call.
+    As many as expected: no shortage. The verdict follows p and the ratio's bounds."""
+    seen = []
+    for cross in range(0, 10):
+        G, part = small_pair(cross, seed=seed)
+        p = pair_of(alliance_report(G, part), 0, 1)
+        assert p["ties"] == cross and MIN_EXPECTED_TIES <= p["expected_ties"] < 10
+        significant = p["p_shortage"] < SHORTAGE_ALPHA
+        if significant:
+            assert p["status"] == "opportunity"
+        elif cross >= p["expected_ties"] or p["ties_ratio_low"] >= 0.5:
+            assert p["status"] == "no-shortage"
+        else:
+            assert p["status"] == "too-thin" and p["failed"] == ["shortage-unclear"]
+            assert "is not a significant shortage" in p["reason"]
+        seen.append(p["status"])
+    assert seen[0] == "opportunity" and seen[-1] == "no-shortage"
+    assert "too-thin" in seen
+    # the verdicts come in order: more ties never make a pair more of an opportunity
+    order = {"opportunity": 0, "too-thin": 1, "no-shortage": 2}
+    assert [order[x] for x in seen] == sorted(order[x] for x in seen)
+    # one tie carrying more weight than the whole expected contact: few ties, but no
+    # shortage of contact
+    G, part = small_pair(1, seed=seed)
+    u, v = next((u, v) for u, v in G.edges() if {part[u], part[v]} == {0, 1})
+    G[u][v]["weight"] = 500.0
+    p = pair_of(alliance_report(G, part), 0, 1)
+    assert p["p_shortage"] < SHORTAGE_ALPHA and p["ratio"] > 1
+    assert p["status"] == "no-shortage"
 
 
 @pytest.mark.parametrize(("n", "k"), [(24, 3), (30, 5)])

@@ -348,10 +348,12 @@ def _topic_matrix(G: nx.Graph, nodes: list[Any]) -> tuple[sp.csr_matrix, list[st
     return X, list(items)
 
 
-def _tfidf(counts: sp.csr_matrix, *, sublinear: bool = False) -> sp.csr_matrix:
-    """Rows L2-normalised: ``tf * ln((1 + D) / df)`` with ``D`` non-empty rows.
+def _tfidf(counts: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows L2-normalised: ``count * ln((1 + D) / df)`` with ``D`` non-empty rows.
 
-    ``tf`` is the count itself, or ``1 + ln count`` with ``sublinear``.
+    The count is used as it is (here a number of actors, or 1 for presence): the
+    ``1 + ln count`` damping of text retrieval is for repeated words, and repetitions
+    are already gone.
     """
     X = counts.tocsr(copy=True)
     X.eliminate_zeros()
@@ -361,8 +363,7 @@ def _tfidf(counts: sp.csr_matrix, *, sublinear: bool = False) -> sp.csr_matrix:
     docs = int((np.diff(X.indptr) > 0).sum())
     df = np.bincount(X.indices, minlength=X.shape[1])
     idf = np.log((1.0 + docs) / np.maximum(df, 1))
-    tf = (1.0 + np.log(np.maximum(X.data, 1.0))) if sublinear else X.data
-    X.data = tf * idf[X.indices]
+    X.data = X.data * idf[X.indices]
     X.eliminate_zeros()
     norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
     scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
@@ -433,12 +434,8 @@ class _Topics:
             self.sim_by[kind] = (v @ v.T).toarray()
         used_by = self.actors.copy()
         used_by.data = np.ones(len(used_by.data))
-        qualified = profile.copy()
-        qualified.data = np.ones(len(qualified.data))
-        #: K x K: topics used by at least one member on both sides / by min_actors
+        #: K x K: topics used by at least one member on both sides
         self.any_shared = np.rint((used_by @ used_by.T).toarray()).astype(np.int64)
-        self.qualified = np.rint((qualified @ qualified.T).toarray()).astype(np.int64)
-        self.min_actors = min_actors
 
     def topic(self, g: int, a: float, b: float, ma: float, mb: float, c: float = 0.0) -> dict:
         return {
@@ -458,16 +455,19 @@ class _Topics:
         ri, ai = _row(self.actors, i)
         rj, aj = _row(self.actors, j)
         common, pi, pj = np.intersect1d(ri, rj, assume_unique=True, return_indices=True)
-        _, mi = _row(self.mentions, i)
-        _, mj = _row(self.mentions, j)
-        # the mention rows have exactly the actor rows' pattern (all counts positive)
+        mi_idx, mi_all = _row(self.mentions, i)
+        mj_idx, mj_all = _row(self.mentions, j)
+        mi = mi_all[np.searchsorted(mi_idx, common)]  # same pattern: counts are positive
+        mj = mj_all[np.searchsorted(mj_idx, common)]
         vi_idx, vi = _row(self.vec, i)
         vj_idx, vj = _row(self.vec, j)
         both, qi, qj = np.intersect1d(vi_idx, vj_idx, assume_unique=True, return_indices=True)
         contrib = dict(zip(both.tolist(), (vi[qi] * vj[qj]).tolist(), strict=True))
         topics = [
-            self.topic(int(g), ai[x], aj[y], mi[x], mj[y], contrib.get(int(g), 0.0))
-            for g, x, y in zip(common.tolist(), pi.tolist(), pj.tolist(), strict=True)
+            self.topic(int(g), ai[x], aj[y], mi[n], mj[n], contrib.get(int(g), 0.0))
+            for n, (g, x, y) in enumerate(
+                zip(common.tolist(), pi.tolist(), pj.tolist(), strict=True)
+            )
         ]
         issues = [t for g, t in zip(common.tolist(), topics, strict=True) if g in contrib]
         issues.sort(key=lambda t: (-t["contribution"], t["item"]))
@@ -611,7 +611,8 @@ def _verdict(
     if significant and issues_ok and lighter:
         return "opportunity", []
     low = item["ties_ratio_low"]
-    as_expected = testable and not significant and low is not None and low >= AS_EXPECTED_RATIO
+    no_gap = item["ties"] >= item["expected_ties"] or (low is not None and low >= AS_EXPECTED_RATIO)
+    as_expected = testable and not significant and no_gap
     if as_expected or (significant and not lighter):
         return "no-shortage", []
     if item["shared_any"] == 0:
@@ -977,9 +978,10 @@ def alliance_report(
       (fewer than ``-ln(alpha)``, about 3.0, expected ties: even none would not be a
       significant shortage) or ``shortage-unclear`` (fewer ties than expected but not
       significantly, and the data do not rule out a large shortage);
-    - ``no-shortage``: no significant shortage, and the lower bound of the ratio of
-      observed to expected ties is at least :data:`AS_EXPECTED_RATIO` (or a significant
-      shortage of ties but at least the expected tie weight);
+    - ``no-shortage``: no significant shortage, and at least the expected ties or a
+      lower bound of the ratio of observed to expected ties of at least
+      :data:`AS_EXPECTED_RATIO` (or a significant shortage of ties but at least the
+      expected tie weight);
     - ``nothing-shared``: no topic used by members of both (and not ``no-shortage``).
 
     Opportunities are ranked by::
