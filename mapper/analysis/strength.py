@@ -109,6 +109,11 @@ CODES: dict[str, str] = {
     "no-bridges": "no actor's ties across factions stand out from chance",
     # alliances -----------------------------------------------------------------
     "alliances-too-thin": "faction pairs whose shared issues or expected ties are too few",
+    "alliances-too-few-factions": "fewer than two factions: no alliance opportunity to look for",
+    "no-alliance-opportunities": (
+        "no pair of factions shares issues across several members while having "
+        "significantly fewer ties than expected"
+    ),
     # votes ---------------------------------------------------------------------
     # timeline ------------------------------------------------------------------
 }

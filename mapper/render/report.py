@@ -547,26 +547,75 @@ def _bridge_section(
 
 
 def _opportunity_section(alliances: Any, names: _Names) -> Section:
+    def issue_counts(row: Mapping[str, Any], limit: int = 4) -> str:
+        """``"progressive alliance (14 / 13)"``: members of each faction using a shared topic."""
+        topics = _rows(row.get("issues")) or _rows(row.get("closest"))
+        if not topics:
+            return ", ".join(shared_labels(row.get("shared"), limit=6))
+        parts = []
+        for topic in topics[:limit]:
+            label = clean_text(
+                topic.get("label") or topic.get("item"), one_line=True, max_length=60
+            )
+            a, b = topic.get("actors_a"), topic.get("actors_b")
+            parts.append(f"{label} ({_fmt(a)} / {_fmt(b)})" if a is not None else label)
+        more = len(topics) - limit
+        return ", ".join(parts) + (f", {more} more" if more > 0 else "")
+
+    def ties_cell(row: Mapping[str, Any]) -> str:
+        """``"29 / 44.5 (p = 0.009)"``: ties observed against expected, and the shortage p."""
+        expected = row.get("expected_ties")
+        if expected is None:
+            return ""
+        text = f"{_fmt(row.get('ties'))} / {number(expected):.1f}"
+        p = row.get("p_shortage")
+        if p is not None:
+            text += " (p < 0.001)" if number(p) < 0.001 else f" (p = {number(p):.3f})"
+        return text
+
     rows = []
-    for row in sorted(
+    opportunities = sorted(
         _rows(_get(alliances, "opportunities")), key=lambda r: -number(r.get("score"))
-    ):
-        a = row.get("name_a") or names.faction(row.get("a"))
-        b = row.get("name_b") or names.faction(row.get("b"))
-        rows.append(
-            [
-                Cell(clean_text(f"{a} + {b}", one_line=True)),
-                Cell(_fmt(number(row.get("score")))),
-                Cell(_fmt(number(row.get("similarity")))),
-                Cell(", ".join(shared_labels(row.get("shared"), limit=6))),
-                Cell(names.actors(row.get("brokers"), limit=3)),
-                Cell(clean_text(row.get("reason"))),
-            ]
-        )
+    )
+    thin = _rows(_get(alliances, "too_thin"))
+    for verdict, group in (("opportunity", opportunities), ("not enough data", thin)):
+        for row in group:
+            a = row.get("name_a") or names.faction(row.get("a"))
+            b = row.get("name_b") or names.faction(row.get("b"))
+            score = _fmt(number(row.get("score"))) if verdict == "opportunity" else ""
+            similarity = row.get("similarity")
+            rows.append(
+                [
+                    Cell(clean_text(f"{a} + {b}", one_line=True)),
+                    Cell(verdict),
+                    Cell(score),
+                    Cell(_fmt(number(similarity)) if similarity is not None else ""),
+                    Cell(issue_counts(row)),
+                    Cell(ties_cell(row)),
+                    Cell(names.actors(row.get("brokers"), limit=3)),
+                    Cell(clean_text(row.get("reason"))),
+                ]
+            )
+    intro = (
+        "Factions that talk about the same things (each shared issue used by several "
+        "members on both sides; the numbers are members of each faction using it) but "
+        "have significantly fewer ties than their activity predicts (ties observed / "
+        "expected, with the p-value of the shortage). Pairs the data cannot judge are "
+        "listed as not enough data, with the condition that failed."
+    )
     return Section(
         "Alliance opportunities",
-        intro="Factions that talk about the same things but rarely to each other.",
-        columns=["Factions", "Score", "Similarity", "Shared", "Ties to both", "Why"],
+        intro=intro,
+        columns=[
+            "Factions",
+            "Verdict",
+            "Score",
+            "Similarity",
+            "Shared issues (members)",
+            "Ties / expected",
+            "Ties to both",
+            "Why",
+        ],
         rows=rows,
         empty="No alliance opportunities (or no alliance analysis).",
     )
@@ -593,7 +642,10 @@ def _introduction_section(alliances: Any, names: _Names, top: int = 30) -> Secti
         )
     return Section(
         "Suggested introductions",
-        intro="Who could introduce whom across a fault line.",
+        intro=(
+            "Who could introduce whom, for the alliance opportunities above only: two "
+            "actors who share topics and contacts but have no tie, and who knows both."
+        ),
         columns=["From", "To", "Broker", "Factions", "Score", "Why"],
         rows=rows,
         empty="No introductions suggested.",
