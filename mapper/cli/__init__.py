@@ -488,7 +488,10 @@ def alliances(
     write_alliances_csv(report, proj.output / "alliances.csv")
     write_alliances_md(report, proj.output / "alliances.md")
     if json_out:
-        print(json.dumps(report, indent=2, default=str))
+        from mapper.analysis.strength import warnings_as_dicts
+
+        shown = dict(report, warnings=warnings_as_dicts(report.get("warnings", [])))
+        print(json.dumps(shown, indent=2, default=str))
     else:
         for item in report.get("opportunities", [])[:10]:
             print(item.get("reason", ""))
