@@ -272,7 +272,7 @@ def test_a_folder_holding_mapper_toml_is_accepted(demo_copy: Path) -> None:
 
 
 def test_a_folder_without_a_project_file_is_one_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="folder without a mapper.toml"):
+    with pytest.raises(ConfigError, match=r"folder without a mapper\.toml"):
         load_project(tmp_path)
     [problem] = check_project(tmp_path)
     assert "folder without" in problem.error.message
