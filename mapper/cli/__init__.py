@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,12 +18,77 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from mapper import __version__
 from mapper.cli.common import DEFAULT_PROJECT, StoreOption
 from mapper.errors import MapperError
 
+#: The options of ``mapper`` itself, accepted after the command too (``mapper run -v``).
+_GLOBAL_FLAGS = re.compile(r"^(?:-v+|--verbose|-q|--quiet)$")
+
+
+def _takes_value(command: Any, token: str) -> bool:
+    """Whether ``token`` is an option of ``command`` that reads the next token as its value."""
+    name = token.split("=", 1)[0]
+    if "=" in token:
+        return False
+    for param in getattr(command, "params", []):
+        if getattr(param, "param_type_name", "") != "option":
+            continue
+        if name in (*param.opts, *param.secondary_opts):
+            return not (getattr(param, "is_flag", False) or getattr(param, "count", False))
+    return False
+
+
+def _defines(command: Any, token: str) -> bool:
+    return any(
+        token in (*getattr(param, "opts", ()), *getattr(param, "secondary_opts", ()))
+        for param in getattr(command, "params", [])
+    )
+
+
+def hoist_global_options(group: Any, ctx: Any, args: list[str]) -> list[str]:
+    """Move ``-v``, ``-q``, ``--verbose``, ``--quiet`` written after the command in
+    front of it, where the ``mapper`` group reads them.
+
+    Option values (``--focus -v`` would be odd, but it is a value), anything after
+    ``--``, and options a command defines itself are left where they are.
+    """
+    command: Any = group
+    hoisted: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            rest.extend(args[i:])
+            break
+        if command is not group and _GLOBAL_FLAGS.match(token) and not _defines(command, token):
+            hoisted.append(token)
+        elif token.startswith("-") and token != "-":
+            rest.append(token)
+            if _takes_value(command, token) and i + 1 < len(args):
+                i += 1
+                rest.append(args[i])
+        else:
+            rest.append(token)
+            sub = command.get_command(ctx, token) if hasattr(command, "commands") else None
+            if sub is not None:
+                command = sub
+        i += 1
+    return hoisted + rest
+
+
+class _MapperGroup(TyperGroup):
+    """The ``mapper`` group: global options are accepted before or after the command."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(self, ctx, args))
+
+
 app = typer.Typer(
+    cls=_MapperGroup,
     name="mapper",
     help=(
         "Map political influence networks: who mentions, replies to, reposts and links "
