@@ -744,7 +744,8 @@ def load_project(path: str | Path, *, output: str | Path | None = None) -> Proje
         section = data.get(option.section, {})
         if option.key in section:
             values[option.attr] = option.check(section[option.key])
-    out_dir = (Path(output) if output else base / values.pop("output", "outputs")).resolve()
+    written = values.pop("output", "outputs")
+    out_dir = (Path(output) if output else base / written).resolve()
     if out_dir.is_file():
         raise ConfigError(
             "is a file, not a folder",

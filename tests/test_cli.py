@@ -244,3 +244,46 @@ def test_the_readme_tour_runs_as_written_after_the_set_up(tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "my-project" / "mapper.toml").exists()
     assert "no errors" in proc.stderr
+
+
+# ------------------------------------------- outputs stay beside the project file
+
+
+def test_a_copy_of_the_demo_writes_inside_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    user = tmp_path / "home" / "me"
+    copy = user / "my-demo"
+    shutil.copytree(root / "data" / "demo", copy, ignore=shutil.ignore_patterns("outputs"))
+    monkeypatch.chdir(copy)
+    result = runner.invoke(app, ["build", "mapper.toml"])
+    assert result.exit_code == 0, result.output
+    assert (copy / "outputs" / "graph.gexf").is_file()
+    assert (copy / "outputs" / "store.sqlite").is_file()
+    # nothing written next to the user's folder or above it
+    assert sorted(p.name for p in user.iterdir()) == ["my-demo"]
+    assert sorted(p.name for p in (tmp_path / "home").iterdir()) == ["me"]
+    # asked for elsewhere: there, relative to where the command runs
+    elsewhere = runner.invoke(app, ["build", "mapper.toml", "--out", "../asked"])
+    assert elsewhere.exit_code == 0, elsewhere.output
+    assert (user / "asked" / "graph.gexf").is_file()
+
+
+def test_demo_writes_to_outputs_demo_at_the_repository_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mapper.cli
+
+    calls: list[tuple[Path, Path | None]] = []
+    monkeypatch.setattr(mapper.cli, "_run", lambda project, out, **_: calls.append((project, out)))
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    assert runner.invoke(app, ["demo", "--out", "mine"]).exit_code == 0
+    root = Path(__file__).resolve().parents[1]
+    assert calls == [
+        (root / "data" / "demo" / "mapper.toml", root / "outputs" / "demo"),
+        (root / "data" / "demo" / "mapper.toml", Path("mine")),
+    ]

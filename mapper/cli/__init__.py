@@ -115,7 +115,12 @@ _state: dict[str, int] = {"verbosity": 1}
 ProjectArg = typer.Argument(
     DEFAULT_PROJECT, help="The project file (default: ./mapper.toml).", show_default=False
 )
-OutOption = typer.Option(None, "--out", "-o", help="Output folder (default: the project's).")
+OutOption = typer.Option(
+    None,
+    "--out",
+    "-o",
+    help="Output folder (default: the project's output, relative to the project file).",
+)
 JsonOption = typer.Option(False, "--json", help="Print JSON on stdout instead of a table.")
 
 
@@ -221,16 +226,24 @@ def demo_project() -> Path:
     return here
 
 
+def demo_output() -> Path:
+    """Where ``mapper demo`` writes by default: ``outputs/demo`` at the repository root."""
+    return demo_project().parents[2] / "outputs" / "demo"
+
+
 @app.command()
 def demo(
-    out: Path = typer.Option(Path("outputs/demo"), "--out", "-o", help="Output folder."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Output folder (default: outputs/demo in the repository)."
+    ),
     json_out: bool = JsonOption,
 ) -> None:
     """Run the embedded demo: the UK progressive-alliance debate of summer 2016.
 
     Example:  mapper demo --out outputs/demo
     """
-    _run(demo_project(), out, collect=False, force=False, as_json=json_out)
+    project = demo_project()
+    _run(project, out or demo_output(), collect=False, force=False, as_json=json_out)
 
 
 @app.command()
