@@ -132,31 +132,24 @@ def say(message: str, *, level: int = 1) -> None:
 
 @contextmanager
 def progress_bar() -> Iterator[Any]:
-    """A spinner on stderr naming the current stage (off with -q or when not a terminal)."""
-    if _state["verbosity"] < 1 or not sys.stderr.isatty():
+    """Progress on stderr while a command runs; yields the ``progress`` callback.
 
-        def step(name: str) -> None:
-            if _state["verbosity"] >= 2:
-                print(f"… {name}", file=sys.stderr)
+    On a terminal: a bar with the stage, its counts, rate and time left. Otherwise
+    (a log, a pipe, CI): plain lines, one when a stage starts and then at most one
+    every few seconds (every second with ``-v``). Nothing with ``-q``. The callback
+    takes a :class:`~mapper.progress.ProgressEvent` or a line of text.
+    """
+    from mapper.cli.common import plain_progress, rich_progress
 
-        yield step
+    verbosity = _state["verbosity"]
+    if verbosity < 1:
+        yield lambda event: None
         return
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("starting", total=None)
-
-        def update(name: str) -> None:
-            bar.update(task, description=name)
-
-        yield update
+    if not sys.stderr.isatty():
+        yield plain_progress(sys.stderr, verbose=verbosity >= 2)
+        return
+    with rich_progress(verbose=verbosity >= 2) as step:
+        yield step
 
 
 def _version(value: bool) -> None:
