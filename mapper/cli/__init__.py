@@ -374,14 +374,23 @@ def _analysed(project: Path, out: Path | None, stages: tuple[str, ...], **overri
     return proj, G, results
 
 
+def _cell(value: Any) -> str:
+    """A table cell: numbers to four significant digits (``0.4331``, not
+    ``0.43305215518702994``), text cut to 60 characters."""
+    if isinstance(value, float) and not isinstance(value, bool):
+        return f"{value:.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    return str("" if value is None else value)[:60]
+
+
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     if not rows:
         say("(nothing to show)")
         return
-    widths = {c: max(len(c), *(len(str(r.get(c, ""))[:60]) for r in rows)) for c in columns}
-    print("  ".join(c.ljust(widths[c]) for c in columns))
-    for r in rows:
-        print("  ".join(str(r.get(c, ""))[:60].ljust(widths[c]) for c in columns))
+    cells = [{c: _cell(r.get(c)) for c in columns} for r in rows]
+    widths = {c: max(len(c), *(len(r[c]) for r in cells)) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
+    for r in cells:
+        print("  ".join(r[c].ljust(widths[c]) for c in columns).rstrip())
 
 
 @app.command()
