@@ -287,3 +287,18 @@ def test_demo_writes_to_outputs_demo_at_the_repository_root(
         (root / "data" / "demo" / "mapper.toml", root / "outputs" / "demo"),
         (root / "data" / "demo" / "mapper.toml", Path("mine")),
     ]
+
+
+def test_run_names_a_focus_actor_that_is_not_in_the_network(demo_copy: Path) -> None:
+    text = demo_copy.read_text(encoding="utf-8")
+    demo_copy.write_text(
+        text.replace('"clive-lewis", "lisa-nandy"', '"clive-lewis", "nobody-here", "x:ghost"'),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["run", str(demo_copy)])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 2
+    assert "'nobody-here'" in warnings[0] and "'x:ghost'" in warnings[1]
+    assert all("maps.focus" in w for w in warnings)
+    assert (demo_copy.parent / "out" / "focus-clive-lewis.html").is_file()

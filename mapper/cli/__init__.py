@@ -204,6 +204,12 @@ def _run(project: Path, out: Path | None, collect: bool, force: bool, as_json: b
     summary = analysis.summary()
     if as_json:
         print(json.dumps(summary, indent=2, default=str))
+    for actor in proj.focus:
+        if actor not in analysis.graph:
+            say(
+                f"warning: {proj.path}: maps.focus: no actor {actor!r} in the network, "
+                "so no focus map for it (check the id with `mapper check`)"
+            )
     _print_summary(summary, proj.output)
 
 
