@@ -372,3 +372,23 @@ def test_cli_merge_prints_the_warning(demo_copy: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "warning: 'x:typo_handle' appears in no post" in result.stderr
+
+
+def test_roster_suggest_shows_hostile_display_names_inert(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from mapper.cli import app
+
+    evil = "Eve\x1b[2J\u202eil\x07 Bot"
+    posts = [_tweet(1, "evil_bot", evil, "@someone hi"), _tweet(2, "evil_bot", evil, "@x1 yo")]
+    project = _archive_project(tmp_path, posts)
+    runner = CliRunner()
+    table = runner.invoke(app, ["roster", "suggest", str(project), "-q"])
+    assert table.exit_code == 0, table.output
+    line = next(line for line in table.stdout.splitlines() if "evil_bot" in line)
+    assert "\x1b" not in line and "\u202e" not in line and "\x07" not in line
+    assert "Eve\ufffd[2J\ufffdil\ufffd Bot" in line
+    data = json.loads(runner.invoke(app, ["roster", "suggest", str(project), "--json"]).stdout)
+    assert next(r for r in data if r["key"] == "evil_bot")["name"] == evil  # data: as written
