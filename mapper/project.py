@@ -206,12 +206,14 @@ def _bool(value: Any) -> bool:
     return value
 
 
-def _integer(low: int | None = None) -> Check:
+def _integer(low: int | None = None, high: int | None = None) -> Check:
     def check(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _Invalid(f"must be a whole number, not {_type_name(value)} ({_show(value)})")
         if low is not None and value < low:
             raise _Invalid(f"must be {low} or more, not {value}")
+        if high is not None and value > high:
+            raise _Invalid(f"must be {high:,} or less, not {value:,}")
         return value
 
     return check
@@ -315,7 +317,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("factions", "method", _choice(FACTION_METHODS), "faction_method"),
     Option("factions", "resolution", _number(0, above=True), "resolution"),
     Option("factions", "runs", _integer(1), "runs"),
-    Option("factions", "seed", _integer(0), "seed"),
+    Option("factions", "seed", _integer(0, 2**32 - 1), "seed"),
     Option("bridges", "top", _integer(0), "bridges_top"),
     Option("alliances", "top", _integer(0), "alliances_top"),
     Option("maps", "node_budget", _integer(1), "node_budget"),

@@ -145,6 +145,8 @@ BAD_VALUES = [
     ("[factions]\nresolution = 0\n", "factions.resolution", "above 0"),
     ("[factions]\nruns = 0\n", "factions.runs", "1 or more"),
     ("[factions]\nseed = 1.5\n", "factions.seed", "whole number"),
+    ("[factions]\nseed = -1\n", "factions.seed", "0 or more"),
+    ("[factions]\nseed = 99999999999\n", "factions.seed", "or less"),
     ("[factions]\nmethod = 'leidn'\n", "factions.method", "did you mean 'leiden'"),
     ("[graph]\nweights = { mention = nan }\n", "graph.weights.mention", "finite"),
     ("[graph]\nweights = { repost = inf }\n", "graph.weights.repost", "finite"),
