@@ -106,7 +106,8 @@ def plain_progress(
     A line when a stage starts; while it runs, at most one line every ``interval``
     seconds (5, or 1 with ``verbose``) with its counts, rate and time left; a last line
     for a stage that counted something (posts, actors, ties). With ``verbose`` every
-    part of a stage (each file imported) gets a line too.
+    part of a stage (each file imported) gets a line too. Text events (a collection's
+    pages and posts so far) get a line only once ``interval`` has passed.
     """
     every = interval if interval is not None else (1.0 if verbose else PLAIN_INTERVAL)
     state: dict[str, Any] = {"stage": None, "part": None, "last": -math.inf}
@@ -119,8 +120,9 @@ def plain_progress(
         now = time.monotonic()
         if isinstance(event, str):  # a line of text (the collectors' pages and posts)
             stage = event.split(":", 1)[0]
-            if stage != state["stage"] or now - state["last"] >= every:
-                state["stage"] = stage
+            if stage != state["stage"]:  # quiet at first: a quick command stays one line
+                state["stage"], state["last"] = stage, now
+            elif now - state["last"] >= every:
                 write(event)
             return
         if event.finished:
