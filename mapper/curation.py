@@ -10,15 +10,18 @@ the store with the new roster.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mapper.errors import ConfigError, RosterError
 from mapper.fsutil import atomic_open, write_text
-from mapper.records import ACTOR_KINDS, now_utc
+from mapper.records import ACTOR_KINDS, Post, now_utc
+from mapper.resolve.resolver import ReportEntry
 
 _LIST_FIELDS = ("aliases", "x", "bluesky", "mastodon", "domains", "issues")
 _HANDLE_FIELDS = ("x", "bluesky", "mastodon")
@@ -83,17 +86,66 @@ def _union(*values: str | None) -> str:
     return ";".join(seen)
 
 
+#: Roster kinds whose names are people's names (their surnames may be suggested).
+_PERSON_KINDS = frozenset({"commentator", "mp"})
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")
+
+
+def _surnames(roster: Any) -> dict[str, str]:
+    """Bare surnames worth suggesting as aliases: ``{surname: actor id}``.
+
+    The last word of the name of a person (kind ``commentator`` or ``mp``) whose name
+    has several words, when no other actor has that word as the last word of its name
+    or as an alias, and the actor does not already have it as a strong alias
+    (``Surname!``): as a plain alias a surname counts only beside the full name.
+    """
+    from mapper.resolve.names import fold
+
+    claims: dict[str, set[str]] = {}
+    for actor in roster.actors.values():
+        words = actor.name.split()
+        names = [words[-1]] if len(words) > 1 else []
+        names += [alias.rstrip("!") for alias in actor.aliases]
+        for name in names:
+            claims.setdefault(fold(name).strip(), set()).add(actor.id)
+    out: dict[str, str] = {}
+    for actor in roster.actors.values():
+        words = actor.name.split()
+        if actor.kind not in _PERSON_KINDS or len(words) < 2:
+            continue
+        surname = words[-1].strip(".,;:")
+        if len(surname) < 3 or not surname[:1].isupper():
+            continue
+        strong = {a[:-1].casefold() for a in actor.aliases if a.endswith("!")}
+        if surname.casefold() in strong or claims.get(fold(surname).strip()) != {actor.id}:
+            continue
+        out[surname] = actor.id
+    return out
+
+
 def suggestions(project: str | Path, *, top: int = 30) -> list[dict[str, Any]]:
-    """The most frequent unresolved handles, names and link domains of a project.
+    """The most frequent unresolved handles, names and link domains of a project, and
+    the bare surnames of roster people that the text uses alone.
 
     The project's file sources are imported first (unchanged files are skipped), then
     the store is resolved against the roster. Each suggestion has ``kind``
-    (handle, name, domain...), ``platform``, ``key``, ``count`` (posts), ``examples``
-    (post URLs or uids) and ``note`` (the candidates of an ambiguous name).
+    (handle, name, domain, alias...), ``platform``, ``key``, ``name`` (for a handle:
+    the display name the account's posts carry, else empty), ``count`` (posts),
+    ``examples`` (post URLs or uids) and ``note`` (the candidates of an ambiguous
+    name; for an ``alias``, the roster id it belongs to).
+
+    An ``alias`` suggestion is a surname of a roster person (``Jones`` for Owen Jones)
+    found in posts that do not name that person in full: as ``Jones!`` in the
+    person's aliases it would count on its own (see :mod:`mapper.resolve.names`).
     """
     from mapper.pipeline import import_sources
     from mapper.project import load_project
     from mapper.resolve import Resolver, load_roster
+    from mapper.resolve.names import NameMatcher
+    from mapper.resolve.roster import canonical_platform, handle_key
     from mapper.store import Store
 
     proj = load_project(project)
@@ -101,11 +153,40 @@ def suggestions(project: str | Path, *, top: int = 30) -> list[dict[str, Any]]:
         import_sources(proj, store)
         roster = load_roster(proj.roster) if proj.roster else None
         resolver = Resolver(roster) if roster else Resolver.empty()
-        report = resolver.resolve(store.iter_posts()).report
+        surnames = _surnames(roster) if roster else {}
+        matcher = (
+            NameMatcher({f"{name}!": actor for name, actor in surnames.items()})
+            if surnames
+            else None
+        )
+        display: dict[tuple[str, str], str] = {}
+        alone: dict[str, list[str]] = {}  # actor id -> uids of posts naming its surname
+
+        def watched(posts: Iterable[Post]) -> Iterator[Post]:
+            for post in posts:
+                if post.author and post.author_name:
+                    platform = canonical_platform(post.platform)
+                    key = (platform, handle_key(platform, post.author.removeprefix("@")))
+                    display.setdefault(key, " ".join(post.author_name.split()))
+                if matcher is not None and post.text:
+                    for actor in {m.actor_id for m in matcher.find(post.text)}:
+                        alone.setdefault(actor, []).append(post.uid)
+                yield post
+
+        resolution = resolver.resolve(watched(store.iter_posts()))
+        named = {(e.post, e.target) for e in resolution.events if e.type == "name"}
+        entries = [e for e in resolution.report.entries() if e.category != "provisional"]
+        # provisional actors are the same accounts as the handles
+        for actor, uids in alone.items():
+            unnamed = [uid for uid in uids if (uid, actor) not in named]
+            if unnamed:
+                surname = next(k for k, v in surnames.items() if v == actor)
+                entries.append(
+                    ReportEntry("alias", "", surname, len(unnamed), tuple(unnamed[:3]), actor)
+                )
+        entries.sort(key=lambda e: (-e.count, e.category, e.platform, e.key))
         out = []
-        for entry in report.entries():
-            if entry.category == "provisional":
-                continue  # the same accounts are listed as handles
+        for entry in entries[:top]:
             examples = []
             for uid in entry.examples:
                 post = store.get_post(uid)
@@ -115,32 +196,48 @@ def suggestions(project: str | Path, *, top: int = 30) -> list[dict[str, Any]]:
                     "kind": entry.category,
                     "platform": entry.platform,
                     "key": entry.key,
+                    "name": display.get((entry.platform, entry.key), "")
+                    if entry.category == "handle"
+                    else "",
                     "count": entry.count,
                     "examples": examples,
                     "note": entry.note,
                 }
             )
-            if len(out) >= top:
-                break
     return out
 
 
 def write_candidates(rows: list[dict[str, Any]], path: str | Path) -> Path:
     """Write suggestions as candidate roster rows for the user to complete.
 
-    Handles go to their platform's column, domains to ``domains``, names to ``aliases``;
-    ``id`` and ``name`` are proposed from the key, ``kind`` is left for the user.
+    Handles go to their platform's column, domains to ``domains``, names to
+    ``aliases``; ``name`` is the display name the account's posts carry (else the
+    key) and ``id`` is made from it; ``kind`` is left for the user. A surname
+    suggestion (``alias``) is a row with the existing actor's id and the surname,
+    marked ``!``, in ``aliases``: ``mapper roster import candidates.csv --update``
+    adds it to that actor.
     """
     columns = ["id", "name", "kind", "party", "faction", "aliases", "x", "bluesky", "mastodon"]
     columns += ["domains", "count", "examples"]
+    used: set[str] = set()
     with atomic_open(path, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         for r in rows:
             key = str(r["key"])
             row = {"count": r["count"], "examples": " ".join(r["examples"]), "kind": ""}
-            row["id"] = re.sub(r"[^a-z0-9]+", "-", key.casefold()).strip("-") or "actor"
-            row["name"] = key
+            if r["kind"] == "alias":
+                row.update(id=str(r["note"]), aliases=f"{key}!")
+                writer.writerow(row)
+                continue
+            name = str(r.get("name") or "") or key
+            base = _slug(name) or _slug(key) or "actor"
+            ident, n = base, 1
+            while ident in used:
+                n += 1
+                ident = f"{base}-{n}"
+            used.add(ident)
+            row.update(id=ident, name=name)
             if r["kind"] == "handle" and r["platform"] in _HANDLE_FIELDS:
                 row[r["platform"]] = key
             elif (r["kind"] == "handle" and r["platform"] == "web") or r["kind"] == "domain":
@@ -151,7 +248,55 @@ def write_candidates(rows: list[dict[str, Any]], path: str | Path) -> Path:
     return Path(path)
 
 
-def merge_actors(project: str | Path, keep: str, other: str) -> str:
+@dataclass(frozen=True)
+class Merge:
+    """What :func:`merge_actors` did: a sentence, and warnings about it."""
+
+    message: str
+    warnings: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _seen_in_store(store_path: Path, platform: str, handle: str) -> bool | None:
+    """Whether the store has a post by, or a reference to, ``platform:handle``
+    (``None`` when there is no store yet)."""
+    if not store_path.is_file():
+        return None
+    from mapper.resolve.roster import handle_key
+    from mapper.store import Store
+
+    key = handle_key(platform, handle.removeprefix("@"))
+    with Store(store_path) as store:
+        if store.count_posts() == 0:
+            return None
+        conn = store.conn
+        if platform == "web":
+            pattern = f"%{key}%"
+            found = (
+                conn.execute(
+                    "SELECT 1 FROM posts WHERE lower(url) LIKE ? LIMIT 1", (pattern,)
+                ).fetchone()
+                or conn.execute(
+                    "SELECT 1 FROM refs WHERE kind = 'link' AND lower(target) LIKE ? LIMIT 1",
+                    (pattern,),
+                ).fetchone()
+            )
+            return found is not None
+        found = conn.execute(
+            "SELECT 1 FROM posts WHERE platform = ? AND lower(author) IN (?, ?) LIMIT 1",
+            (platform, key, "@" + key),
+        ).fetchone()
+        if found is None:
+            found = conn.execute(
+                "SELECT 1 FROM refs WHERE post LIKE ? AND lower(target) IN (?, ?) LIMIT 1",
+                (f"{platform}:%", key, "@" + key),
+            ).fetchone()
+        return found is not None
+
+
+def merge_actors(project: str | Path, keep: str, other: str) -> Merge:
     """Fold ``other`` into ``keep`` in the project's roster and log it in ``merges.csv``.
 
     ``other`` is a roster id (its aliases, handles, domains and issues move to ``keep``
@@ -161,15 +306,20 @@ def merge_actors(project: str | Path, keep: str, other: str) -> str:
 
     Returns
     -------
-    str
-        A sentence saying what was merged.
+    Merge
+        A sentence saying what was merged, and a warning when ``other`` is a handle or
+        domain the project's store has never seen (a typo merges nothing useful).
     """
+    from mapper.project import load_project
+
+    proj = load_project(project)
     path = _roster_path(project)
     comments, header, rows = _read_rows(path)
     by_id = {r.get("id", ""): r for r in rows}
     if keep not in by_id:
         raise RosterError(f"no actor {keep!r} in the roster", source=path, field="id")
     target = by_id[keep]
+    warnings: list[str] = []
     if other in by_id:
         source = by_id[other]
         for name in _LIST_FIELDS:
@@ -184,6 +334,17 @@ def merge_actors(project: str | Path, keep: str, other: str) -> str:
         column = "domains" if platform == "web" else platform
         if column not in (*_HANDLE_FIELDS, "domains"):
             raise RosterError(f"cannot merge {other!r}: unknown platform {platform!r}", source=path)
+        seen = _seen_in_store(proj.store, platform, handle)
+        if seen is False:
+            warnings.append(
+                f"{other!r} appears in no post of the store ({proj.store.name}): "
+                "check the spelling (merged anyway)"
+            )
+        elif seen is None:
+            warnings.append(
+                f"the store holds no posts yet, so {other!r} could not be checked "
+                "(run the project first)"
+            )
         if column not in header:
             header.append(column)
         target[column] = _union(target.get(column), handle)
@@ -203,7 +364,38 @@ def merge_actors(project: str | Path, keep: str, other: str) -> str:
         writer.writerow(["time", "kept", "merged"])
     writer.writerow([now_utc().isoformat(), keep, other])
     write_text(log, (log.read_text(encoding="utf-8") if not new else "") + line.getvalue())
-    return f"merged {moved} into {keep!r} ({path.name}); logged in {log.name}"
+    message = f"merged {moved} into {keep!r} ({path.name}); logged in {log.name}"
+    return Merge(message, tuple(warnings))
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    """What :func:`import_actors` did: rows added, existing rows updated, rows skipped."""
+
+    added: int
+    updated: int
+    skipped: int
+
+
+def _roster_field(name: str, header: list[str], roster: Path) -> str:
+    """The roster column a ``--map`` target names (synonyms such as ``twitter`` are the
+    column ``x``); an error when the roster has no such column."""
+    from mapper.resolve.roster import _canonical_field
+
+    wanted = _canonical_field(name)
+    for column in header:
+        if column == name or _canonical_field(column) == wanted:
+            return column
+    close = difflib.get_close_matches(name, header, n=1, cutoff=0.6)
+    hint = f"the roster's columns: {', '.join(header)}"
+    if close:
+        hint = f"did you mean {close[0]!r}? " + hint
+    raise RosterError(
+        f"the roster has no {name!r} column, so nothing would be imported into it",
+        source=roster,
+        field=name,
+        hint=hint + f"; add {name!r} to the roster's header first if you want it",
+    )
 
 
 def import_actors(
@@ -212,16 +404,23 @@ def import_actors(
     mapping: Mapping[str, str],
     *,
     kind: str | None = None,
-) -> tuple[int, int]:
-    """Add actors from a CSV with a column mapping (roster field -> column of ``file``).
+    update: bool = False,
+) -> ImportCounts:
+    """Add actors from a CSV with a column mapping (roster column -> column of ``file``).
 
-    Rows whose id, or any of whose handles, is already in the roster are skipped, so
-    importing the same list twice adds nothing. Without an ``id`` mapping, ids are made
-    from the names (``Clive Lewis`` -> ``clive-lewis``).
+    A roster column that is not mapped is read from the column of the same name in
+    ``file``, when there is one. Mapping to a column the roster does not have is an
+    error (add the column to the roster's header first). Rows whose id, or any of
+    whose handles, is already in the roster are existing actors: skipped, or with
+    ``update`` completed (empty cells filled, new aliases, handles, domains and issues
+    added; values already there are kept). Importing the same list twice adds
+    nothing. Without an ``id`` mapping, ids are made from the names (``Clive Lewis``
+    -> ``clive-lewis``).
 
     Returns
     -------
-    (added, skipped)
+    ImportCounts
+        ``added``, ``updated`` and ``skipped`` rows.
     """
     path = _roster_path(project)
     file = Path(file)
@@ -231,46 +430,52 @@ def import_actors(
         )
     try:
         with open(file, encoding="utf-8-sig", newline="") as fh:
-            incoming = list(csv.DictReader(fh))
-            columns = set(incoming[0].keys()) if incoming else set()
+            reader = csv.DictReader(fh)
+            incoming = list(reader)
+            columns = set(reader.fieldnames or [])
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise RosterError(f"cannot read: {exc}", source=file) from None
     if "name" not in mapping and "name" not in columns:
         raise RosterError("no name column", source=file, hint="map one: --map name=COLUMN")
-    for field, column in mapping.items():
+    for name, column in mapping.items():
         if column not in columns:
             raise RosterError(
                 f"no column {column!r}",
                 source=file,
-                field=field,
+                field=name,
                 hint=f"columns: {', '.join(sorted(columns))}",
             )
     comments, header, rows = _read_rows(path)
-    for field in mapping:  # a mapped field the roster has no column for yet gets one
-        if field not in header:
-            header.append(field)
-    ids = {r.get("id", "") for r in rows}
+    mapping = {_roster_field(name, header, path): column for name, column in mapping.items()}
+    ids = {r.get("id", ""): r for r in rows}
     claimed = {
-        (field, h.casefold().lstrip("@"))
+        (name, h.casefold().lstrip("@")): r
         for r in rows
-        for field in _HANDLE_FIELDS
-        for h in _split(r.get(field))
+        for name in _HANDLE_FIELDS
+        for h in _split(r.get(name))
     }
-    added = skipped = 0
+    added = updated = skipped = 0
     for line, src in enumerate(incoming, start=2):
-        new = {field: (src.get(mapping.get(field, field)) or "").strip() for field in header}
+        new = {name: (src.get(mapping.get(name, name)) or "").strip() for name in header}
         if kind:
             new["kind"] = kind
         new["kind"] = new.get("kind") or "other"  # as in the roster: empty means other
-        if not new.get("name"):
+        if not new.get("name") and not (update and new.get("id") in ids):
             skipped += 1
             continue
-        new["id"] = new.get("id") or re.sub(r"[^a-z0-9]+", "-", new["name"].casefold()).strip("-")
+        new["id"] = new.get("id") or _slug(new["name"])
         handles = {
             (f, h.casefold().lstrip("@")) for f in _HANDLE_FIELDS for h in _split(new.get(f))
         }
-        if new["id"] in ids or handles & claimed:
-            skipped += 1
+        existing = ids.get(new["id"]) or next(
+            (claimed[h] for h in sorted(handles) if h in claimed), None
+        )
+        if existing is not None:
+            if update and _complete(existing, new, header):
+                updated += 1
+                claimed.update({h: existing for h in handles})
+            else:
+                skipped += 1
             continue
         if new.get("kind", "") not in ACTOR_KINDS:
             raise RosterError(
@@ -281,9 +486,31 @@ def import_actors(
                 hint="map a kind column or pass --kind",
             )
         rows.append(new)
-        ids.add(new["id"])
-        claimed |= handles
+        ids[new["id"]] = new
+        claimed.update({h: new for h in handles})
         added += 1
-    if added:
+    if added or updated:
         _write_rows(path, comments, header, rows)
-    return added, skipped
+    return ImportCounts(added, updated, skipped)
+
+
+def _complete(row: dict[str, str], new: dict[str, str], header: list[str]) -> bool:
+    """Fill ``row``'s empty cells from ``new`` and add new list items; never overwrite
+    (``id`` and ``kind`` are left alone). Returns whether anything changed."""
+    changed = False
+    for name in header:
+        if name in ("id", "kind"):
+            continue
+        value = new.get(name) or ""
+        if not value:
+            continue
+        old = row.get(name) or ""
+        if name in _LIST_FIELDS:
+            merged = _union(old, value)
+            if merged != _union(old):
+                row[name] = merged
+                changed = True
+        elif not old.strip():
+            row[name] = value
+            changed = True
+    return changed

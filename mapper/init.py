@@ -17,7 +17,7 @@ PROJECT_TOML = """\
 [project]
 name = "{name}"
 roster = "roster.csv"          # who is who: see the header of roster.csv
-output = "outputs"             # maps, exports and the report go here
+output = "outputs"             # maps, exports and the report go here (beside this file)
 # store = "store.sqlite"       # default: store.sqlite inside the output folder
 
 # Sources are read in order. File sources are re-read only when the file changed.
@@ -26,6 +26,8 @@ output = "outputs"             # maps, exports and the report go here
 # [[sources]]
 # type = "x-archive"           # twarc2 JSONL or X API v2 response JSON
 # path = "archives/*.jsonl"
+# include_referenced = false   # true: also import the posts they reply to, quote or
+#                              # repost, with their own mentions (changes the graph)
 #
 # [[sources]]
 # type = "html"                # saved web pages
@@ -57,8 +59,8 @@ output = "outputs"             # maps, exports and the report go here
 weights = {{ mention = 1.0, reply = 1.0, repost = 2.0, quote = 1.5, link = 1.0, name = 0.5 }}
 min_weight = 0                 # drop weaker edges
 drop_provisional = false       # true: leave out accounts that are not in the roster
-# since = 2016-07-01           # time window (dates or ISO times, UTC)
-# until = 2016-09-30
+# since = 2016-07-01           # time window (dates or ISO times, UTC): since included,
+# until = 2016-10-01           # until excluded (this one keeps July to September)
 # kinds = ["mp", "commentator", "organisation"]
 
 [factions]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import glob
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +22,9 @@ from typing import Any
 import networkx as nx
 
 from mapper.errors import ConfigError, MapperError
+from mapper.progress import Meter, Progress
 from mapper.project import Project, Source
 from mapper.store import Store
-
-Progress = Callable[[str], None]
 
 #: Layout seed of the maps, images and stored positions (``render_all``'s default).
 MAP_SEED = 0
@@ -89,8 +88,13 @@ class Analysis:
 
 
 @contextmanager
-def _timed(timings: dict[str, float], stage: str, progress: Progress | None) -> Iterator[None]:
-    """Time a stage, with the cyclic garbage collector paused.
+def _timed(
+    timings: dict[str, float], stage: str, progress: Progress | None, *, unit: str = ""
+) -> Iterator[Meter]:
+    """Time a stage, with the cyclic garbage collector paused, and report its progress.
+
+    Yields the stage's :class:`~mapper.progress.Meter`: the stage counts through it and
+    sets what it produced (``meter.counts``), reported when the stage ends.
 
     Every stage makes millions of small objects next to a graph that is already
     millions of containers; each automatic full collection then walks the whole heap
@@ -100,14 +104,15 @@ def _timed(timings: dict[str, float], stage: str, progress: Progress | None) -> 
     """
     from mapper.graph.build import gc_paused
 
-    if progress:
-        progress(stage)
+    meter = Meter(progress, stage, unit=unit)
+    meter.start()
     start = time.perf_counter()
     try:
         with gc_paused():
-            yield
+            yield meter
     finally:
         timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+    meter.finish()
 
 
 def _file_paths(project: Project, source: Source) -> list[Path]:
@@ -133,11 +138,15 @@ def import_sources(
     sources run only when ``collect`` is true, since remote reads can be paid. Graph
     files are not posts: they are merged at the graph stage instead.
 
-    Returns one dict per file or live source with its counts.
+    Returns one dict per file or live source with its counts. ``progress`` hears of
+    each file and of the posts read (with the share of the files' bytes read so far).
     """
     from mapper.sources import collect_source, import_file
 
     results: list[dict[str, Any]] = []
+    meter = Meter(progress, "import", unit="posts")
+    meter.total_bytes = _total_bytes(project)
+    done_bytes = 0
     for source in project.sources:
         if source.type == "graph":
             continue
@@ -147,19 +156,42 @@ def import_sources(
                     {"source": source.describe(), "skipped": "live source (use --collect)"}
                 )
                 continue
-            if progress:
-                progress(f"collect {source.describe()}")
+            meter.start(f"collect {source.describe()}")
             results.append(collect_source(source, store, project=project))
             continue
         for path in _file_paths(project, source):
-            if progress:
-                progress(f"import {path.name}")
+            meter.start(path.name)
+            counted = meter.counting_store(store, done_bytes=done_bytes)
             results.append(
                 import_file(
-                    source.type, path, store, force=force, options=source.options, base=project.base
+                    source.type,
+                    path,
+                    counted,
+                    force=force,
+                    options=source.options,
+                    base=project.base,
                 )
             )
+            done_bytes += _size(path)
+            meter.fraction = done_bytes / meter.total_bytes if meter.total_bytes else None
+    meter.finish(files=sum(1 for r in results if "skipped" not in r))
     return results
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _total_bytes(project: Project) -> int:
+    """Bytes of every file the project's file sources name (for the import's ETA)."""
+    total = 0
+    for source in project.sources:
+        if source.type != "graph" and not source.live and "path" in source.options:
+            total += sum(_size(Path(p)) for p in glob.glob(str(project.source_path(source))))
+    return total
 
 
 def build(
@@ -178,11 +210,13 @@ def build(
     from mapper.resolve import Resolver, load_roster
 
     timings = timings if timings is not None else {}
-    with _timed(timings, "resolve", progress):
+    with _timed(timings, "resolve", progress, unit="posts") as meter:
         roster = load_roster(project.roster) if project.roster else None
         resolver = Resolver(roster) if roster else Resolver.empty()
-        resolution = resolver.resolve(store.iter_posts())
-    with _timed(timings, "graph", progress):
+        meter.total = store.count_posts()
+        resolution = resolver.resolve(meter.count(store.iter_posts()))
+        meter.counts.update(actors=len(resolution.actors), references=len(resolution.events))
+    with _timed(timings, "graph", progress) as meter:
         events: Any = resolution.events
         if project.since or project.until:
             # exact weights, counts and evidence for the window (filter_graph can only
@@ -223,6 +257,7 @@ def build(
                 drop_provisional=project.drop_provisional,
             )
         apply_influence(G, influence(G))
+        meter.counts.update(actors=G.number_of_nodes(), ties=G.number_of_edges())
     return G, resolution
 
 
@@ -258,7 +293,7 @@ def analyse(
             hint="check the sources and the roster (`mapper roster suggest`)",
         )
     warned: list[Any] = []
-    with _timed(timings, "factions", progress):
+    with _timed(timings, "factions", progress) as meter:
         result = detect_factions(
             G,
             method=project.faction_method,
@@ -271,18 +306,20 @@ def analyse(
         )
         apply_factions(G, result)
         out["factions"] = result
+        meter.counts["factions"] = len(set(result.partition.values()))
         out["summaries"] = faction_summaries(G, result)
         out["fault_lines"] = fault_lines(G, result)
         warned += list(result.warnings) + fault_line_warnings(out["fault_lines"])
     if "bridges" in stages or "alliances" in stages:
         from mapper.analysis import bridges as bridges_module
 
-        with _timed(timings, "bridges", progress):
+        with _timed(timings, "bridges", progress) as meter:
             rows = bridges_module.bridge_figures(
                 G, result.partition, names=result.names, seed=project.seed
             )
             bridges_module.apply_bridges(G, rows)
             out["bridges"] = rows
+            meter.counts["bridge figures"] = sum(1 for r in rows if r.get("is_bridge"))
             warned += _stage_warnings(bridges_module, "bridge_warnings", rows, result)
     if "alliances" in stages:
         from mapper.analysis.alliances import alliance_report
@@ -425,7 +462,7 @@ def run_project(
         raise _no_sources(project.path)
     project.output.mkdir(parents=True, exist_ok=True)
     with Store(project.store) as store:
-        with _timed(timings, "import", progress):
+        with _timed(timings, "import", None):  # import_sources reports its own progress
             imports = import_sources(
                 project, store, collect=collect, force=force, progress=progress
             )

@@ -19,7 +19,7 @@ def demo_copy(tmp_path: Path) -> Path:
     shutil.copytree(DEMO, dest)
     toml = dest / "mapper.toml"
     toml.write_text(
-        toml.read_text(encoding="utf-8").replace('output = "../../outputs/demo"', 'output = "out"'),
+        toml.read_text(encoding="utf-8").replace('output = "outputs"', 'output = "out"'),
         encoding="utf-8",
     )
     return toml

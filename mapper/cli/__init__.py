@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,12 +18,77 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from mapper import __version__
 from mapper.cli.common import DEFAULT_PROJECT, StoreOption
 from mapper.errors import MapperError
 
+#: The options of ``mapper`` itself, accepted after the command too (``mapper run -v``).
+_GLOBAL_FLAGS = re.compile(r"^(?:-v+|--verbose|-q|--quiet)$")
+
+
+def _takes_value(command: Any, token: str) -> bool:
+    """Whether ``token`` is an option of ``command`` that reads the next token as its value."""
+    name = token.split("=", 1)[0]
+    if "=" in token:
+        return False
+    for param in getattr(command, "params", []):
+        if getattr(param, "param_type_name", "") != "option":
+            continue
+        if name in (*param.opts, *param.secondary_opts):
+            return not (getattr(param, "is_flag", False) or getattr(param, "count", False))
+    return False
+
+
+def _defines(command: Any, token: str) -> bool:
+    return any(
+        token in (*getattr(param, "opts", ()), *getattr(param, "secondary_opts", ()))
+        for param in getattr(command, "params", [])
+    )
+
+
+def hoist_global_options(group: Any, ctx: Any, args: list[str]) -> list[str]:
+    """Move ``-v``, ``-q``, ``--verbose``, ``--quiet`` written after the command in
+    front of it, where the ``mapper`` group reads them.
+
+    Option values (``--focus -v`` would be odd, but it is a value), anything after
+    ``--``, and options a command defines itself are left where they are.
+    """
+    command: Any = group
+    hoisted: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            rest.extend(args[i:])
+            break
+        if command is not group and _GLOBAL_FLAGS.match(token) and not _defines(command, token):
+            hoisted.append(token)
+        elif token.startswith("-") and token != "-":
+            rest.append(token)
+            if _takes_value(command, token) and i + 1 < len(args):
+                i += 1
+                rest.append(args[i])
+        else:
+            rest.append(token)
+            sub = command.get_command(ctx, token) if hasattr(command, "commands") else None
+            if sub is not None:
+                command = sub
+        i += 1
+    return hoisted + rest
+
+
+class _MapperGroup(TyperGroup):
+    """The ``mapper`` group: global options are accepted before or after the command."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(self, ctx, args))
+
+
 app = typer.Typer(
+    cls=_MapperGroup,
     name="mapper",
     help=(
         "Map political influence networks: who mentions, replies to, reposts and links "
@@ -49,7 +115,12 @@ _state: dict[str, int] = {"verbosity": 1}
 ProjectArg = typer.Argument(
     DEFAULT_PROJECT, help="The project file (default: ./mapper.toml).", show_default=False
 )
-OutOption = typer.Option(None, "--out", "-o", help="Output folder (default: the project's).")
+OutOption = typer.Option(
+    None,
+    "--out",
+    "-o",
+    help="Output folder (default: the project's output, relative to the project file).",
+)
 JsonOption = typer.Option(False, "--json", help="Print JSON on stdout instead of a table.")
 
 
@@ -61,31 +132,24 @@ def say(message: str, *, level: int = 1) -> None:
 
 @contextmanager
 def progress_bar() -> Iterator[Any]:
-    """A spinner on stderr naming the current stage (off with -q or when not a terminal)."""
-    if _state["verbosity"] < 1 or not sys.stderr.isatty():
+    """Progress on stderr while a command runs; yields the ``progress`` callback.
 
-        def step(name: str) -> None:
-            if _state["verbosity"] >= 2:
-                print(f"… {name}", file=sys.stderr)
+    On a terminal: a bar with the stage, its counts, rate and time left. Otherwise
+    (a log, a pipe, CI): plain lines, one when a stage starts and then at most one
+    every few seconds (every second with ``-v``). Nothing with ``-q``. The callback
+    takes a :class:`~mapper.progress.ProgressEvent` or a line of text.
+    """
+    from mapper.cli.common import plain_progress, rich_progress
 
-        yield step
+    verbosity = _state["verbosity"]
+    if verbosity < 1:
+        yield lambda event: None
         return
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("starting", total=None)
-
-        def update(name: str) -> None:
-            bar.update(task, description=name)
-
-        yield update
+    if not sys.stderr.isatty():
+        yield plain_progress(sys.stderr, verbose=verbosity >= 2)
+        return
+    with rich_progress(verbose=verbosity >= 2) as step:
+        yield step
 
 
 def _version(value: bool) -> None:
@@ -166,6 +230,12 @@ def _run(
     summary = analysis.summary()
     if as_json:
         print(json.dumps(summary, indent=2, default=str))
+    for actor in proj.focus:
+        if actor not in analysis.graph:
+            say(
+                f"warning: {proj.path}: maps.focus: no actor {actor!r} in the network, "
+                "so no focus map for it (check the id with `mapper check`)"
+            )
     _print_summary(summary, proj.output)
 
 
@@ -190,16 +260,24 @@ FactionsOption = typer.Option(
 )
 
 
+def demo_output() -> Path:
+    """Where ``mapper demo`` writes by default: ``outputs/demo`` at the repository root."""
+    return demo_project().parents[2] / "outputs" / "demo"
+
+
 @app.command()
 def demo(
-    out: Path = typer.Option(Path("outputs/demo"), "--out", "-o", help="Output folder."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Output folder (default: outputs/demo in the repository)."
+    ),
     json_out: bool = JsonOption,
 ) -> None:
     """Run the embedded demo: the UK progressive-alliance debate of summer 2016.
 
     Example:  mapper demo --out outputs/demo
     """
-    _run(demo_project(), out, collect=False, force=False, as_json=json_out)
+    project = demo_project()
+    _run(project, out or demo_output(), collect=False, force=False, as_json=json_out)
 
 
 @app.command()
@@ -338,14 +416,23 @@ def _analysed(project: Path, out: Path | None, stages: tuple[str, ...], **overri
     return proj, G, results
 
 
+def _cell(value: Any) -> str:
+    """A table cell: numbers to four significant digits (``0.4331``, not
+    ``0.43305215518702994``), text cut to 60 characters."""
+    if isinstance(value, float) and not isinstance(value, bool):
+        return f"{value:.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    return str("" if value is None else value)[:60]
+
+
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     if not rows:
         say("(nothing to show)")
         return
-    widths = {c: max(len(c), *(len(str(r.get(c, ""))[:60]) for r in rows)) for c in columns}
-    print("  ".join(c.ljust(widths[c]) for c in columns))
-    for r in rows:
-        print("  ".join(str(r.get(c, ""))[:60].ljust(widths[c]) for c in columns))
+    cells = [{c: _cell(r.get(c)) for c in columns} for r in rows]
+    widths = {c: max(len(c), *(len(r[c]) for r in cells)) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
+    for r in cells:
+        print("  ".join(r[c].ljust(widths[c]) for c in columns).rstrip())
 
 
 @app.command()

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
 import typer
 
 from mapper.cli.common import DEFAULT_PROJECT
+
+# Control, bidirectional and zero-width characters of names taken from posts: shown as
+# U+FFFD so that a display name cannot move the cursor or reverse the line.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def register(app: typer.Typer, roster_app: typer.Typer) -> None:
@@ -58,7 +63,10 @@ def register(app: typer.Typer, roster_app: typer.Typer) -> None:
             return
         for r in rows:
             examples = ", ".join(r.get("examples", [])[:2])
-            print(f"{r['count']:>6}  {r['kind']:<8} {r['key']:<40} {examples}")
+            key = r["key"] if r["kind"] != "alias" else f"{r['key']} (alias of {r['note']})"
+            name = r.get("name") or ""
+            line = f"{r['count']:>6}  {r['kind']:<8} {key:<40} {name:<30} {examples}"
+            print(_CONTROL.sub("\N{REPLACEMENT CHARACTER}", line.rstrip()))
 
     @roster_app.command("merge")
     def merge(
@@ -74,8 +82,10 @@ def register(app: typer.Typer, roster_app: typer.Typer) -> None:
         """
         from mapper.curation import merge_actors
 
-        note = merge_actors(project, keep, other)
-        print(note, file=sys.stderr)
+        merge = merge_actors(project, keep, other)
+        for warning in merge.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(merge.message, file=sys.stderr)
 
     @roster_app.command("import")
     def import_rows(
@@ -86,6 +96,12 @@ def register(app: typer.Typer, roster_app: typer.Typer) -> None:
         ),
         kind: str | None = typer.Option(
             None, "--kind", help="Kind for every imported row (e.g. mp)."
+        ),
+        update: bool = typer.Option(
+            False,
+            "--update",
+            help="Complete actors already in the roster: fill their empty cells, add new "
+            "aliases, handles and domains (values already there are kept).",
         ),
     ) -> None:
         """Add actors from a CSV with a column mapping; existing ids and handles are not duplicated.
@@ -102,5 +118,9 @@ def register(app: typer.Typer, roster_app: typer.Typer) -> None:
                 )
             key, col = item.split("=", 1)
             mapping[key.strip()] = col.strip()
-        added, skipped = import_actors(project, file, mapping, kind=kind)
-        print(f"{added} actors added, {skipped} already in the roster", file=sys.stderr)
+        counts = import_actors(project, file, mapping, kind=kind, update=update)
+        print(
+            f"{counts.added} actors added, {counts.updated} updated, "
+            f"{counts.skipped} already in the roster unchanged",
+            file=sys.stderr,
+        )

@@ -57,19 +57,23 @@ LINKED_FILES: tuple[tuple[str, str], ...] = (
 )
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
+# An ampersand that would start a character reference (``&lt;``, ``&#60;``); any
+# other ``&`` is shown as written by Markdown and stays readable in the raw file.
+_MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 
 
 def md_escape(value: Any) -> str:
     """Escape text for a Markdown table cell.
 
-    HTML special characters become entities (no raw tag survives), Markdown
-    punctuation including ``|`` is backslash-escaped and line breaks become spaces.
+    ``<`` and ``>`` become entities (no raw tag survives), an ``&`` only when it would
+    start an entity (``Marks & Spencer`` stays as written), Markdown punctuation
+    including ``|`` is backslash-escaped and line breaks become spaces.
 
-    >>> md_escape("a | <b>")
-    'a \\\\| &lt;b&gt;'
+    >>> md_escape("a | <b> & c")
+    'a \\\\| &lt;b&gt; & c'
     """
     text = clean_text(value, one_line=True)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_ENTITY.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
@@ -79,6 +83,14 @@ class Cell:
 
     text: str
     href: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        """A rank, count, score or share: kept on one line in the HTML report."""
+        return bool(_NUMBER.fullmatch(self.text))
+
+
+_NUMBER = re.compile(r"[-+]?[\d.,]+%?")
 
 
 @dataclass

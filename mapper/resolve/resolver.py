@@ -13,7 +13,9 @@ Rules:
 
 * **Authors.** X, Bluesky, Mastodon and other account platforms: the handle on the
   post's platform, then the platform's user id against the roster's external ids
-  (``id_x``...), else a provisional ``platform:handle`` actor. Web platforms
+  (``id_x``...), else a provisional ``platform:handle`` actor, named after the
+  display name its posts carry (``Jane Doe (@janedoe)``; the first one met, in uid
+  order) or the handle alone (``@janedoe``) when none does. Web platforms
   (``web``, ``feed``, ``rss``, ``atom``, ``blog``): the longest roster prefix of the
   post URL, then the author name as a roster name or alias, else a provisional
   ``web:<domain>``. Tables (``table``): an actor id, then a handle on any platform,
@@ -45,7 +47,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mapper.records import PROVISIONAL_KIND, Actor, EdgeEvent, Post, Reference
@@ -286,6 +288,7 @@ class Resolver:
     def _reset(self) -> None:
         self._events: list[EdgeEvent] = []
         self._provisional: dict[str, Actor] = {}
+        self._display_named: set[str] = set()
         self._topics: dict[str, Counter[str]] = {}
         self._report = ResolutionReport()
         self._post_notes: set[tuple[str, str, str]] = set()
@@ -430,9 +433,16 @@ class Resolver:
         self._note("provisional", actor_id, platform=platform)
         return actor_id
 
-    def _unknown_account(self, platform: str, handle: str, *, is_id: bool = False) -> str | None:
+    def _unknown_account(
+        self, platform: str, handle: str, *, is_id: bool = False, display: str = ""
+    ) -> str | None:
         """A handle (or a bare user id) the roster does not know: report it and, unless
-        provisional actors are off, return a provisional actor for it."""
+        provisional actors are off, return a provisional actor for it.
+
+        ``display`` is the account's display name when a post of the account gives it:
+        the actor is then named ``Display Name (@handle)``, whether it was first met
+        as an author or as a target.
+        """
         handle = handle.strip().removeprefix("@")
         key = handle_key(platform, handle)
         self._note("handle", key, platform=platform)
@@ -440,11 +450,18 @@ class Resolver:
             return None
         actor_id = f"{platform}:{key}"
         if is_id:
-            return self._new_actor(
-                actor_id, f"{platform} user {handle}", platform, external_id=handle
-            )
-        name = f"@{handle}" if platform in ("x", "mastodon") else handle
-        return self._new_actor(actor_id, name, platform, handle=handle)
+            name = f"{platform} user {handle}"
+            actor_id = self._new_actor(actor_id, name, platform, external_id=handle)
+        else:
+            name = f"@{handle}" if platform in ("x", "mastodon") else handle
+            actor_id = self._new_actor(actor_id, name, platform, handle=handle)
+        display = _display_name(display)
+        if display and actor_id in self._provisional and actor_id not in self._display_named:
+            self._display_named.add(actor_id)
+            actor = self._provisional[actor_id]
+            if display.casefold() != handle.casefold():
+                self._provisional[actor_id] = replace(actor, name=f"{display} ({name})")
+        return actor_id
 
     def _author(self, post: Post, platform: str) -> str | None:
         roster = self.roster
@@ -469,9 +486,11 @@ class Resolver:
             if actor is not None:
                 return actor.id
         if author:
-            return self._unknown_account(platform, author)
+            return self._unknown_account(platform, author, display=post.author_name)
         if post.author_id:
-            return self._unknown_account(platform, str(post.author_id), is_id=True)
+            return self._unknown_account(
+                platform, str(post.author_id), is_id=True, display=post.author_name
+            )
         self._note("author", "", platform=platform)
         return None
 
@@ -584,6 +603,17 @@ class Resolver:
             if at >= 0:
                 return snippet_around(text, at, at + len(ref.target), width)
         return snippet_around(text, 0, 0, width)
+
+
+#: Longest display name kept in a provisional actor's name (display names are short
+#: on every platform; anything longer is not a name).
+_DISPLAY_MAX = 100
+
+
+def _display_name(value: str) -> str:
+    """A display name on one line, at most :data:`_DISPLAY_MAX` characters."""
+    text = " ".join((value or "").split())
+    return text if len(text) <= _DISPLAY_MAX else text[: _DISPLAY_MAX - 1] + "…"
 
 
 def _instance_of(post: Post) -> str | None:
