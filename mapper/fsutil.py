@@ -1,9 +1,9 @@
 """Safe file writing: every output goes to a temporary file beside its target and is
 renamed into place, so a crash never leaves a half-written map or export. A writer
 killed before its rename (SIGKILL, a power cut) leaves its temporary file behind; the
-next atomic write into that folder removes such leftovers, and only those: files named
-by mapper's own pattern whose writing process has ended. Also turns actor names into
-safe file names."""
+first atomic write of each later process into that folder removes such leftovers, and
+only those: files named by mapper's own pattern whose writing process has ended. Also
+turns actor names into safe file names."""
 
 from __future__ import annotations
 

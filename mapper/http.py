@@ -31,6 +31,7 @@ import socket
 import ssl
 import threading
 import time
+import unicodedata
 import urllib.robotparser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -429,6 +430,8 @@ _PRIVATE = tuple(
     ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
 )
 _NUMERIC_HOST = re.compile(r"[0-9a-fA-FxX.]+")
+#: The characters IDNA reads as label dots (RFC 3490, section 3.1).
+_IDNA_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -470,7 +473,8 @@ def ip_literal(host: str) -> Address | None:
     Every form the system resolver reads as an address counts: dotted IPv4, IPv6
     (brackets, zone and IPv4 tail allowed), and the old IPv4 forms ``inet_aton``
     accepts (``2130706433``, ``0x7f000001``, ``0177.0.0.1``, ``127.1``), which all
-    reach 127.0.0.1.
+    reach 127.0.0.1, also when written with full-width digits or ideographic dots
+    (IDNA turns them into ASCII before the resolver sees them).
 
     Examples
     --------
@@ -479,7 +483,8 @@ def ip_literal(host: str) -> Address | None:
     >>> ip_literal("example.org") is None
     True
     """
-    text = host.strip().removeprefix("[").removesuffix("]")
+    text = unicodedata.normalize("NFKC", host.strip()).translate(_IDNA_DOTS)
+    text = text.removeprefix("[").removesuffix("]")
     try:
         return ipaddress.ip_address(text)
     except ValueError:
@@ -1001,11 +1006,11 @@ def _shown(url: str, limit: int = 200) -> str:
 
 def _private(host: str, address: str | None, scope: str, *, source: str) -> PrivateAddressError:
     if address is None:
-        what = f"{host} is a {scope} address"
+        what = f"{host} is a non-public address ({scope})"
     else:
-        what = f"{host} resolves to {address}, a {scope} address"
+        what = f"{host} resolves to {address}, a non-public address ({scope})"
     return PrivateAddressError(
-        f"refusing to fetch a non-public address: {what}",
+        f"refused: {what}",
         source=source,
         hint="mapper fetches only public addresses; pass --allow-private for your own network",
     )
@@ -1272,8 +1277,8 @@ class RobotsCache:
             robots_url = f"{parts.scheme.lower()}://{parts.netloc.lower()}/robots.txt"
             reason = rules.message.removeprefix(f"GET {robots_url}: ")
             raise RobotsUnavailableError(
-                f"page not fetched: {robots_url} could not be read ({reason}), and a "
-                "site whose robots.txt cannot be read is treated as closed for this run",
+                f"robots.txt could not be read ({robots_url}: {reason}); a site whose "
+                "robots.txt cannot be read is treated as closed for this run",
                 source=url,
                 hint="run again later; pass --ignore-robots only for sites you have "
                 "permission to collect",

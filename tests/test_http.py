@@ -553,7 +553,8 @@ def test_an_unreadable_robots_txt_is_reported_with_its_cause(
     with pytest.raises(RobotsUnavailableError) as info:
         robots.check("https://example.org/2016/post")
     message = str(info.value)
-    assert "https://example.org/robots.txt could not be read" in message and cause in message
+    assert message.startswith("https://example.org/2016/post: robots.txt could not be read")
+    assert "(https://example.org/robots.txt: " in message and cause in message
     assert "disallows" not in message and message.count("\n") == 0
     tries = len(seen)
     with pytest.raises(RobotsUnavailableError):

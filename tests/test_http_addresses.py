@@ -154,6 +154,9 @@ def test_address_scope_names_every_kind_of_non_public_address(address: str, scop
         "127.0.0.1",
         "::ffff:127.0.0.1",
         "::1",
+        "\uff11\uff12\uff17.\uff10.\uff10.\uff11",  # full-width digits
+        "127\u30020\u30020\u30021",  # ideographic full stops
+        "169\uff0e254\uff0e169\uff0e254",
     ],
 )
 def test_numeric_hosts_are_read_as_the_system_resolver_reads_them(host: str) -> None:
@@ -193,6 +196,8 @@ def test_names_are_not_taken_for_addresses(host: str) -> None:
         "http://169.254.169.254/latest/meta-data/",
         "http://2852039166/latest/meta-data/",
         "http://[fe80::1%25eth0]/",
+        "http://\uff11\uff12\uff17.\uff10.\uff10.\uff11/",
+        "http://169\u3002254\u3002169\u3002254/latest/",
         "http://10.0.0.1/",
         "https://192.168.1.1/",
         "http://172.16.0.1/",

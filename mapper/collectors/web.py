@@ -9,10 +9,13 @@ snippet: the anchor text in its sentence. The byline and the publication date co
 the page's meta tags and JSON-LD first, then from trafilatura's metadata.
 
 Fetching goes through :class:`mapper.http.HttpClient` (timeouts, deadline, retries,
-size cap, bounded redirects, only http/https) and, by default, robots.txt. A page that
-cannot be used (refused by robots.txt, not HTML, no main text, an HTTP error) is
-recorded in the store's quarantine with the reason, and the run goes on. Saved HTML
-files are read with :func:`read_html_file` and :func:`import_html_file`.
+size cap, bounded redirects, only http/https, only public addresses unless allowed)
+and, by default, robots.txt; redirects must stay on the allowed domains. A page's
+canonical URL is believed only on the host it was fetched from: a page cannot claim
+another site's address. A page that cannot be used (refused by robots.txt, not HTML,
+no main text, an HTTP error, a refused redirect or address) is recorded in the store's
+quarantine with the reason and in the result's ``problems``, and the run goes on.
+Saved HTML files are read with :func:`read_html_file` and :func:`import_html_file`.
 """
 
 from __future__ import annotations
