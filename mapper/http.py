@@ -6,25 +6,32 @@ exchange (a server that trickles one byte a second cannot hang a run), bounded r
 with exponential backoff and jitter on server and network errors, ``429`` handling that
 reads ``Retry-After`` / ``x-rate-limit-reset`` and never sleeps longer than a cap, a
 response size cap, a bounded number of redirects (a loop is an error), a refusal of
-every scheme but ``http`` and ``https``, and a clear ``User-Agent``. SDK clients that
+every scheme but ``http`` and ``https``, a refusal of every address that is not on the
+public internet (private, loopback, link-local...: checked for the first URL and each
+redirect, and again as the socket connects, unless private addresses are allowed),
+and a clear ``User-Agent``. SDK clients that
 bring their own HTTP stack (tweepy uses :mod:`requests`) get the same policy through
 :func:`call_with_retries`. :class:`RobotsCache` answers robots.txt questions with
 :mod:`urllib.robotparser` fed through the same client. :func:`redact` masks secrets
 (bearer tokens, app passwords) before any text reaches a message, a log or a file.
 
-Sleeping, the clock and the jitter are injectable, so tests never really wait.
+Sleeping, the clock and the jitter are injectable, so tests never really wait, and
+name resolution goes through :func:`resolve_host`, which tests replace.
 """
 
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import logging
 import os
 import random
 import re
+import socket
 import ssl
 import threading
 import time
+import unicodedata
 import urllib.robotparser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -39,22 +46,28 @@ from mapper.errors import CollectorError, RateLimitError
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "ROBOTS_MAX_BYTES",
     "DeadlineExceededError",
     "HttpClient",
     "HttpResponse",
     "HttpStatusError",
+    "PrivateAddressError",
     "RedactingFilter",
     "Retry",
     "RetryPolicy",
     "RobotsCache",
     "RobotsDisallowedError",
+    "RobotsUnavailableError",
+    "address_scope",
     "call_with_retries",
     "check_url",
     "default_user_agent",
     "install_redaction",
+    "ip_literal",
     "rate_limit_delay",
     "redact",
     "register_secret",
+    "resolve_host",
 ]
 
 T = TypeVar("T")
@@ -404,6 +417,140 @@ def call_with_retries(
             sleep(seconds)
 
 
+# --------------------------------------------------------------------------- addresses
+
+
+#: Carrier-grade NAT space (RFC 6598): not private by ``ipaddress``'s reckoning, not
+#: public either (cloud metadata services live there too).
+_SHARED = ipaddress.ip_network("100.64.0.0/10")
+#: NAT64 (RFC 6052): an IPv6 form of any IPv4 address.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+#: The networks set aside for private use (RFC 1918, RFC 4193).
+_PRIVATE = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+_NUMERIC_HOST = re.compile(r"[0-9a-fA-FxX.]+")
+#: The characters IDNA reads as label dots (RFC 3490, section 3.1).
+_IDNA_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class PrivateAddressError(CollectorError):
+    """A URL, or a redirect, leads to an address that is not on the public internet
+    (private, loopback, link-local, multicast, reserved...)."""
+
+
+def resolve_host(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to, as text, in the resolver's order.
+
+    The one place mapper asks the system resolver (``getaddrinfo``) before it
+    connects; tests replace it to give a name a chosen address.
+
+    Parameters
+    ----------
+    host : str
+        A host name (or an address).
+    port : int
+        The port to connect to.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    OSError
+        The name does not resolve (``socket.gaierror``): no such host, or no network.
+    """
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def ip_literal(host: str) -> Address | None:
+    """The address a host written as a number stands for, or ``None`` for a name.
+
+    Every form the system resolver reads as an address counts: dotted IPv4, IPv6
+    (brackets, zone and IPv4 tail allowed), and the old IPv4 forms ``inet_aton``
+    accepts (``2130706433``, ``0x7f000001``, ``0177.0.0.1``, ``127.1``), which all
+    reach 127.0.0.1, also when written with full-width digits or ideographic dots
+    (IDNA turns them into ASCII before the resolver sees them).
+
+    Examples
+    --------
+    >>> str(ip_literal("2130706433")), str(ip_literal("[::ffff:127.0.0.1]"))
+    ('127.0.0.1', '::ffff:7f00:1')
+    >>> ip_literal("example.org") is None
+    True
+    """
+    text = unicodedata.normalize("NFKC", host.strip()).translate(_IDNA_DOTS)
+    text = text.removeprefix("[").removesuffix("]")
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        pass
+    if _NUMERIC_HOST.fullmatch(text) and any(c.isdigit() for c in text):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(text))
+        except OSError:
+            return None
+    return None
+
+
+def address_scope(address: str | Address) -> str:
+    """Where an address leads: ``"public"``, or the kind of address it is otherwise.
+
+    IPv6 forms that carry an IPv4 address (IPv4-mapped ``::ffff:a.b.c.d``, 6to4
+    ``2002::/16``, NAT64 ``64:ff9b::/96``) are judged by the IPv4 address they carry.
+
+    Parameters
+    ----------
+    address : str or ipaddress address
+
+    Returns
+    -------
+    str
+        ``"public"``, ``"loopback"``, ``"private"``, ``"link-local"``, ``"multicast"``,
+        ``"unspecified"``, ``"shared"`` (carrier-grade NAT), ``"site-local"`` or
+        ``"reserved"`` (anything else not routed on the internet: documentation and
+        benchmarking ranges, future use, ...).
+
+    Examples
+    --------
+    >>> address_scope("169.254.169.254"), address_scope("::ffff:10.0.0.1")
+    ('link-local', 'private')
+    >>> address_scope("93.184.215.14")
+    'public'
+    """
+    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+    if isinstance(ip, ipaddress.IPv6Address):
+        ip = ipaddress.IPv6Address(ip.packed)  # the zone (%eth0) plays no part
+        if ip.ipv4_mapped is not None:
+            return address_scope(ip.ipv4_mapped)
+        carried = ip.sixtofour
+        if ip in _NAT64:
+            carried = ipaddress.IPv4Address(ip.packed[-4:])
+        if carried is not None and address_scope(carried) != "public":
+            return address_scope(carried)
+    if ip.is_unspecified:
+        return "unspecified"
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_multicast:
+        return "multicast"
+    if ip.version == 4 and ip in _SHARED:
+        return "shared"
+    if ip.version == 6 and ip.is_site_local:
+        return "site-local"
+    if any(ip in network for network in _PRIVATE if network.version == ip.version):
+        return "private"
+    if ip.is_private or ip.is_reserved or not ip.is_global:
+        return "reserved"
+    return "public"
+
+
 # --------------------------------------------------------------------------- HTTP client
 
 
@@ -421,6 +568,10 @@ class DeadlineExceededError(CollectorError):
 
 class RobotsDisallowedError(CollectorError):
     """robots.txt forbids fetching a URL."""
+
+
+class RobotsUnavailableError(CollectorError):
+    """A site's robots.txt could not be read, so none of its pages is fetched."""
 
 
 class _RetryableStatus(Exception):
@@ -484,6 +635,9 @@ class HttpResponse:
         The body (never more than the size cap).
     redirects : tuple of str
         The URLs that redirected, in order.
+    truncated : bool
+        The body was longer than the cap and only its start was read (only when
+        asked for with ``truncate=True``).
     """
 
     url: str
@@ -491,6 +645,7 @@ class HttpResponse:
     headers: httpx.Headers
     content: bytes
     redirects: tuple[str, ...] = field(default=())
+    truncated: bool = False
 
     @property
     def content_type(self) -> str:
@@ -514,10 +669,19 @@ class HttpResponse:
 class HttpClient:
     """A polite, bounded HTTP client for collectors.
 
+    Only public addresses are fetched unless ``allow_private``: before each request,
+    the first and every redirect, the host is resolved and every address it resolves
+    to must be public (see :func:`address_scope`); when the client makes its own
+    connections (no ``transport`` given), the address is checked once more as the
+    connection is made and the connection goes to that checked address, so a name
+    that changes its answer in between (DNS rebinding) gains nothing.
+
     Parameters
     ----------
     transport : httpx.BaseTransport, optional
-        Transport to use (tests pass :class:`httpx.MockTransport`).
+        Transport to use (tests pass :class:`httpx.MockTransport`). It is used as
+        given: the address check before each request applies, the one at connection
+        time does not.
     user_agent : str, optional
         Full User-Agent (default :func:`default_user_agent`).
     contact : str, optional
@@ -530,6 +694,11 @@ class HttpClient:
         Default body size cap.
     max_redirects : int
         Redirects followed before giving up.
+    allow_private : bool
+        Also fetch private, loopback, link-local and other non-public addresses (an
+        intranet, a server on this machine). Off by default: a page or a redirect
+        must not make mapper reach into the network it runs in (a cloud metadata
+        service at 169.254.169.254, a router's admin page).
     policy : RetryPolicy, optional
         Retry and rate-limit policy.
     sleep : callable
@@ -561,6 +730,7 @@ class HttpClient:
         deadline: float = 120.0,
         max_bytes: int = DEFAULT_MAX_BYTES,
         max_redirects: int = 10,
+        allow_private: bool = False,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
@@ -571,18 +741,22 @@ class HttpClient:
         self.deadline = deadline
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
+        self.allow_private = allow_private
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
         self.clock = clock
         self.monotonic = monotonic
         self.rng = rng or random.Random()
         self._deadline = _Deadline()
+        self._location = threading.local()
+        vet = None if allow_private else _public_addresses
         self._client = httpx.Client(
-            transport=transport or _deadline_transport(self._deadline),
+            transport=transport or _deadline_transport(self._deadline, vet),
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
             follow_redirects=False,
             headers={"User-Agent": self.user_agent},
             trust_env=transport is None,
+            event_hooks={"response": [self._remember_location]},
         )
 
     def __enter__(self) -> HttpClient:
@@ -603,6 +777,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         check: Callable[[str], None] | None = None,
         raise_for_status: bool = True,
+        truncate: bool = False,
     ) -> HttpResponse:
         """Fetch ``url`` with retries, redirects, a size cap and a deadline.
 
@@ -617,8 +792,12 @@ class HttpClient:
         check : callable, optional
             Called with every URL before it is requested, the first one and each
             redirect target; raise to refuse it (the robots.txt check goes here).
+            It is called after the client's own checks (scheme, public address).
         raise_for_status : bool
             Raise :class:`HttpStatusError` on a final status of 400 or more.
+        truncate : bool
+            Keep the first ``max_bytes`` of a longer body (``truncated`` is then
+            true) instead of refusing the response.
 
         Returns
         -------
@@ -626,9 +805,13 @@ class HttpClient:
 
         Raises
         ------
+        PrivateAddressError
+            The URL or a redirect leads to a non-public address (unless the client
+            allows them).
         CollectorError
-            Non-http(s) URL, body over the cap (naming the URL), redirect loop or too
-            many redirects, deadline exceeded, or server/network errors after retries.
+            Non-http(s) URL or redirect, body over the cap (naming the URL), redirect
+            loop or too many redirects, deadline exceeded, or server/network errors
+            after retries.
         RateLimitError
             Still ``429`` after the bounded attempts.
         HttpStatusError
@@ -637,7 +820,7 @@ class HttpClient:
         check_url(url)
         limit = self.max_bytes if max_bytes is None else max_bytes
         response = call_with_retries(
-            lambda: self._fetch(url, limit=limit, headers=headers, check=check),
+            lambda: self._fetch(url, limit=limit, headers=headers, check=check, truncate=truncate),
             classify=self._classify,
             policy=self.policy,
             sleep=self.sleep,
@@ -649,6 +832,43 @@ class HttpClient:
                 f"HTTP {response.status}", status=response.status, url=response.url
             )
         return response
+
+    def check_address(self, url: str) -> None:
+        """Refuse ``url`` unless its host is public (or the client allows private ones).
+
+        A host written as an address is judged as it is; a name is resolved with
+        :func:`resolve_host` and every address it has must be public. A name that
+        does not resolve passes here: the connection will fail, and say so.
+
+        Raises
+        ------
+        PrivateAddressError
+            The host is, or resolves to, a non-public address.
+        """
+        if self.allow_private:
+            return
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        literal = ip_literal(host)
+        if literal is not None:
+            scope = address_scope(literal)
+            if scope != "public":
+                raise _private(host, None, scope, source=url)
+            return
+        try:
+            port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+            addresses = resolve_host(host, port)
+        except (OSError, UnicodeError, ValueError):
+            return
+        for address in addresses:
+            scope = address_scope(address)
+            if scope != "public":
+                raise _private(host, address, scope, source=url)
+
+    def _remember_location(self, response: httpx.Response) -> None:
+        """Response hook: keep the status and the ``Location`` header, for when httpx
+        cannot read the redirect."""
+        self._location.value = (response.status_code, response.headers.get("location"))
 
     def _classify(self, exc: BaseException) -> Retry | None:
         if isinstance(exc, _RetryableStatus):
@@ -667,15 +887,24 @@ class HttpClient:
         limit: int,
         headers: Mapping[str, str] | None,
         check: Callable[[str], None] | None,
+        truncate: bool = False,
     ) -> HttpResponse:
         """One attempt: follow redirects by hand, then read the body under the caps."""
         seen = [url]
         while True:
             current = seen[-1]
-            check_url(current)
+            try:
+                check_url(current)
+                self.check_address(current)
+            except CollectorError as exc:
+                if current == url:
+                    raise
+                raise type(exc)(
+                    f"redirected to {_shown(current)}: {exc.message}", source=url, hint=exc.hint
+                ) from None
             if check is not None:
                 check(current)
-            answer = self._exchange(current, headers=headers, limit=limit)
+            answer = self._exchange(current, headers=headers, limit=limit, truncate=truncate)
             if isinstance(answer, HttpResponse):
                 return replace(answer, redirects=tuple(seen[:-1]))
             if answer in seen:
@@ -685,31 +914,52 @@ class HttpClient:
             seen.append(answer)
 
     def _exchange(
-        self, url: str, *, headers: Mapping[str, str] | None, limit: int
+        self, url: str, *, headers: Mapping[str, str] | None, limit: int, truncate: bool = False
     ) -> HttpResponse | str:
         """One request and its whole answer within the deadline: the response, or the
         URL a redirect points to."""
         started = self.monotonic()
-        request = self._client.build_request("GET", url, headers=dict(headers or {}))
-        self._deadline.start(self.deadline)
         try:
-            response = self._client.send(request, stream=True)
+            request = self._client.build_request("GET", url, headers=dict(headers or {}))
+        except httpx.InvalidURL as exc:
+            raise CollectorError(f"not a valid URL ({exc})", source=url) from None
+        self._deadline.start(self.deadline)
+        self._location.value = None
+        try:
+            try:
+                response = self._client.send(request, stream=True)
+            except (httpx.InvalidURL, httpx.RemoteProtocolError):
+                # httpx prepares the request a redirect points to even when it does not
+                # follow it, and fails on a Location it cannot read (javascript:...,
+                # 0251.0376.0251.0376): judge the Location here instead.
+                status, location = self._location.value or (None, None)
+                if status not in _REDIRECT_STATUSES or location is None:
+                    raise
+                return _redirect_target(url, location)
             try:
                 status = response.status_code
                 if status in _REDIRECT_STATUSES and "location" in response.headers:
                     return _redirect_target(url, response.headers["location"])
                 if status == 429 or status >= 500:
                     raise _RetryableStatus(status, response.headers, url)
-                content = self._read_body(response, url=url, limit=limit, started=started)
+                content, cut = self._read_body(
+                    response, url=url, limit=limit, started=started, truncate=truncate
+                )
                 return HttpResponse(
-                    url=url, status=status, headers=response.headers, content=content
+                    url=url, status=status, headers=response.headers, content=content, truncated=cut
                 )
             finally:
                 response.close()
+        except _AddressRefused as refused:
+            raise _private(refused.host, refused.address, refused.scope, source=url) from None
         except httpx.TimeoutException:
             if not self._deadline.passed():
                 raise  # an ordinary timeout: retried as a network error
             raise self._too_slow(url) from None
+        except httpx.TransportError:
+            raise  # retried as a network error
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise CollectorError(f"{type(exc).__name__}: {exc}", source=url) from None
         finally:
             self._deadline.stop()
 
@@ -719,23 +969,90 @@ class HttpClient:
         )
 
     def _read_body(
-        self, response: httpx.Response, *, url: str, limit: int, started: float
-    ) -> bytes:
+        self,
+        response: httpx.Response,
+        *,
+        url: str,
+        limit: int,
+        started: float,
+        truncate: bool = False,
+    ) -> tuple[bytes, bool]:
+        """The body and whether it was cut at ``limit`` (only when ``truncate``)."""
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isdigit() and int(declared) > limit and not truncate:
             raise CollectorError(
                 f"response is {int(declared)} bytes, over the {limit}-byte cap", source=url
             )
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_bytes():
+            if size + len(chunk) > limit:
+                if not truncate:
+                    raise CollectorError(f"response exceeds the {limit}-byte cap", source=url)
+                chunks.append(chunk[: limit - size])
+                return b"".join(chunks), True
             size += len(chunk)
-            if size > limit:
-                raise CollectorError(f"response exceeds the {limit}-byte cap", source=url)
             chunks.append(chunk)
             if self.monotonic() - started > self.deadline:
                 raise self._too_slow(url)
-        return b"".join(chunks)
+        return b"".join(chunks), False
+
+
+def _shown(url: str, limit: int = 200) -> str:
+    """``url`` fit to quote in a message: control characters escaped, length capped."""
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in url)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _private(host: str, address: str | None, scope: str, *, source: str) -> PrivateAddressError:
+    if address is None:
+        what = f"{host} is a non-public address ({scope})"
+    else:
+        what = f"{host} resolves to {address}, a non-public address ({scope})"
+    return PrivateAddressError(
+        f"refused: {what}",
+        source=source,
+        hint="mapper fetches only public addresses; pass --allow-private for your own network",
+    )
+
+
+class _AddressRefused(Exception):
+    """Internal: the connection was about to go to a non-public address."""
+
+    def __init__(self, host: str, address: str, scope: str) -> None:
+        super().__init__(f"{host} -> {address} ({scope})")
+        self.host = host
+        self.address = address
+        self.scope = scope
+
+
+def _public_addresses(host: str, port: int) -> list[str]:
+    """The addresses to connect to for ``host``, each checked to be public.
+
+    Raises
+    ------
+    _AddressRefused
+        One of them is not public.
+    httpcore.ConnectError
+        The name does not resolve.
+    """
+    literal = ip_literal(host)
+    if literal is not None:
+        addresses = [str(literal)]
+    else:
+        try:
+            addresses = resolve_host(host, port)
+        except (OSError, UnicodeError, ValueError) as exc:
+            raise httpcore.ConnectError(
+                f"cannot resolve {host} ({exc}): no network, or no such host"
+            ) from None
+    for address in addresses:
+        scope = address_scope(address)
+        if scope != "public":
+            raise _AddressRefused(host, address, scope)
+    if not addresses:
+        raise httpcore.ConnectError(f"cannot resolve {host}: no address")
+    return addresses
 
 
 def _redirect_target(url: str, location: str) -> str:
@@ -805,16 +1122,27 @@ class _DeadlineStream(httpcore.NetworkStream):
 
 
 class _DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's network backend with the exchange's deadline on every socket call.
+    """httpcore's network backend with the exchange's deadline on every socket call,
+    and, unless private addresses are allowed, connections only to public addresses.
 
     httpx has no overall timeout: its read timeout restarts with every byte, so a
     server sending its status line and headers one byte at a time would hold a
     request for hours. Here each read waits at most what is left of the deadline.
+
+    With ``vet``, the host is resolved here, every address is checked, and the socket
+    connects to a checked address (not to the name again), so the address connected
+    to is the address checked.
     """
 
-    def __init__(self, backend: httpcore.NetworkBackend, deadline: _Deadline) -> None:
+    def __init__(
+        self,
+        backend: httpcore.NetworkBackend,
+        deadline: _Deadline,
+        vet: Callable[[str, int], list[str]] | None = None,
+    ) -> None:
         self._backend = backend
         self._deadline = deadline
+        self._vet = vet
 
     def connect_tcp(
         self,
@@ -824,9 +1152,23 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
-        timeout = self._deadline.clamp(timeout, httpcore.ConnectTimeout)
-        stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
-        return _DeadlineStream(stream, self._deadline)
+        if self._vet is None:
+            timeout = self._deadline.clamp(timeout, httpcore.ConnectTimeout)
+            stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+            return _DeadlineStream(stream, self._deadline)
+        failure: Exception | None = None
+        for address in self._vet(host, port):
+            try:
+                limit = self._deadline.clamp(timeout, httpcore.ConnectTimeout)
+                stream = self._backend.connect_tcp(
+                    address, port, limit, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc  # try the host's next address, as create_connection does
+                continue
+            return _DeadlineStream(stream, self._deadline)
+        assert failure is not None  # _vet returns at least one address
+        raise failure
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Any = None
@@ -839,26 +1181,36 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
-def _deadline_transport(deadline: _Deadline) -> httpx.HTTPTransport:
-    """httpx's default transport, its sockets bounded by ``deadline``."""
+def _deadline_transport(
+    deadline: _Deadline, vet: Callable[[str, int], list[str]] | None = None
+) -> httpx.HTTPTransport:
+    """httpx's default transport, its sockets bounded by ``deadline`` and, with
+    ``vet``, connected only to the addresses ``vet`` returns for a host."""
     transport = httpx.HTTPTransport()
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
     if isinstance(backend, httpcore.NetworkBackend):  # httpx 0.28 / httpcore 1.0
-        pool._network_backend = _DeadlineBackend(backend, deadline)  # type: ignore[union-attr]
+        pool._network_backend = _DeadlineBackend(backend, deadline, vet)  # type: ignore[union-attr]
     return transport
 
 
 # --------------------------------------------------------------------------- robots.txt
 
 
+#: How much of a robots.txt is read; RFC 9309 asks crawlers to parse at least 500 KiB.
+ROBOTS_MAX_BYTES = 512 * 1024
+
+
 class RobotsCache:
     """Answers "may mapper fetch this URL?" from each host's robots.txt, fetched once.
 
-    robots.txt is read through ``client`` (so it gets the same timeouts, caps and
-    User-Agent). Following RFC 9309: a 4xx answer means no rules (everything
-    allowed); a 5xx answer or a network failure means the host is unreachable and
-    everything is disallowed for this run.
+    robots.txt is read through ``client`` (so it gets the same timeouts, caps, address
+    checks and User-Agent). Following RFC 9309: a 4xx answer means no rules
+    (everything allowed); a robots.txt longer than :data:`ROBOTS_MAX_BYTES` is read
+    up to there (up to its last whole line); a 5xx answer, a network failure or a
+    refused address means the site's rules cannot be known, and everything on it is
+    disallowed for this run, with the reason said (:class:`RobotsUnavailableError`),
+    not taken for a rule.
 
     Parameters
     ----------
@@ -871,36 +1223,67 @@ class RobotsCache:
     def __init__(self, client: HttpClient, *, agent: str = "mapper") -> None:
         self.client = client
         self.agent = agent
-        self._parsers: dict[str, urllib.robotparser.RobotFileParser] = {}
+        self._rules: dict[str, urllib.robotparser.RobotFileParser | CollectorError] = {}
 
-    def _parser(self, url: str) -> urllib.robotparser.RobotFileParser:
+    def _origin_rules(self, url: str) -> urllib.robotparser.RobotFileParser | CollectorError:
+        """The parsed robots.txt of ``url``'s site, or the error that kept it unread."""
         parts = urlsplit(url)
         origin = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
-        parser = self._parsers.get(origin)
-        if parser is not None:
-            return parser
-        parser = urllib.robotparser.RobotFileParser(origin + "/robots.txt")
+        known = self._rules.get(origin)
+        if known is not None:
+            return known
+        robots_url = origin + "/robots.txt"
+        rules: urllib.robotparser.RobotFileParser | CollectorError
         try:
             response = self.client.get(
-                origin + "/robots.txt", max_bytes=512 * 1024, raise_for_status=False
+                robots_url, max_bytes=ROBOTS_MAX_BYTES, raise_for_status=False, truncate=True
             )
-        except CollectorError:
-            parser.disallow_all = True  # type: ignore[attr-defined]
+        except CollectorError as exc:
+            rules = exc
         else:
+            rules = urllib.robotparser.RobotFileParser(robots_url)
             if response.status >= 400:
-                parser.allow_all = True  # type: ignore[attr-defined]
+                rules.allow_all = True  # type: ignore[attr-defined]
             else:
-                parser.parse(response.text.splitlines())
-        self._parsers[origin] = parser
-        return parser
+                text = response.text
+                if response.truncated:  # a rule cut in half could say more than it did
+                    text = text[: text.rfind("\n") + 1]
+                rules.parse(text.splitlines())
+        self._rules[origin] = rules
+        return rules
 
     def allowed(self, url: str) -> bool:
-        """Return whether robots.txt lets mapper fetch ``url``."""
-        return self._parser(url).can_fetch(self.agent, url)
+        """Return whether robots.txt lets mapper fetch ``url`` (``False`` when the
+        site's robots.txt could not be read)."""
+        rules = self._origin_rules(url)
+        if isinstance(rules, CollectorError):
+            return False
+        return rules.can_fetch(self.agent, url)
 
     def check(self, url: str) -> None:
-        """Raise :class:`RobotsDisallowedError` when robots.txt forbids ``url``."""
-        if not self.allowed(url):
+        """Raise when mapper may not fetch ``url``.
+
+        Raises
+        ------
+        RobotsDisallowedError
+            robots.txt forbids it.
+        RobotsUnavailableError
+            The site's robots.txt could not be read (server error, no network, a
+            refused address); the reason is in the message.
+        """
+        rules = self._origin_rules(url)
+        if isinstance(rules, CollectorError):
+            parts = urlsplit(url)
+            robots_url = f"{parts.scheme.lower()}://{parts.netloc.lower()}/robots.txt"
+            reason = rules.message.removeprefix(f"GET {robots_url}: ")
+            raise RobotsUnavailableError(
+                f"robots.txt could not be read ({robots_url}: {reason}); a site whose "
+                "robots.txt cannot be read is treated as closed for this run",
+                source=url,
+                hint="run again later; pass --ignore-robots only for sites you have "
+                "permission to collect",
+            )
+        if not rules.can_fetch(self.agent, url):
             raise RobotsDisallowedError(
                 "robots.txt disallows fetching this page",
                 source=url,

@@ -19,6 +19,7 @@ import pytest
 
 from mapper.errors import CollectorError, RateLimitError
 from mapper.http import (
+    ROBOTS_MAX_BYTES,
     DeadlineExceededError,
     HttpClient,
     HttpStatusError,
@@ -26,6 +27,7 @@ from mapper.http import (
     RetryPolicy,
     RobotsCache,
     RobotsDisallowedError,
+    RobotsUnavailableError,
     call_with_retries,
     install_redaction,
     rate_limit_delay,
@@ -240,7 +242,9 @@ def slow_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlowServer]:
 
 @pytest.mark.timeout(10)
 def test_a_stalled_server_hits_the_read_timeout(slow_server: SlowServer) -> None:
-    client = HttpClient(read_timeout=0.3, deadline=30, policy=RetryPolicy(max_attempts=1))
+    client = HttpClient(
+        read_timeout=0.3, deadline=30, policy=RetryPolicy(max_attempts=1), allow_private=True
+    )
     started = time.monotonic()
     with pytest.raises(CollectorError, match="ReadTimeout"):
         client.get(f"{slow_server.url}/stall")
@@ -254,7 +258,9 @@ def test_a_server_trickling_bytes_is_cut_at_the_deadline(
 ) -> None:
     """Each byte arrives well within the read timeout, so only the overall deadline of
     the exchange can end it (httpx has none: headers trickled forever would hang)."""
-    client = HttpClient(read_timeout=5, deadline=0.5, policy=RetryPolicy(max_attempts=3))
+    client = HttpClient(
+        read_timeout=5, deadline=0.5, policy=RetryPolicy(max_attempts=3), allow_private=True
+    )
     started = time.monotonic()
     with pytest.raises(DeadlineExceededError, match="server too slow"):
         client.get(f"{slow_server.url}{path}")
@@ -271,7 +277,9 @@ def test_a_server_trickling_its_headers_does_not_hang_a_crawl(
     from mapper.collectors.web import collect_web
     from mapper.store import Store
 
-    client = HttpClient(deadline=0.5, read_timeout=5, policy=RetryPolicy(max_attempts=2))
+    client = HttpClient(
+        deadline=0.5, read_timeout=5, policy=RetryPolicy(max_attempts=2), allow_private=True
+    )
     started = time.monotonic()
     with Store(tmp_path / "s.sqlite") as store:
         urls = [f"{slow_server.url}/trickle-headers", f"{slow_server.url}/fine"]
@@ -517,6 +525,75 @@ def test_robots_404_means_everything_is_allowed() -> None:
 def test_robots_server_error_means_nothing_is_allowed() -> None:
     client, _, _ = make_client(robots_handler(503, "down"))
     assert not RobotsCache(client).allowed("https://example.org/anything")
+
+
+def offline(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("[Errno -3] Temporary failure in name resolution", request=request)
+
+
+@pytest.mark.parametrize(
+    ("handler", "cause"),
+    [
+        (robots_handler(503, "down"), "HTTP 503"),
+        (robots_handler(502, "bad gateway"), "HTTP 502"),
+        (offline, "Temporary failure in name resolution"),
+        (
+            lambda r: httpx.Response(302, headers={"location": "http://10.0.0.1/robots.txt"}),
+            "10.0.0.1",
+        ),
+    ],
+)
+def test_an_unreadable_robots_txt_is_reported_with_its_cause(
+    handler: Callable[[httpx.Request], httpx.Response], cause: str
+) -> None:
+    """A failed robots.txt, or no network at all, was reported as "robots.txt
+    disallows fetching this page"."""
+    client, _, seen = make_client(handler)
+    robots = RobotsCache(client)
+    with pytest.raises(RobotsUnavailableError) as info:
+        robots.check("https://example.org/2016/post")
+    message = str(info.value)
+    assert message.startswith("https://example.org/2016/post: robots.txt could not be read")
+    assert "(https://example.org/robots.txt: " in message and cause in message
+    assert "disallows" not in message and message.count("\n") == 0
+    tries = len(seen)
+    with pytest.raises(RobotsUnavailableError):
+        robots.check("https://example.org/another")
+    assert len(seen) == tries  # the failure is remembered for the run, not retried per page
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_truncate_keeps_the_start_of_a_longer_body(declared: bool) -> None:
+    body = bytes(range(256)) * 40
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if declared:
+            return httpx.Response(200, content=body)
+        return httpx.Response(200, stream=httpx.ByteStream(body))
+
+    client, _, _ = make_client(handler)
+    cut = client.get("https://example.org/", max_bytes=1000, truncate=True)
+    assert cut.content == body[:1000] and cut.truncated
+    whole = client.get("https://example.org/", max_bytes=len(body), truncate=True)
+    assert whole.content == body and not whole.truncated
+    with pytest.raises(CollectorError, match="cap"):
+        client.get("https://example.org/", max_bytes=1000)
+
+
+@pytest.mark.parametrize("extra", [0, 1, 2, 7])
+def test_an_oversized_robots_txt_is_read_to_its_last_whole_line(extra: int) -> None:
+    """The cap falls inside ``Disallow: /private/archive/``: read as ``Disallow: /`` it
+    would close the whole site; the cut line is dropped instead."""
+    head = "User-agent: *\nDisallow: /drafts/\n"
+    filler = "# " + "-" * 70 + "\n"
+    body = head + filler * (ROBOTS_MAX_BYTES // len(filler) + 1)
+    body = body[: ROBOTS_MAX_BYTES - len("Disallow: /") - extra] + "\n"
+    body += "Disallow: /private/archive/\n" + "# more\n" * 100
+    assert body.index("Disallow: /private/") == ROBOTS_MAX_BYTES - len("Disallow: /") - extra + 1
+    client, _, _ = make_client(robots_handler(200, body))
+    robots = RobotsCache(client)
+    assert robots.allowed("https://example.org/2016/post")
+    assert not robots.allowed("https://example.org/drafts/x")
 
 
 # --------------------------------------------------------------------------- secrets

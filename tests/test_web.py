@@ -11,12 +11,14 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
 import respx
 from typer.testing import CliRunner
 
+import mapper.http
 from mapper.collectors.web import collect_web, import_html_file, parse_html, read_html_file
 from mapper.http import HttpClient, RetryPolicy
 from mapper.store import Store
@@ -51,8 +53,28 @@ SIMPLE_PAGE = (
 )
 
 
+PUBLIC = "93.184.215.14"
+#: Names the fake resolver gives a private address.
+PRIVATE_NAMES = {"intranet.example.org": ["10.1.2.3"], "metadata.example.net": ["169.254.169.254"]}
+
+
 def page(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture(autouse=True)
+def dns(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """No test asks the real resolver: any name is public except ``PRIVATE_NAMES``."""
+    asked: list[str] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        asked.append(host)
+        if host == "localhost":
+            return ["127.0.0.1"]
+        return PRIVATE_NAMES.get(host, [PUBLIC])
+
+    monkeypatch.setattr(mapper.http, "resolve_host", resolve)
+    return asked
 
 
 class Site:
@@ -324,6 +346,306 @@ def test_max_pages_stops_the_crawl(store: Store) -> None:
     assert result.stopped_reason == "max-pages" and result.pages == 1
 
 
+# --------------------------------------------------------------------------- redirects
+
+
+def redirect(location: str, status: int = 302) -> Callable[[], httpx.Response]:
+    return lambda: httpx.Response(status, headers={"location": location})
+
+
+def hosts(urls: list[str]) -> set[str]:
+    return {urlsplit(u).hostname or "" for u in urls}
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example.net/landing",
+        "https://example.org/the-parent-domain",
+        "https://leftfutures.example.org.evil.example.net/lookalike",
+        "https://notleftfutures.example.org/suffix",
+        "//elsewhere.example.com/scheme-relative",
+    ],
+)
+def test_a_redirect_off_the_allowed_domains_is_refused_and_reported(
+    store: Store, target: str
+) -> None:
+    start = "https://leftfutures.example.org/go"
+    site = standard_site(**{start: redirect(target)})
+    result = collect_web([start, ARTICLE], store=store, client=client_for(site))
+    assert (result.posts, result.quarantined) == (1, 1)  # the crawl went on
+    other = urlsplit(urljoin(start, target)).hostname
+    assert other not in hosts(site.seen)  # not even its robots.txt
+    [row] = store.quarantined()
+    assert row["source"] == start and row["line"] is None
+    assert "outside the allowed domains" in row["reason"] and f"on {other}" in row["reason"]
+    assert result.problems == [
+        {"url": start, "reason": row["reason"], "hint": f"add --allow-domain {other} to follow it"}
+    ]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://www.leftfutures.example.org/2016/07/moved/",
+        "http://leftfutures.example.org/2016/07/moved/",
+        "https://news.leftfutures.example.org/2016/07/moved/",
+        "/2016/07/moved/",
+    ],
+)
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_within_the_allowed_domains_is_followed(
+    store: Store, target: str, status: int
+) -> None:
+    start = "https://leftfutures.example.org/old-address"
+    landing = urljoin(start, target)
+    site = standard_site(
+        **{start: redirect(target, status), landing: html(SIMPLE_PAGE.format(title="Moved"))}
+    )
+    result = collect_web([start], store=store, client=client_for(site))
+    assert (result.posts, result.quarantined) == (1, 0), store.quarantined()
+    assert landing in site.seen
+
+
+def test_allowed_domains_open_redirects_to_other_sites_and_a_start_page_keeps_its_host(
+    store: Store,
+) -> None:
+    guardian = "https://www.theguardian.com/commentisfree/2016/aug/01/progressive-alliance-mason"
+    start = "https://leftfutures.example.org/to-the-guardian"
+    outside = "https://www.theguardian.com/short"
+    site = standard_site(**{start: redirect(guardian), outside: redirect(guardian)})
+    opened = collect_web(
+        [start],
+        store=store,
+        client=client_for(site),
+        allowed_domains=["leftfutures.example.org", "theguardian.com"],
+    )
+    assert (opened.posts, opened.quarantined) == (1, 0)
+    store.clear_quarantine()
+    # A start page outside the allowed domains is still fetched, and may move within
+    # its own host.
+    own = collect_web(
+        [outside],
+        store=store,
+        client=client_for(site),
+        refetch=True,
+        allowed_domains=["leftfutures.example.org"],
+    )
+    assert (own.posts, own.quarantined) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "javascript:alert(1)",
+        "javascript:void(0)",
+        "JAVASCRIPT:alert(document.domain)",
+        "data:text/html,<script>alert(1)</script>",
+        "mailto:editor@leftfutures.example.org",
+        "file:///etc/passwd",
+        "ftp://leftfutures.example.org/archive",
+    ],
+)
+def test_a_redirect_to_another_scheme_is_a_problem_and_the_crawl_goes_on(
+    store: Store, location: str
+) -> None:
+    start = "https://leftfutures.example.org/go-elsewhere"
+    site = standard_site(**{start: redirect(location)})
+    result = collect_web([start, ARTICLE], store=store, client=client_for(site))
+    assert (result.posts, result.quarantined) == (1, 1)
+    [row] = store.quarantined()
+    assert row["source"] == start
+    assert "redirected to" in row["reason"] and "refusing to fetch" in row["reason"]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::ffff:169.254.169.254]/latest/",
+        "http://[::ffff:a9fe:a9fe]/latest/",
+        "http://2852039166/latest/",
+        "http://0251.0376.0251.0376/latest/",
+        "http://metadata.example.net/computeMetadata/v1/",
+        "http://intranet.example.org/wiki",
+        "http://localhost:8080/admin",
+        "http://[::1]/",
+    ],
+)
+def test_a_redirect_to_a_private_address_is_refused_even_on_an_allowed_domain(
+    store: Store, target: str
+) -> None:
+    start = "https://leftfutures.example.org/moved"
+    site = standard_site(**{start: redirect(target), target: html(SIMPLE_PAGE.format(title="x"))})
+    host = urlsplit(target).hostname or ""
+    result = collect_web(
+        [start, ARTICLE],
+        store=store,
+        client=client_for(site),
+        allowed_domains=["leftfutures.example.org", host],
+    )
+    assert (result.posts, result.quarantined) == (1, 1)
+    assert host not in hosts(site.seen)
+    [row] = store.quarantined()
+    assert "non-public address" in row["reason"] and "redirected to" in row["reason"]
+
+
+@pytest.mark.parametrize(
+    "url", ["http://169.254.169.254/latest/meta-data/", "http://intranet.example.org/"]
+)
+def test_private_start_pages_are_fetched_only_when_allowed(store: Store, url: str) -> None:
+    site = standard_site(**{url: html(SIMPLE_PAGE.format(title="Intranet"))})
+    refused = collect_web([url], store=store, client=client_for(site))
+    assert refused.posts == 0 and site.seen == []
+    assert "non-public address" in refused.problems[0]["reason"]
+    allowed = collect_web([url], store=store, client=client_for(site, allow_private=True))
+    assert allowed.posts == 1
+
+
+def test_collect_web_makes_a_client_that_refuses_private_addresses_unless_allowed(
+    store: Store,
+) -> None:
+    """No client given: the one collect_web makes refuses before any network use."""
+    result = collect_web(["http://127.0.0.1:9/", "http://[::1]:9/"], store=store)
+    assert result.quarantined == 2
+    assert all("non-public address" in p["reason"] for p in result.problems)
+
+
+# --------------------------------------------------------------------------- canonical URLs
+
+OWN = "https://leftfutures.example.org/2016/09/own-page/"
+FOREIGN = "https://www.theguardian.com/politics/2016/sep/01/claimed"
+
+
+def claiming(canonical: str | None = None, og_url: str | None = None) -> str:
+    head = ""
+    if canonical is not None:
+        head += f'<link rel="canonical" href="{canonical}">'
+    if og_url is not None:
+        head += f'<meta property="og:url" content="{og_url}">'
+    return SIMPLE_PAGE.format(title="Own page").replace("</head>", head + "</head>")
+
+
+@pytest.mark.parametrize(
+    ("canonical", "og_url"),
+    [
+        (FOREIGN, None),
+        (None, FOREIGN),
+        (FOREIGN, FOREIGN),
+        ("https://leftfutures.example.org.evil.example.net/2016/09/own-page/", None),
+        ("//www.theguardian.com/politics/claimed", None),
+        ("https://example.org/", "https://evil.example.net/"),
+    ],
+)
+def test_a_canonical_url_on_another_site_is_ignored_and_noted(
+    store: Store, canonical: str | None, og_url: str | None
+) -> None:
+    site = standard_site(**{OWN: html(claiming(canonical, og_url))})
+    result = collect_web([OWN], store=store, client=client_for(site))
+    assert result.posts == 1
+    post = store.get_post(f"web:{OWN}")
+    assert post is not None and post.url == OWN
+    assert store.count_posts() == 1
+    [note] = result.notes
+    assert note["url"] == OWN and "on another site" in note["note"]
+
+
+@pytest.mark.parametrize(
+    "canonical",
+    [
+        "https://leftfutures.example.org/2016/09/canonical/",
+        "https://www.leftfutures.example.org/2016/09/canonical/",
+        "http://leftfutures.example.org/2016/09/canonical/",
+        "/2016/09/canonical/",
+    ],
+)
+def test_a_canonical_url_on_the_same_site_is_the_posts_address(
+    store: Store, canonical: str
+) -> None:
+    site = standard_site(**{OWN: html(claiming(canonical))})
+    result = collect_web([OWN], store=store, client=client_for(site))
+    expected = urljoin(OWN, canonical)
+    assert store.get_post(f"web:{expected}") is not None
+    assert result.notes == []
+
+
+def test_a_foreign_canonical_falls_back_to_a_same_site_og_url() -> None:
+    og = "https://leftfutures.example.org/2016/09/og-address/"
+    notes: list[str] = []
+    post = parse_html(claiming(FOREIGN, og), url=OWN, source=OWN, on_note=notes.append)
+    assert post.url == og and len(notes) == 1
+
+
+def test_a_saved_file_takes_its_canonical_url_from_any_site(tmp_path: Path) -> None:
+    saved = tmp_path / "saved.html"
+    saved.write_text(claiming(FOREIGN), encoding="utf-8")
+    assert read_html_file(saved).url == FOREIGN  # no fetched address to compare with
+
+
+# --------------------------------------------------------------------------- robots.txt
+
+
+def unreachable() -> httpx.Response:
+    raise httpx.ConnectError("[Errno -3] Temporary failure in name resolution")
+
+
+@pytest.mark.parametrize(
+    ("answer", "cause"),
+    [
+        (lambda: httpx.Response(503), "HTTP 503"),
+        (lambda: httpx.Response(500, text="oops"), "HTTP 500"),
+        (unreachable, "Temporary failure in name resolution"),
+        (redirect("http://169.254.169.254/robots.txt"), "non-public address"),
+    ],
+)
+def test_an_unreadable_robots_txt_is_reported_with_its_cause_not_as_a_rule(
+    store: Store, answer: Callable[[], httpx.Response], cause: str
+) -> None:
+    site = standard_site(**{"https://leftfutures.example.org/robots.txt": answer})
+    result = collect_web([ARTICLE, RELATED], store=store, client=client_for(site))
+    assert result.posts == 0 and result.quarantined == 2
+    assert ARTICLE not in site.seen and RELATED not in site.seen
+    for row in store.quarantined():
+        assert "could not be read" in row["reason"] and cause in row["reason"]
+        assert "disallows" not in row["reason"]
+    assert sum(u.endswith("/robots.txt") for u in site.seen) <= 2  # fetched once (2 tries)
+
+
+def padded_robots(size: int) -> bytes:
+    rules = "User-agent: *\nDisallow: /private/\n\n"
+    padding = "# " + "x" * 60 + "\n"
+    late = "\nUser-agent: mapper\nDisallow: /\n"  # beyond the cap: never read
+    return (rules + padding * (size // len(padding)) + late).encode()
+
+
+@pytest.mark.parametrize("size", [600 * 1024, 2 * 1024 * 1024])
+@pytest.mark.parametrize("declared", [True, False])
+def test_an_oversized_robots_txt_is_read_up_to_the_cap(
+    store: Store, size: int, declared: bool
+) -> None:
+    """RFC 9309: at least the first 500 KiB are parsed; before, the whole site was
+    refused as if robots.txt disallowed it."""
+    body = padded_robots(size)
+
+    def robots() -> httpx.Response:
+        if declared:
+            return httpx.Response(200, content=body, headers={"content-type": "text/plain"})
+        chunks = [body[i : i + 8192] for i in range(0, len(body), 8192)]
+        return httpx.Response(200, stream=httpx.ByteStream(b"".join(chunks)))
+
+    secret = "https://leftfutures.example.org/private/notes"
+    site = standard_site(
+        **{
+            "https://leftfutures.example.org/robots.txt": robots,
+            secret: html(SIMPLE_PAGE.format(title="secret")),
+        }
+    )
+    result = collect_web([ARTICLE, secret], store=store, client=client_for(site))
+    assert result.posts == 1 and result.quarantined == 1
+    assert ARTICLE in site.seen and secret not in site.seen
+    assert "robots.txt disallows" in store.quarantined()[0]["reason"]
+
+
 # --------------------------------------------------------------------------- command line
 
 
@@ -379,8 +701,96 @@ def test_cli_web_obeys_robots_txt_by_default(tmp_path: Path) -> None:
         )
         route = mock.get(refused).respond(200, headers=HTML, content=page("blog_article.html"))
         result = CliRunner().invoke(cli(), ["collect", "web", refused, "--store", str(store_path)])  # type: ignore[arg-type]
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the only URL was refused: nothing read
+    assert f"error: {refused}: robots.txt disallows fetching this page" in result.output
+    assert "--ignore-robots" in result.output
     assert not route.called
     with Store(store_path) as st:
         assert st.count_posts() == 0
         assert "robots.txt" in st.quarantined()[0]["reason"]
+
+
+def invoke_web(tmp_path: Path, *args: str) -> object:
+    return CliRunner().invoke(
+        cli(),  # type: ignore[arg-type]
+        ["collect", "web", *args, "--store", str(tmp_path / "s.sqlite")],
+    )
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        ["http://169.254.169.254/latest/meta-data/"],
+        ["ftp://leftfutures.example.org/archive"],
+        ["https://leftfutures.example.org/no-mapper/a", "http://[::1]/", "file:///etc/passwd"],
+        ["https://leftfutures.example.org/gone", "https://leftfutures.example.org/report.pdf"],
+    ],
+)
+def test_cli_web_that_reads_nothing_exits_1_naming_every_reason(
+    tmp_path: Path, refused: list[str]
+) -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get("https://leftfutures.example.org/robots.txt").respond(
+            200, text=page("robots.txt").decode()
+        )
+        mock.get("https://leftfutures.example.org/gone").respond(404)
+        mock.get("https://leftfutures.example.org/report.pdf").respond(
+            200, headers={"content-type": "application/pdf"}, content=b"%PDF"
+        )
+        result = invoke_web(tmp_path, *refused)
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]  # type: ignore[attr-defined]
+    assert len(errors) == len(refused) + 1
+    for url, line in zip(refused, errors, strict=False):
+        assert line.startswith(f"error: {url}: ")
+    assert errors[-1] == "error: no page could be read"
+    assert "Traceback" not in result.output  # type: ignore[attr-defined]
+
+
+def test_cli_web_that_reads_some_pages_exits_0_despite_problems(tmp_path: Path) -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get("https://leftfutures.example.org/robots.txt").respond(404)
+        mock.get(ARTICLE).respond(200, headers=HTML, content=page("blog_article.html"))
+        result = invoke_web(tmp_path, ARTICLE, "http://10.0.0.5/", "javascript:alert(1)")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "2 quarantined" in result.output  # type: ignore[attr-defined]
+
+
+def test_cli_web_allow_private_opens_an_intranet(tmp_path: Path) -> None:
+    intranet = "http://10.0.0.5/news/item"
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get("http://10.0.0.5/robots.txt").respond(404)
+        route = mock.get(intranet).respond(
+            200, headers=HTML, content=SIMPLE_PAGE.format(title="In")
+        )
+        refused = invoke_web(tmp_path, intranet)
+        assert not route.called
+        allowed = invoke_web(tmp_path, intranet, "--allow-private")
+    assert refused.exit_code == 1 and "non-public address" in refused.output  # type: ignore[attr-defined]
+    assert "--allow-private" in refused.output  # type: ignore[attr-defined]
+    assert allowed.exit_code == 0, allowed.output  # type: ignore[attr-defined]
+    assert route.called
+
+
+def test_cli_web_says_when_a_canonical_url_was_ignored(tmp_path: Path) -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get("https://leftfutures.example.org/robots.txt").respond(404)
+        mock.get(OWN).respond(200, headers=HTML, content=claiming(FOREIGN))
+        result = invoke_web(tmp_path, OWN)
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert f"note: {OWN}: the page names {FOREIGN} as its address" in result.output  # type: ignore[attr-defined]
+
+
+def test_the_quarantine_listing_shows_no_line_for_a_whole_page(tmp_path: Path) -> None:
+    from mapper.cli import app
+
+    path = tmp_path / "s.sqlite"
+    with Store(path) as st:
+        st.quarantine("https://leftfutures.example.org/page", None, "no main text found")
+        st.quarantine("edges.csv", 7, "weight is not a number")
+    result = CliRunner().invoke(app, ["quarantine", "--store", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "None" not in result.output
+    rows = {line.split()[0]: line.split() for line in result.output.splitlines()[1:]}
+    assert rows["https://leftfutures.example.org/page"][1] == "no"  # the reason comes next
+    assert rows["edges.csv"][1] == "7"

@@ -664,8 +664,9 @@ def quarantine(
         rows = st.quarantined()
     if json_out:
         print(json.dumps(rows, indent=2, default=str))
-    else:
-        _table(rows, ["source", "line", "reason"])
+    else:  # a whole page or file has no line: leave the cell empty
+        shown = [{**r, "line": "" if r["line"] is None else r["line"]} for r in rows]
+        _table(shown, ["source", "line", "reason"])
 
 
 def _register_collectors() -> None:

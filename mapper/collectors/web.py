@@ -9,10 +9,13 @@ snippet: the anchor text in its sentence. The byline and the publication date co
 the page's meta tags and JSON-LD first, then from trafilatura's metadata.
 
 Fetching goes through :class:`mapper.http.HttpClient` (timeouts, deadline, retries,
-size cap, bounded redirects, only http/https) and, by default, robots.txt. A page that
-cannot be used (refused by robots.txt, not HTML, no main text, an HTTP error) is
-recorded in the store's quarantine with the reason, and the run goes on. Saved HTML
-files are read with :func:`read_html_file` and :func:`import_html_file`.
+size cap, bounded redirects, only http/https, only public addresses unless allowed)
+and, by default, robots.txt; redirects must stay on the allowed domains. A page's
+canonical URL is believed only on the host it was fetched from: a page cannot claim
+another site's address. A page that cannot be used (refused by robots.txt, not HTML,
+no main text, an HTTP error, a refused redirect or address) is recorded in the store's
+quarantine with the reason and in the result's ``problems``, and the run goes on.
+Saved HTML files are read with :func:`read_html_file` and :func:`import_html_file`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import os
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HTML_TYPES",
     "MAX_PAGE_BYTES",
+    "WebCollectResult",
     "clean_link",
     "collect_web",
     "import_html_file",
@@ -311,22 +316,35 @@ def _link_rel(tree: lxml_html.HtmlElement, rel: str) -> str | None:
     return None
 
 
-def _page_urls(tree: lxml_html.HtmlElement, url: str | None) -> tuple[str | None, str | None]:
-    """The page's canonical URL and the base for its relative links."""
+def _same_site(a: str, b: str) -> bool:
+    """Whether two URLs are on the same host (a leading ``www.`` aside)."""
+    return bool(_host(a)) and _host(a) == _host(b)
+
+
+def _page_urls(
+    tree: lxml_html.HtmlElement, url: str | None
+) -> tuple[str | None, str | None, str | None]:
+    """The page's canonical URL, the base for its relative links, and a canonical URL
+    the page claims on another site (refused: ``url`` stays the page's address)."""
     canonical = _link_rel(tree, "canonical")
     og_url = next(_meta(tree, [("property", "og:url")]), None)
     chosen = None
+    foreign = None
     for candidate in (canonical, og_url):
         if candidate:
             absolute = _join(url, candidate)
             if absolute is not None and urlsplit(absolute).scheme in ("http", "https"):
-                chosen = _defrag(absolute)
+                absolute = _defrag(absolute)
+                if url and not _same_site(absolute, url):
+                    foreign = foreign or absolute
+                    continue
+                chosen = absolute
                 break
     base = url or chosen
     base_el = tree.find(".//base")
     if base_el is not None and base_el.get("href"):
         base = _join(base, base_el.get("href", "").strip()) or base
-    return chosen, base
+    return chosen, base, foreign
 
 
 def _body_text(body: etree._Element) -> str:
@@ -356,8 +374,14 @@ def parse_html(
     retrieved_at: datetime | None = None,
     prefer_given_url: bool = False,
     default_url: str | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> Post:
     """Turn one HTML page into a post: main text, byline, date, body links.
+
+    The post's address is the page's canonical URL (``<link rel=canonical>``, else
+    ``og:url``) when it is on the same host as ``url`` (a leading ``www.`` aside); a
+    page cannot claim another site's address: such a canonical URL is ignored, the
+    post keeps ``url``, and ``on_note`` is told.
 
     Parameters
     ----------
@@ -374,6 +398,9 @@ def parse_html(
         saved files whose URL the user gave).
     default_url : str, optional
         The post's URL when neither ``url`` nor the page names one.
+    on_note : callable, optional
+        Called with a one-line note about the page that did not stop it (a canonical
+        URL on another site, ignored).
 
     Returns
     -------
@@ -395,8 +422,13 @@ def parse_html(
         tree = lxml_html.fromstring(content)
     except (etree.LxmlError, ValueError) as exc:
         raise CollectorError(f"cannot parse the HTML ({exc})", source=source) from None
-    canonical, base = _page_urls(tree, url)
+    canonical, base, foreign = _page_urls(tree, url)
     page_url = url if (prefer_given_url and url) else (canonical or url or default_url)
+    if foreign is not None and on_note is not None and not prefer_given_url:
+        on_note(
+            f"the page names {_shown(foreign)} as its address, on another site: "
+            "kept the address it was fetched from"
+        )
     if not page_url:
         raise CollectorError(
             "the page names no URL (no <link rel=canonical> or og:url)",
@@ -561,6 +593,38 @@ def _is_html(content_type: str, content: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
 
 
+@dataclass
+class WebCollectResult(CollectResult):
+    """What one web collection did: the counts of :class:`CollectResult`, and what
+    went wrong, page by page.
+
+    Attributes
+    ----------
+    problems : list of dict
+        ``{"url": ..., "reason": ...}`` for each page refused or not read in this run
+        (each is also in the store's quarantine), with a ``"hint"`` on what to do
+        when there is one.
+    notes : list of dict
+        ``{"url": ..., "note": ...}`` for pages read with something worth knowing
+        (a canonical URL on another site, ignored).
+    """
+
+    problems: list[dict[str, str]] = field(default_factory=list)
+    notes: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def fetched_nothing(self) -> bool:
+        """Whether no page was read or already stored, and at least one failed: every
+        URL was refused or could not be used."""
+        return self.posts == 0 and self.duplicates == 0 and bool(self.problems)
+
+
+def _shown(url: str, limit: int = 200) -> str:
+    """``url`` fit to quote in a message: control characters escaped, length capped."""
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in url)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def collect_web(
     urls: Iterable[str],
     *,
@@ -569,12 +633,17 @@ def collect_web(
     depth: int = 0,
     allowed_domains: Iterable[str] | None = None,
     respect_robots: bool = True,
+    allow_private: bool = False,
     max_bytes: int = MAX_PAGE_BYTES,
     max_pages: int = 500,
     refetch: bool = False,
     on_page: Callable[[CollectResult], None] | None = None,
-) -> CollectResult:
+) -> WebCollectResult:
     """Fetch web pages into ``store``, optionally following their body links.
+
+    Every request stays on the allowed domains: a link off them is not followed, and
+    a redirect off them is refused (the page is recorded as a problem). Only public
+    addresses are fetched unless ``allow_private`` (see :class:`~mapper.http.HttpClient`).
 
     Parameters
     ----------
@@ -588,10 +657,15 @@ def collect_web(
     depth : int
         How many link hops to follow from the start pages (0: only them).
     allowed_domains : iterable of str, optional
-        Domains a crawl may enter (a domain covers its subdomains). Default: the
-        domains of the start pages.
+        Domains a crawl may enter, by links or redirects (a domain covers its
+        subdomains). Default: the domains of the start pages. A start page is fetched
+        even when it is outside them, and may redirect within its own host.
     respect_robots : bool
         Obey robots.txt (default). Pages it forbids are recorded, not fetched.
+    allow_private : bool
+        Let the client mapper makes (no ``client`` given) fetch private, loopback and
+        link-local addresses too, e.g. an intranet. A given ``client`` keeps its own
+        setting.
     max_bytes : int
         Size cap of one page.
     max_pages : int
@@ -604,10 +678,11 @@ def collect_web(
 
     Returns
     -------
-    CollectResult
+    WebCollectResult
         ``pages`` fetched, ``posts`` read, ``added`` to the store, ``quarantined``
         problems recorded, ``duplicates`` already stored; ``stopped_reason`` is
-        ``"complete"`` or ``"max-pages"``.
+        ``"complete"`` or ``"max-pages"``; ``problems`` and ``notes`` say what went
+        wrong with which page.
 
     Examples
     --------
@@ -617,7 +692,7 @@ def collect_web(
         raise CollectorError("--depth cannot be negative", field="depth")
     seeds = [u.strip() for u in urls if u and u.strip()]
     own_client = client is None
-    http = client or HttpClient(max_bytes=max_bytes)
+    http = client or HttpClient(max_bytes=max_bytes, allow_private=allow_private)
     robots = RobotsCache(http) if respect_robots else None
     domains = frozenset(
         d.strip().lower().removeprefix("www.")
@@ -627,11 +702,31 @@ def collect_web(
     queue: deque[tuple[str, int]] = deque((u, 0) for u in seeds)
     seen = {_defrag(u) for u in seeds}
     label = f"web {seeds[0]}" if len(seeds) == 1 else f"web {len(seeds)} URLs"
-    result = CollectResult(source=label)
+    result = WebCollectResult(source=label)
 
-    def problem(url: str, message: str) -> None:
+    def problem(url: str, message: str, hint: str | None = None) -> None:
         store.quarantine(url, None, message)
         result.quarantined += 1
+        result.problems.append({"url": url, "reason": message, **({"hint": hint} if hint else {})})
+
+    def hop_check(start: str) -> Callable[[str], None]:
+        """The check of each URL fetching ``start`` leads to: the start URL itself,
+        then each redirect, which must stay on the allowed domains (or ``start``'s
+        own host); robots.txt for all."""
+        home = _host(start)
+
+        def check(hop: str) -> None:
+            if hop != start and not (_host(hop) == home or _in_domains(hop, domains)):
+                raise CollectorError(
+                    f"redirected to {_shown(hop)}, on {_host(hop) or 'no host'}, outside "
+                    "the allowed domains: not followed",
+                    source=start,
+                    hint=f"add --allow-domain {_host(hop)} to follow it",
+                )
+            if robots is not None:
+                robots.check(hop)
+
+        return check
 
     try:
         while queue:
@@ -648,25 +743,28 @@ def collect_web(
                         url,
                         max_bytes=max_bytes,
                         headers={"Accept": _ACCEPT},
-                        check=robots.check if robots is not None else None,
+                        check=hop_check(url),
                     )
                 except CollectorError as exc:
-                    problem(url, exc.message)
+                    problem(url, exc.message, exc.hint)
                     continue
                 result.pages += 1
                 if not _is_html(response.content_type, response.content):
                     problem(url, f"not an HTML page ({response.content_type or 'unknown type'})")
                     continue
+                notes: list[str] = []
                 try:
                     post = parse_html(
                         response.content,
                         url=response.url,
                         source=url,
                         retrieved_at=now_utc(),
+                        on_note=notes.append,
                     )
                 except CollectorError as exc:
                     problem(url, exc.message)
                     continue
+                result.notes.extend({"url": url, "note": note} for note in notes)
                 seen.update({_defrag(response.url), _defrag(post.url)})
                 result.store_posts(store, [post])
                 if on_page is not None:
