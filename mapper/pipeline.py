@@ -410,3 +410,102 @@ def run_project(
     if write:
         write_outputs(analysis, progress=progress)
     return analysis
+
+
+# --------------------------------------------------------------------------- votes
+# Parliamentary divisions (``[[sources]] type = "divisions"``) are stored beside the
+# posts and analysed division by division. write_vote_outputs is self-contained: a run
+# calls it with the open store after import_sources, when has_divisions(project).
+
+
+@dataclass
+class VoteOutputs:
+    """What :func:`write_vote_outputs` computed and wrote.
+
+    Attributes
+    ----------
+    summaries : list
+        One :class:`~mapper.analysis.divisions.DivisionSummary` per stored division.
+    warnings : list
+        Their :class:`~mapper.analysis.strength.EvidenceWarning` objects (for
+        ``summary.json``'s ``warnings``).
+    members : Any
+        The :class:`~mapper.resolve.members.MemberIndex` (members, their actors and
+        the report of those that did not resolve).
+    paths : dict
+        File name -> path of what was written.
+    """
+
+    summaries: list[Any] = field(default_factory=list)
+    warnings: list[Any] = field(default_factory=list)
+    members: Any = None
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for a run summary: divisions, rebels, unresolved members."""
+        unresolved = len(self.members.resolution.unresolved) if self.members else 0
+        return {
+            "divisions": len(self.summaries),
+            "rebel_votes": sum(len(s.rebels) for s in self.summaries),
+            "unresolved_members": unresolved,
+        }
+
+
+def has_divisions(project: Project) -> bool:
+    """Whether the project lists a ``divisions`` source."""
+    return any(source.type == "divisions" for source in project.sources)
+
+
+def write_vote_outputs(
+    project: Project,
+    store: Store,
+    *,
+    timings: dict[str, float] | None = None,
+    progress: Progress | None = None,
+) -> VoteOutputs:
+    """Analyse the store's divisions and write ``rebels.csv`` and ``divisions.md`` (and,
+    with a roster, ``unresolved-members.csv``) into the project's output folder.
+
+    Parameters
+    ----------
+    project : Project
+        The project (its roster and output folder).
+    store : Store
+        The open store, after :func:`import_sources`.
+    timings : dict, optional
+        Stage timings to add ``votes`` to.
+    progress : callable, optional
+        Called with the stage name.
+
+    Returns
+    -------
+    VoteOutputs
+        Empty when the store holds no division.
+    """
+    from mapper.export import write_rows_csv
+    from mapper.render.votes import write_divisions_md, write_rebels_csv
+    from mapper.resolve import load_roster
+    from mapper.votes import division_summaries_of, member_index
+
+    timings = timings if timings is not None else {}
+    outputs = VoteOutputs()
+    with _timed(timings, "votes", progress):
+        if store.count_divisions() == 0:
+            return outputs
+        roster = load_roster(project.roster) if project.roster else None
+        outputs.members = member_index(store, roster)
+        outputs.summaries = division_summaries_of(store, index=outputs.members)
+        outputs.warnings = [w for s in outputs.summaries for w in s.warnings]
+        out = project.output
+        out.mkdir(parents=True, exist_ok=True)
+        outputs.paths["rebels.csv"] = write_rebels_csv(outputs.summaries, out / "rebels.csv")
+        outputs.paths["divisions.md"] = write_divisions_md(
+            outputs.summaries, out / "divisions.md", title=f"{project.name}: divisions"
+        )
+        if roster is not None:
+            outputs.paths["unresolved-members.csv"] = write_rows_csv(
+                outputs.members.resolution.report.to_rows(),
+                out / "unresolved-members.csv",
+                columns=("category", "platform", "key", "count", "examples", "note"),
+            )
+    return outputs

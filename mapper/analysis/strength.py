@@ -106,6 +106,17 @@ CODES: dict[str, str] = {
     # alliances -----------------------------------------------------------------
     "alliances-too-thin": "faction pairs whose shared issues or expected ties are too few",
     # votes ---------------------------------------------------------------------
+    "division-count-mismatch": (
+        "the votes listed in a division differ from the counts it declares (its header "
+        "or the API's AyeCount and NoCount)"
+    ),
+    "division-incomplete": (
+        "rows of a division were set aside on import: its counts and rebels may be short"
+    ),
+    "party-line-split": (
+        "a party's line is carried by a narrow majority of its voting members: its "
+        "rebels may reflect a free vote or an open split rather than defiance of a whip"
+    ),
     # timeline ------------------------------------------------------------------
 }
 
