@@ -238,7 +238,8 @@ class Division:
         What it was read from: ``commons-csv``, ``commons-api`` or ``table``.
     complete : bool
         ``False`` when rows of the division were set aside on import (an unknown vote,
-        a member listed twice, a truncated file): such a division never replaces a
+        a member listed twice, a truncated row), or when it lists fewer ayes or noes
+        than it declares (a file cut between rows): such a division never replaces a
         complete one in the store.
     provenance : Provenance, optional
         Collector, file or query, line and retrieval time.

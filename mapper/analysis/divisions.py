@@ -457,8 +457,8 @@ def division_summary(
             warning(
                 "division-incomplete",
                 STAGE,
-                f"{where}: rows were set aside on import (see `mapper quarantine`); "
-                "its counts and rebels may be short",
+                f"{where}: rows were set aside on import (see `mapper quarantine`), or it "
+                "lists fewer votes than it declares; its counts and rebels may be short",
             )
         )
     for p in parties:

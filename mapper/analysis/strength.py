@@ -111,7 +111,8 @@ CODES: dict[str, str] = {
         "or the API's AyeCount and NoCount)"
     ),
     "division-incomplete": (
-        "rows of a division were set aside on import: its counts and rebels may be short"
+        "rows of a division were set aside on import, or it lists fewer votes than it "
+        "declares: its counts and rebels may be short"
     ),
     "party-line-split": (
         "a party's line is carried by a narrow majority of its voting members: its "

@@ -170,6 +170,16 @@ def parse_vote(value: str) -> tuple[str, bool] | None:
     return None
 
 
+def _short(votes: Iterable[Vote], ayes: int | None, noes: int | None) -> bool:
+    """Whether a division lists fewer ayes or noes (tellers apart) than it declares:
+    a truncated or cut export, which must not replace a complete copy."""
+    listed = {"aye": 0, "no": 0, "no_vote": 0}
+    for vote in votes:
+        if not vote.teller:
+            listed[vote.vote] += 1
+    return (ayes is not None and listed["aye"] < ayes) or (noes is not None and listed["no"] < noes)
+
+
 def _division_uid(house: str, date_key: str, number: str) -> str:
     return f"{house}:{date_key}/{number}" if date_key else f"{house}:{number}"
 
@@ -514,9 +524,9 @@ def read_commons_csv(path: str | Path, *, on_bad: _OnBad, house: str = COMMONS) 
             complete = False
             on_bad(start, f"unreadable CSV row: {exc}", lines[start - 1][0][:2000])
             continue
-        raw = ",".join(cells)
         if not cells or all(not c.strip() for c in cells):
             continue
+        raw = "".join(text for text, _ok in lines[start - 1 : counter[0]]).rstrip("\r\n")
         if any(n in bad_lines for n in range(start, counter[0] + 1)):
             complete = False
             on_bad(start, "invalid UTF-8 or NUL byte in row", raw)
@@ -588,7 +598,7 @@ def read_commons_csv(path: str | Path, *, on_bad: _OnBad, house: str = COMMONS) 
         no_count=noes,
         votes=tuple(votes),
         format="commons-csv",
-        complete=complete,
+        complete=complete and not _short(votes, ayes, noes),
         provenance=Provenance("commons-csv", __version__, os.path.abspath(p), 1, None),
     )
 
@@ -751,6 +761,12 @@ def division_from_api(
             )
     if not votes:
         raise ImportFormatError(f"{label} of {date_key} has no votes")
+    if not item.get("Ayes") and not item.get("Noes") and (ayes or noes):
+        raise ImportFormatError(
+            f"{label} of {date_key} lists no ayes and no noes against {ayes} and {noes} "
+            "declared: a search listing, not the division itself",
+            hint="fetch it with `mapper votes collect --division ID`",
+        )
     return Division(
         uid=uid,
         house=house,
@@ -762,7 +778,7 @@ def division_from_api(
         division_id=division_id,
         votes=tuple(votes),
         format="commons-api",
-        complete=complete,
+        complete=complete and not _short(votes, ayes, noes),
         provenance=provenance,
     )
 
@@ -1071,11 +1087,11 @@ def read_division_table(
             )
         if key is not None and last_line.get(key) == line:
             built = open_.pop(key)
-            division = _table_division(key, built, dates, source, on_bad)
+            division = _table_division(key, built, dates, source)
             if division is not None:
                 yield division
     for key, built in open_.items():  # only rows whose key cell was unreadable
-        division = _table_division(key, built, dates, source, on_bad)
+        division = _table_division(key, built, dates, source)
         if division is not None:
             yield division
 
@@ -1123,14 +1139,11 @@ def _table_division(
     built: dict[str, Any],
     dates: dict[str, tuple[datetime, str] | None],
     source: str,
-    on_bad: _OnBad,
 ) -> Division | None:
     house, number, date_text = key
     when = dates.get(date_text) if date_text else None
     moment, date_key = when if when is not None else (None, "")
-    if not built["votes"]:
-        if number:
-            on_bad(built["line"], f"division {number} has no readable votes", None)
+    if not built["votes"]:  # every row of it was set aside (and quarantined) already
         return None
     return Division(
         uid=_division_uid(house, date_key, number),
