@@ -292,12 +292,13 @@ def import_actors(
 
 class MemberImport(NamedTuple):
     """What :func:`import_members` did: actors ``added``, members ``skipped`` (already in
-    the roster), and the names ``unclear`` (written with the export's ``?`` letters:
-    correct them in the roster)."""
+    the roster), the names ``unclear`` (written with the export's ``?`` letters: correct
+    them in the roster), and roster actors ``updated`` with the member id they lacked."""
 
     added: int
     skipped: int
     unclear: list[str]
+    updated: int = 0
 
 
 def import_members(
@@ -314,8 +315,9 @@ def import_members(
     ``constituency`` and, when the file gives it, the ``parliament`` member id. A member
     who already resolves to a roster actor (by member id, or by name and constituency:
     see :mod:`mapper.resolve.members`) is skipped, so importing the same divisions twice
-    adds nothing. Ids are made from the names (``Diane Abbott`` -> ``diane-abbott``;
-    with the constituency when the name is taken).
+    adds nothing; when the file gives that member's id and the actor has none, the id
+    is recorded, so the member resolves by id from then on. Ids are made from the names
+    (``Diane Abbott`` -> ``diane-abbott``; with the constituency when the name is taken).
 
     Parameters
     ----------
@@ -364,13 +366,22 @@ def import_members(
             header.append(column)
     resolver = MemberResolver(load_roster(path))
     ids = {r.get("id", "") for r in rows}
-    added = skipped = 0
+    by_id = {r.get("id", ""): r for r in rows}
+    claimed = {r.get("parliament", "") for r in rows} - {""}
+    added = skipped = updated = 0
     unclear: list[str] = []
     for key in sorted(members, key=lambda k: (fold_name(members[k]["name"]), k)):
         entry = members[key]
         match = resolver.resolve(entry["name"], entry["constituency"], entry["member_id"] or None)
         if match.actor is not None or match.method == "ambiguous":
             skipped += 1
+            row = by_id.get(match.actor or "")
+            member_id = entry["member_id"]
+            lacking = row is not None and not row.get("parliament")
+            if lacking and member_id and member_id not in claimed:
+                row["parliament"] = member_id  # type: ignore[index]
+                claimed.add(member_id)
+                updated += 1
             continue
         base = re.sub(r"[^a-z0-9]+", "-", fold_name(entry["name"])).strip("-") or "member"
         actor_id = base
@@ -395,6 +406,6 @@ def import_members(
             }
         )
         added += 1
-    if added:
+    if added or updated:
         _write_rows(path, comments, header, rows)
-    return MemberImport(added, skipped, unclear)
+    return MemberImport(added, skipped, unclear, updated)

@@ -106,8 +106,10 @@ def register(app: typer.Typer, roster_app: typer.Typer) -> None:
 
             with reported_errors():
                 done = import_members(project, [file], kind=kind or "mp")
+            note = f" ({done.updated} given their member id)" if done.updated else ""
             print(
-                f"{done.added} members added, {done.skipped} already in the roster", file=sys.stderr
+                f"{done.added} members added, {done.skipped} already in the roster{note}",
+                file=sys.stderr,
             )
             if done.unclear:
                 print(

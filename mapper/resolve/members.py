@@ -12,7 +12,8 @@ actor so that an MP's votes and posts meet on one actor:
    such as ``Mr``, ``Dame``, ``Sir``, ``Rt Hon`` and letters after the name such as
    ``MP``, ``QC``, ``CBE`` dropped while two words remain). A ``?`` in the member's name
    stands for the one letter the Commons export could not write (``Th?r?se Coffey``
-   matches ``Thérèse Coffey``). Among the actors whose name matches, those whose
+   matches ``Thérèse Coffey``, and a roster name copied from an export with its ``?``
+   matches the name written in full). Among the actors whose name matches, those whose
    ``constituency`` is the member's are preferred; an actor with another constituency,
    or with another member id, is never taken; an actor without a constituency is
    taken only when no actor has the member's.
@@ -266,6 +267,8 @@ class MemberResolver:
             for alias in (actor.name, *actor.aliases):
                 for key in name_keys(alias.rstrip("!")):
                     self._names.setdefault(key, set()).add(actor.id)
+        # roster names written with the export's "?" letters match as patterns too
+        self._wild = [(_wildcard(k), ids) for k, ids in self._names.items() if "?" in k]
         self._cache: dict[tuple[str, str, str], MemberMatch] = {}
 
     def _by_name(self, name: str) -> set[str]:
@@ -279,6 +282,9 @@ class MemberResolver:
             return found
         for key in keys:
             found |= self._names.get(key, set())
+            for pattern, ids in self._wild:
+                if pattern.fullmatch(key):
+                    found |= ids
         return found
 
     def resolve(
