@@ -150,14 +150,15 @@ def register(app: typer.Typer, _roster_app: typer.Typer | None = None) -> None:
         """
         from dataclasses import asdict
 
-        from mapper.cli.common import collection_progress
+        from mapper.cli import progress_bar
         from mapper.collectors.divisions import collect_commons_divisions
 
         with reported_errors():
             proj = _project(project)
             if archive is None and proj is not None:
                 archive = proj.output / "archives" / "commons-votes.jsonl"
-            with open_store(store, project) as st, collection_progress("commons votes") as step:
+            with open_store(store, project) as st, progress_bar() as step:
+                step("commons votes")
                 result = collect_commons_divisions(
                     st,
                     search_term=search,
