@@ -1036,18 +1036,39 @@ class Store:
             When the database cannot be written. Divisions stored before stay stored.
         """
         outcomes: list[tuple[str, str]] = []
+        batch: list[tuple[Division, str | None]] = []
+        votes = 0
         try:
-            for item in divisions:
-                if type(item) is tuple:
-                    division, raw = item
-                else:
-                    division, raw = item, None  # type: ignore[assignment]
-                outcomes.append((division.uid, self._add_division(division, raw)))
+            try:
+                for item in divisions:
+                    if type(item) is tuple:
+                        batch.append(item)  # type: ignore[arg-type]
+                    else:
+                        batch.append((item, None))  # type: ignore[arg-type]
+                    votes += len(batch[-1][0].votes)
+                    if votes >= DIVISION_BATCH_VOTES:
+                        outcomes += self._add_division_batch(batch)
+                        batch, votes = [], 0
+            except (sqlite3.Error, StoreError):
+                raise
+            except Exception:
+                # the divisions' source failed part-way: keep what it gave, then fail
+                outcomes += self._add_division_batch(batch)
+                raise
+            outcomes += self._add_division_batch(batch)
         except sqlite3.Error as exc:
             raise self._error(exc, "cannot store divisions") from exc
         return DivisionAddResult.from_outcomes(outcomes)
 
-    def _add_division(self, division: Division, raw: str | None) -> str:
+    def _add_division_batch(
+        self, batch: list[tuple[Division, str | None]]
+    ) -> list[tuple[str, str]]:
+        if not batch:
+            return []
+        with self._write() as conn:
+            return [(d.uid, self._add_division(conn, d, raw)) for d, raw in batch]
+
+    def _add_division(self, conn: sqlite3.Connection, division: Division, raw: str | None) -> str:
         fingerprint = division_fingerprint(division)
         prov = division.provenance
         row = (
@@ -1069,51 +1090,48 @@ class Store:
             raw,
             _iso(now_utc()),
         )
-        with self._write() as conn:
-            stored = conn.execute(
-                "SELECT fingerprint, complete, format FROM divisions WHERE uid = ?",
-                (division.uid,),
-            ).fetchone()
-            if stored is not None:
-                old_fingerprint, old_complete, old_format = stored
-                if old_fingerprint == fingerprint:
-                    if division.complete and not old_complete:
-                        conn.execute(
-                            "UPDATE divisions SET complete = 1 WHERE uid = ?", (division.uid,)
-                        )
-                    return "duplicates"
-                if old_complete and (
-                    not division.complete
-                    or _FORMAT_RANK.get(division.format, 1) < _FORMAT_RANK.get(old_format, 1)
-                ):
-                    return "kept"
-                conn.execute("DELETE FROM votes WHERE division = ?", (division.uid,))
-            conn.execute(
-                "INSERT OR REPLACE INTO divisions (uid, house, number, division_id, date,"
-                " title, aye_count, no_count, format, complete, fingerprint, source, line,"
-                " retrieved_at, version, raw, stored_at)"
-                f" VALUES ({','.join('?' * 17)})",
-                row,
-            )
-            conn.executemany(
-                "INSERT OR REPLACE INTO votes (division, member, member_id, name, party,"
-                " constituency, vote, teller, proxy, line) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        division.uid,
-                        v.member,
-                        v.member_id,
-                        v.name,
-                        v.party,
-                        v.constituency,
-                        v.vote,
-                        int(v.teller),
-                        v.proxy,
-                        v.line,
-                    )
-                    for v in division.votes
-                ],
-            )
+        stored = conn.execute(
+            "SELECT fingerprint, complete, format FROM divisions WHERE uid = ?",
+            (division.uid,),
+        ).fetchone()
+        if stored is not None:
+            old_fingerprint, old_complete, old_format = stored
+            if old_fingerprint == fingerprint:
+                if division.complete and not old_complete:
+                    conn.execute("UPDATE divisions SET complete = 1 WHERE uid = ?", (division.uid,))
+                return "duplicates"
+            if old_complete and (
+                not division.complete
+                or _FORMAT_RANK.get(division.format, 1) < _FORMAT_RANK.get(old_format, 1)
+            ):
+                return "kept"
+            conn.execute("DELETE FROM votes WHERE division = ?", (division.uid,))
+        conn.execute(
+            "INSERT OR REPLACE INTO divisions (uid, house, number, division_id, date,"
+            " title, aye_count, no_count, format, complete, fingerprint, source, line,"
+            " retrieved_at, version, raw, stored_at)"
+            f" VALUES ({','.join('?' * 17)})",
+            row,
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO votes (division, member, member_id, name, party,"
+            " constituency, vote, teller, proxy, line) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    division.uid,
+                    v.member,
+                    v.member_id,
+                    v.name,
+                    v.party,
+                    v.constituency,
+                    v.vote,
+                    int(v.teller),
+                    v.proxy,
+                    v.line,
+                )
+                for v in division.votes
+            ],
+        )
         return "added" if stored is None else "replaced"
 
     def iter_divisions(
@@ -1292,6 +1310,8 @@ CREATE TABLE IF NOT EXISTS votes (
 CREATE INDEX IF NOT EXISTS votes_by_member ON votes (member);
 """
 
+#: Votes per write transaction of :meth:`Store.add_divisions` (whole divisions).
+DIVISION_BATCH_VOTES = 20000
 #: Which source wins when two disagree about one division: the API's JSON (member ids,
 #: tellers) over exports and tables.
 _FORMAT_RANK = {"commons-api": 2}

@@ -701,3 +701,17 @@ def test_detect_format() -> None:
     assert detect_format(FIXTURES / "Division655.csv") == "commons-csv"
     assert detect_format(API / "divisions.jsonl") == "commons-json"
     assert detect_format(API / "division-655.json") == "commons-json"
+
+
+def test_a_table_cut_in_the_middle_of_a_row(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "cut.csv"
+    path.write_bytes(
+        "\ufeffmember;party;division;vote\r\nAnn;Red;7;aye\r\nBob;Red;7;no\r\nCat;Re".encode()
+    )
+    result = import_division_file(store, path, parliament="senedd")
+    assert (result.divisions, result.votes, result.quarantined) == (1, 2, 1)
+    assert result.problems == [
+        f"{path}:4: truncated row (2 of 4 columns): the file ends in the middle of a row"
+    ]
+    division = store.get_division("senedd:7")
+    assert division is not None and not division.complete and division.date is None

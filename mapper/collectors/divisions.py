@@ -48,6 +48,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -141,6 +142,7 @@ _FILLER = re.compile(r"\b(?:for|the|of)\b")
 _NOT_WORD = re.compile(r"[^\w]+")
 
 
+@lru_cache(maxsize=4096)
 def parse_vote(value: str) -> tuple[str, bool] | None:
     """Read a vote word: ``(vote, teller)`` with vote one of ``aye``, ``no``,
     ``no_vote``, or ``None`` when the word is not understood.
@@ -913,21 +915,34 @@ def _sniff(header: str, path: Path) -> str:
 
 
 class _Rows:
-    """The rows of a long table with their starting line, for two passes."""
+    """The rows of a long table with their starting line, streamed from the file (it
+    is read twice: never held in memory whole)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.header_line = 0
+        header = ""
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as fh:
+                for number, raw in enumerate(fh, 1):
+                    if number == 1:
+                        raw = raw.removeprefix(b"\xef\xbb\xbf")
+                    if raw.strip():
+                        self.header_line = number
+                        header = raw.decode("utf-8", errors="replace")
+                        break
+                fh.seek(0)
+                newlines, last = 0, b"\n"
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    newlines += block.count(b"\n")
+                    last = block[-1:]
+                self.ends_clean = last in (b"\n", b"\r")
+                #: the number of the file's last line
+                self.last_line = newlines + (0 if last == b"\n" else 1)
         except OSError as exc:
             raise ImportFormatError(f"cannot read: {exc.strerror or exc}", source=path) from None
-        self.lines = _decode_lines(data)
-        self.ends_clean = data.endswith((b"\n", b"\r"))
-        start = next((i for i, (t, _ok) in enumerate(self.lines) if t.strip()), None)
-        if start is None:
+        if not self.header_line:
             raise ImportFormatError("empty file", source=path, hint="expected a table of votes")
-        self.header_line = start + 1
-        header = self.lines[start][0]
         self.delimiter = _sniff(header, path)
         cells = next(csv.reader([header.rstrip("\r\n")], delimiter=self.delimiter), [])
         self.header = [c.replace(_BOM, "").strip() for c in cells]
@@ -939,6 +954,7 @@ class _Rows:
             found = next((normalized[n] for n in names if n in normalized), None)
             if found is not None and found not in self.columns.values():
                 self.columns[role] = found
+        self._absent = [role for role in TABLE_COLUMNS if role not in self.columns]
         for role in ("member", "division", "vote"):
             if role not in self.columns:
                 raise ImportFormatError(
@@ -952,41 +968,67 @@ class _Rows:
 
     def __iter__(self) -> Iterator[tuple[int, list[str] | None, str]]:
         """``(line, cells, problem)``: a non-empty problem means the row is unusable."""
-        body = self.lines[self.header_line :]
         counter = [self.header_line]
+        bad: set[int] = set()
 
-        def feed() -> Iterator[str]:
-            for text, _ok in body:
-                counter[0] += 1
+        def feed(fh: Any) -> Iterator[str]:
+            for number, raw in enumerate(fh, 1):
+                if number <= self.header_line:
+                    continue
+                counter[0] = number
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    text = raw.decode("utf-8", errors="replace")
+                    bad.add(number)
+                if "\x00" in text:
+                    text = text.replace("\x00", "")
+                    bad.add(number)
                 yield text
 
-        bad = {self.header_line + i + 1 for i, (_t, ok) in enumerate(body) if not ok}
-        reader = csv.reader(feed(), delimiter=self.delimiter)
-        last = len(self.lines)
-        need = max(self.columns.values()) + 1
-        while True:
-            start = counter[0] + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield start, None, f"unreadable CSV row: {exc}"
-                continue
-            if not cells or all(not c.strip() for c in cells):
-                continue
-            if any(n in bad for n in range(start, counter[0] + 1)):
-                yield start, cells, "invalid UTF-8 or NUL byte in row"
-            elif len(cells) < need:
-                truncated = counter[0] >= last and not self.ends_clean
-                yield (
-                    start,
-                    cells,
-                    f"truncated row ({len(cells)} of {len(self.header)} columns)"
-                    + (": the file ends in the middle of a row" if truncated else ""),
-                )
-            else:
-                yield start, cells, ""
+        try:
+            fh = open(self.path, "rb")  # noqa: SIM115 - closed in finally
+        except OSError as exc:
+            raise ImportFormatError(
+                f"cannot read: {exc.strerror or exc}", source=self.path
+            ) from None
+        try:
+            reader = csv.reader(feed(fh), delimiter=self.delimiter)
+            need = max(self.columns.values()) + 1
+            while True:
+                start = counter[0] + 1
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    yield start, None, f"unreadable CSV row: {exc}"
+                    continue
+                if not cells or all(not c.strip() for c in cells):
+                    continue
+                if any(n in bad for n in range(start, counter[0] + 1)):
+                    yield start, cells, "invalid UTF-8 or NUL byte in row"
+                elif len(cells) < need:
+                    # the last row of a file that does not end with a line end: cut short
+                    last = not self.ends_clean and counter[0] >= self.last_line
+                    yield (
+                        start,
+                        cells,
+                        f"truncated row ({len(cells)} of {len(self.header)} columns)"
+                        + (": the file ends in the middle of a row" if last else ""),
+                    )
+                else:
+                    yield start, cells, ""
+        finally:
+            fh.close()
+
+    def values(self, cells: list[str]) -> dict[str, str]:
+        """Every role's cell of a row (``""`` for roles without a column)."""
+        n = len(cells)
+        out = {role: (cells[i].strip() if i < n else "") for role, i in self.columns.items()}
+        for role in self._absent:
+            out[role] = ""
+        return out
 
     def cell(self, cells: list[str], role: str) -> str:
         index = self.columns.get(role)
@@ -1018,7 +1060,8 @@ def read_division_table(
     on_bad : callable
         ``on_bad(line, reason, raw)`` for each row set aside (an unknown vote, a member
         listed twice, an unreadable date, a truncated row); its division is then
-        marked incomplete.
+        marked incomplete (every division of the file, when the row's division cannot
+        be read).
     parliament : str, optional
         The house of rows without a ``parliament`` column (default ``parliament``).
 
@@ -1037,51 +1080,51 @@ def read_division_table(
     default_house = (parliament or DEFAULT_PARLIAMENT).strip() or DEFAULT_PARLIAMENT
     source = os.path.abspath(p)
 
-    def key_of(cells: list[str]) -> tuple[str, str, str]:
-        house = rows.cell(cells, "parliament") or default_house
-        return house, rows.cell(cells, "division"), rows.cell(cells, "date")
+    def key_of(values: dict[str, str]) -> tuple[str, str, str]:
+        return values["parliament"] or default_house, values["division"], values["date"]
 
-    # pass 1: where each division's last row is
+    # pass 1: where each division's last row is, and whether some unusable row cannot
+    # be told apart (no division cell): then no division of the file is complete
     last_line: dict[tuple[str, str, str], int] = {}
-    for line, cells, _problem in rows:
-        if cells is not None:
-            last_line[key_of(cells)] = line
+    orphans = False
+    for line, cells, problem in rows:
+        if cells is None or (problem and not rows.cell(cells, "division")):
+            orphans = True
+        else:
+            last_line[key_of(rows.values(cells))] = line
     # pass 2: build each division once its last row is read
     open_: dict[tuple[str, str, str], dict[str, Any]] = {}
     dates: dict[str, tuple[datetime, str] | None] = {}
     for line, cells, problem in rows:
-        key = key_of(cells) if cells is not None else None
+        values = rows.values(cells) if cells is not None else None
+        key = key_of(values) if values is not None else None
         group = None
         if key is not None:
             group = open_.get(key)
             if group is None:
-                group = open_[key] = {"votes": [], "seen": {}, "complete": True, "line": line,
-                                      "title": ""}  # fmt: skip
-        reason = problem or _table_row_problem(rows, cells, key, group, dates)
-        if reason:
+                group = open_[key] = {"votes": [], "seen": {}, "complete": not orphans,
+                                      "line": line, "title": ""}  # fmt: skip
+        if problem or values is None or key is None or group is None:
+            reason, parsed, mkey = problem or "unreadable row", None, ""
+        else:
+            reason, parsed, mkey = _table_row_problem(values, key, group, dates)
+        if reason or parsed is None or values is None or group is None:
             if group is not None:
                 group["complete"] = False
             on_bad(line, reason, rows.raw(cells))
-        elif group is not None and cells is not None:
-            name = rows.cell(cells, "member")
-            seat = rows.cell(cells, "constituency")
-            member_id = rows.cell(cells, "member_id") or None
-            parsed = parse_vote(rows.cell(cells, "vote"))
-            assert parsed is not None  # checked by _table_row_problem
-            teller = parsed[1] or rows.cell(cells, "teller").casefold() in _TRUE
-            mkey = member_key(name, seat, member_id)
+        else:
             group["seen"][mkey] = (line, parsed[0])
-            group["title"] = group["title"] or rows.cell(cells, "title")
+            group["title"] = group["title"] or values["title"]
             group["votes"].append(
                 Vote(
                     member=mkey,
-                    name=name,
+                    name=values["member"],
                     vote=parsed[0],
-                    party=rows.cell(cells, "party"),
-                    constituency=seat,
-                    member_id=member_id,
-                    teller=teller,
-                    proxy=rows.cell(cells, "proxy"),
+                    party=values["party"],
+                    constituency=values["constituency"],
+                    member_id=values["member_id"] or None,
+                    teller=parsed[1] or values["teller"].casefold() in _TRUE,
+                    proxy=values["proxy"],
                     line=line,
                 )
             )
@@ -1097,41 +1140,43 @@ def read_division_table(
 
 
 def _table_row_problem(
-    rows: _Rows,
-    cells: list[str] | None,
-    key: tuple[str, str, str] | None,
-    group: dict[str, Any] | None,
+    values: dict[str, str],
+    key: tuple[str, str, str],
+    group: dict[str, Any],
     dates: dict[str, tuple[datetime, str] | None],
-) -> str:
-    if cells is None or key is None or group is None:
-        return "unreadable row"
-    name = rows.cell(cells, "member")
+) -> tuple[str, tuple[str, bool] | None, str]:
+    """``(reason, parsed vote, member key)``; the reason is empty for a usable row."""
+    name = values["member"]
     if not name:
-        return "no member name"
+        return "no member name", None, ""
     if not key[1]:
-        return f"no division for {name}"
+        return f"no division for {name}", None, ""
     date_text = key[2]
     if date_text:
         if date_text not in dates:
             dates[date_text] = _parse_when(date_text)
         if dates[date_text] is None:
-            return f"unreadable date {date_text!r}"
-    value = rows.cell(cells, "vote")
+            return f"unreadable date {date_text!r}", None, ""
+    value = values["vote"]
     parsed = parse_vote(value)
     if parsed is None:
         return (
             f"unknown vote value {value!r} for {name} in division {key[1]} "
-            "(expected aye, no or no vote, or a word for them)"
+            "(expected aye, no or no vote, or a word for them)",
+            None,
+            "",
         )
-    mkey = member_key(name, rows.cell(cells, "constituency"), rows.cell(cells, "member_id") or None)
+    mkey = member_key(name, values["constituency"], values["member_id"] or None)
     if mkey in group["seen"]:
         seen_line, seen_vote = group["seen"][mkey]
         same = "the same vote" if seen_vote == parsed[0] else "a different vote"
         return (
             f"member {name} listed twice in division {key[1]} (first on line {seen_line}, "
-            f"{same}); the first is kept"
+            f"{same}); the first is kept",
+            parsed,
+            mkey,
         )
-    return ""
+    return "", parsed, mkey
 
 
 def _table_division(

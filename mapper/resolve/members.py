@@ -103,6 +103,7 @@ def _ascii_fold(text: str) -> str:
     return kept.casefold()
 
 
+@lru_cache(maxsize=1 << 16)
 def fold_label(text: str) -> str:
     """The matching form of a label (a party, a constituency): accents dropped, case
     folded, ``&`` as ``and``, every other sign a space; ``?`` is kept.
@@ -123,6 +124,7 @@ def _words(name: str) -> list[str]:
     return fold_label(text).split()
 
 
+@lru_cache(maxsize=1 << 16)
 def name_keys(name: str) -> tuple[str, ...]:
     """The folded forms a name is matched by: as written, and without honorifics and
     letters after it (each only while two words remain).
@@ -176,6 +178,7 @@ def label_matches(pattern: str, value: str) -> bool:
     return _wildcard(p).fullmatch(v) is not None
 
 
+@lru_cache(maxsize=1 << 16)
 def member_key(name: str, constituency: str = "", member_id: str | None = None) -> str:
     """The key of a member inside a division: ``id:<member id>`` when the id is known,
     else ``name:<folded name>|<folded constituency>``.
