@@ -1042,7 +1042,7 @@ class Store:
             try:
                 for item in divisions:
                     if type(item) is tuple:
-                        batch.append(item)  # type: ignore[arg-type]
+                        batch.append(item)
                     else:
                         batch.append((item, None))  # type: ignore[arg-type]
                     votes += len(batch[-1][0].votes)

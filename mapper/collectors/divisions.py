@@ -448,13 +448,13 @@ def read_commons_csv(path: str | Path, *, on_bad: _OnBad, house: str = COMMONS) 
     title = ""
     header_at = 0
     columns: dict[str, int] = {}
-    for number, (text, _ok) in enumerate(lines, 1):
+    for lineno, (text, _ok) in enumerate(lines, 1):
         if not text.strip():
             continue
         cells = _csv_cells(text)
         names = [_norm_header(c) for c in cells]
         if "member" in names and "vote" in names:
-            header_at = number
+            header_at = lineno
             for index, name in enumerate(names):
                 columns.setdefault(name, index)
             break
@@ -462,7 +462,7 @@ def read_commons_csv(path: str | Path, *, on_bad: _OnBad, house: str = COMMONS) 
         m = _KEY_LINE.match(joined)
         key = _CSV_KEYS.get(_norm_header(m.group(1))) if m else None
         if m and key and key not in head:
-            head[key] = (m.group(2).strip(), number)
+            head[key] = (m.group(2).strip(), lineno)
         elif _norm_header(joined) == "members recorded":
             continue
         elif not title:
