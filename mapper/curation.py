@@ -3,7 +3,8 @@
 Curating the roster is most of a real user's work. This module edits the roster CSV
 in place row by row (columns, order and untouched rows stay as the user wrote them),
 validates the result before it replaces the file, and logs every merge in
-``merges.csv`` beside the roster. Nothing here collects again: the next build reads
+``merges.csv`` beside the roster. :func:`import_members` adds the members of
+parliamentary division files as MPs. Nothing here collects again: the next build reads
 the store with the new roster.
 """
 
@@ -16,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mapper.errors import ConfigError, RosterError
 from mapper.fsutil import atomic_open, write_text
@@ -514,3 +515,124 @@ def _complete(row: dict[str, str], new: dict[str, str], header: list[str]) -> bo
             row[name] = value
             changed = True
     return changed
+
+
+class MemberImport(NamedTuple):
+    """What :func:`import_members` did: actors ``added``, members ``skipped`` (already in
+    the roster), the names ``unclear`` (written with the export's ``?`` letters: correct
+    them in the roster), and roster actors ``updated`` with the member id they lacked."""
+
+    added: int
+    skipped: int
+    unclear: list[str]
+    updated: int = 0
+
+
+def import_members(
+    project: str | Path,
+    files: Iterable[str | Path],
+    *,
+    kind: str = "mp",
+    format: str = "auto",
+    parliament: str | None = None,
+) -> MemberImport:
+    """Add the members of division files to the roster, as actors of kind ``kind``.
+
+    Each member becomes a row with ``name``, ``party`` (from the latest division),
+    ``constituency`` and, when the file gives it, the ``parliament`` member id. A member
+    who already resolves to a roster actor (by member id, or by name and constituency:
+    see :mod:`mapper.resolve.members`) is skipped, so importing the same divisions twice
+    adds nothing; when the file gives that member's id and the actor has none, the id
+    is recorded, so the member resolves by id from then on. Ids are made from the names
+    (``Diane Abbott`` -> ``diane-abbott``; with the constituency when the name is taken).
+
+    Parameters
+    ----------
+    project : str or Path
+        The project file (its CSV roster is edited).
+    files : iterable of str or Path
+        Commons Votes CSV exports, API JSON/JSONL files, or long tables of votes.
+    kind : str
+        The kind of the added actors.
+    format, parliament
+        As for :func:`mapper.collectors.divisions.import_division_file`.
+
+    Returns
+    -------
+    MemberImport
+    """
+    from mapper.collectors.divisions import iter_division_file
+    from mapper.resolve.members import MemberIndex, MemberResolver, fold_label, fold_name
+    from mapper.resolve.roster import load_roster
+
+    if kind not in ACTOR_KINDS:
+        raise RosterError(
+            f"unknown kind {kind!r}", field="kind", hint=f"one of: {', '.join(ACTOR_KINDS)}"
+        )
+    path = _roster_path(project)
+    divisions = [
+        division
+        for file in files
+        for division, _raw in iter_division_file(file, format=format, parliament=parliament)
+    ]
+    divisions.sort(key=lambda d: (d.date is None, d.date, d.uid))
+    index = MemberIndex.from_divisions(divisions)
+    members: dict[str, dict[str, str]] = {}
+    for division in divisions:  # oldest first: the latest party wins
+        for vote in division.votes:
+            key = index.member(division.house, vote.member, vote.name, vote.constituency)
+            entry = members.setdefault(key, {"name": vote.name, "member_id": ""})
+            if "?" in entry["name"] and "?" not in vote.name:
+                entry["name"] = vote.name
+            entry["member_id"] = entry["member_id"] or (vote.member_id or "")
+            entry["party"] = index.party(vote.party) or entry.get("party", "")
+            entry["constituency"] = index.seat(vote.constituency) or entry.get("constituency", "")
+    comments, header, rows = _read_rows(path)
+    for column in ("kind", "party", "constituency", "parliament"):
+        if column not in header:
+            header.append(column)
+    resolver = MemberResolver(load_roster(path))
+    ids = {r.get("id", "") for r in rows}
+    by_id = {r.get("id", ""): r for r in rows}
+    claimed = {r.get("parliament", "") for r in rows} - {""}
+    added = skipped = updated = 0
+    unclear: list[str] = []
+    for key in sorted(members, key=lambda k: (fold_name(members[k]["name"]), k)):
+        entry = members[key]
+        match = resolver.resolve(entry["name"], entry["constituency"], entry["member_id"] or None)
+        if match.actor is not None or match.method == "ambiguous":
+            skipped += 1
+            row = by_id.get(match.actor or "")
+            member_id = entry["member_id"]
+            lacking = row is not None and not row.get("parliament")
+            if lacking and member_id and member_id not in claimed:
+                row["parliament"] = member_id  # type: ignore[index]
+                claimed.add(member_id)
+                updated += 1
+            continue
+        base = re.sub(r"[^a-z0-9]+", "-", fold_name(entry["name"])).strip("-") or "member"
+        actor_id = base
+        if actor_id in ids:
+            actor_id = f"{base}-" + re.sub(r"[^a-z0-9]+", "-", fold_label(entry["constituency"]))
+            actor_id = actor_id.strip("-")
+        suffix = 2
+        while actor_id in ids:
+            actor_id = f"{base}-{suffix}"
+            suffix += 1
+        ids.add(actor_id)
+        if "?" in entry["name"]:
+            unclear.append(entry["name"])
+        rows.append(
+            {
+                "id": actor_id,
+                "name": entry["name"],
+                "kind": kind,
+                "party": entry.get("party", ""),
+                "constituency": entry.get("constituency", ""),
+                "parliament": entry["member_id"],
+            }
+        )
+        added += 1
+    if added or updated:
+        _write_rows(path, comments, header, rows)
+    return MemberImport(added, skipped, unclear, updated)

@@ -46,6 +46,7 @@ class Analysis:
     timings: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, Path] = field(default_factory=dict)
     warnings: list[Any] = field(default_factory=list)
+    votes: Any = None
 
     def summary(self) -> dict[str, Any]:
         """Counts and timings of the run, for ``summary.json`` and the CLI.
@@ -81,6 +82,8 @@ class Analysis:
             )
         if self.bridges is not None:
             out["bridge_figures"] = sum(1 for b in self.bridges if b.get("is_bridge"))
+        if self.votes is not None:
+            out["votes"] = self.votes.summary()
         if self.alliances is not None:
             out["opportunities"] = len(self.alliances.get("opportunities", []))
             out["introductions"] = len(self.alliances.get("introductions", []))
@@ -354,17 +357,19 @@ def _stage_warnings(module: Any, name: str, rows: Any, result: Any) -> list[Any]
 
 def write_outputs(analysis: Analysis, *, progress: Progress | None = None) -> dict[str, Path]:
     """Write the tables, exports, maps, images and report of an analysis."""
-    import orjson
 
     from mapper.analysis.alliances import write_alliances_csv, write_alliances_md
     from mapper.analysis.bridges import write_bridges_csv, write_bridges_md
     from mapper.analysis.factions import write_factions_csv, write_factions_md
     from mapper.export import export_all, write_rows_csv
-    from mapper.fsutil import safe_filename, write_text
+    from mapper.fsutil import safe_filename
     from mapper.render import render_all, render_cache, write_focus_map
 
     project, G, out = analysis.project, analysis.graph, analysis.project.output
     timings = analysis.timings
+    if analysis.factions is None and G.number_of_nodes() == 0:
+        # only divisions: no social network to map (the vote outputs are written apart)
+        return _write_summary(analysis, dict(analysis.outputs))
     paths: dict[str, Path] = {}
     with _timed(timings, "tables", progress):
         if analysis.factions is not None:
@@ -412,6 +417,16 @@ def write_outputs(analysis: Analysis, *, progress: Progress | None = None) -> di
     with _timed(timings, "exports", progress), render_cache():
         paths.update(export_all(G, out, formats=tuple(project.formats)))
     analysis.outputs.update(paths)
+    return _write_summary(analysis, dict(analysis.outputs))
+
+
+def _write_summary(analysis: Analysis, paths: dict[str, Path]) -> dict[str, Path]:
+    """Write ``summary.json`` (counts, timings, warnings, the files written)."""
+    import orjson
+
+    from mapper.fsutil import write_text
+
+    out = analysis.project.output
     summary = analysis.summary()
     summary["outputs"] = sorted(_relative(p, out) for p in paths.values())
     paths["summary.json"] = write_text(
@@ -467,7 +482,11 @@ def run_project(
                 project, store, collect=collect, force=force, progress=progress
             )
         G, resolution = build(project, store, timings=timings, progress=progress)
-    results = analyse(project, G, timings=timings, progress=progress)
+        votes = None
+        if write and has_divisions(project):
+            votes = write_vote_outputs(project, store, timings=timings, progress=progress)
+    only_votes = votes is not None and G.number_of_nodes() == 0
+    results = {} if only_votes else analyse(project, G, timings=timings, progress=progress)
     analysis = Analysis(
         project=project,
         graph=G,
@@ -480,7 +499,110 @@ def run_project(
         imports=imports,
         timings=timings,
         warnings=list(results.get("warnings", [])),
+        votes=votes,
     )
+    if votes is not None:
+        analysis.warnings += list(votes.warnings)
+        analysis.outputs.update(votes.paths)
     if write:
         write_outputs(analysis, progress=progress)
     return analysis
+
+
+# --------------------------------------------------------------------------- votes
+# Parliamentary divisions (``[[sources]] type = "divisions"``) are stored beside the
+# posts and analysed division by division. write_vote_outputs is self-contained: a run
+# calls it with the open store after import_sources, when has_divisions(project).
+
+
+@dataclass
+class VoteOutputs:
+    """What :func:`write_vote_outputs` computed and wrote.
+
+    Attributes
+    ----------
+    summaries : list
+        One :class:`~mapper.analysis.divisions.DivisionSummary` per stored division.
+    warnings : list
+        Their :class:`~mapper.analysis.strength.EvidenceWarning` objects (for
+        ``summary.json``'s ``warnings``).
+    members : Any
+        The :class:`~mapper.resolve.members.MemberIndex` (members, their actors and
+        the report of those that did not resolve).
+    paths : dict
+        File name -> path of what was written.
+    """
+
+    summaries: list[Any] = field(default_factory=list)
+    warnings: list[Any] = field(default_factory=list)
+    members: Any = None
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for a run summary: divisions, rebels, unresolved members."""
+        unresolved = len(self.members.resolution.unresolved) if self.members else 0
+        return {
+            "divisions": len(self.summaries),
+            "rebel_votes": sum(len(s.rebels) for s in self.summaries),
+            "unresolved_members": unresolved,
+        }
+
+
+def has_divisions(project: Project) -> bool:
+    """Whether the project lists a ``divisions`` source."""
+    return any(source.type == "divisions" for source in project.sources)
+
+
+def write_vote_outputs(
+    project: Project,
+    store: Store,
+    *,
+    timings: dict[str, float] | None = None,
+    progress: Progress | None = None,
+) -> VoteOutputs:
+    """Analyse the store's divisions and write ``rebels.csv`` and ``divisions.md`` (and,
+    with a roster, ``unresolved-members.csv``) into the project's output folder.
+
+    Parameters
+    ----------
+    project : Project
+        The project (its roster and output folder).
+    store : Store
+        The open store, after :func:`import_sources`.
+    timings : dict, optional
+        Stage timings to add ``votes`` to.
+    progress : callable, optional
+        Called with the stage name.
+
+    Returns
+    -------
+    VoteOutputs
+        Empty when the store holds no division.
+    """
+    from mapper.export import write_rows_csv
+    from mapper.render.votes import write_divisions_md, write_rebels_csv
+    from mapper.resolve import load_roster
+    from mapper.votes import division_summaries_of, member_index
+
+    timings = timings if timings is not None else {}
+    outputs = VoteOutputs()
+    with _timed(timings, "votes", progress):
+        if store.count_divisions() == 0:
+            return outputs
+        roster = load_roster(project.roster) if project.roster else None
+        outputs.members = member_index(store, roster)
+        outputs.summaries = division_summaries_of(store, index=outputs.members)
+        outputs.warnings = [w for s in outputs.summaries for w in s.warnings]
+        out = project.output
+        out.mkdir(parents=True, exist_ok=True)
+        outputs.paths["rebels.csv"] = write_rebels_csv(outputs.summaries, out / "rebels.csv")
+        outputs.paths["divisions.md"] = write_divisions_md(
+            outputs.summaries, out / "divisions.md", title=f"{project.name}: divisions"
+        )
+        if roster is not None:
+            outputs.paths["unresolved-members.csv"] = write_rows_csv(
+                outputs.members.resolution.report.to_rows(),
+                out / "unresolved-members.csv",
+                columns=("category", "platform", "key", "count", "examples", "note"),
+            )
+    return outputs

@@ -1,5 +1,5 @@
 """The records passed between stages: ``Post``, ``Reference``, ``Provenance``,
-``Actor`` and ``EdgeEvent``.
+``Actor``, ``EdgeEvent``, and the parliamentary ``Division`` with its ``Vote`` records.
 
 These are the only shapes that cross a stage boundary. Collectors turn raw payloads
 into ``Post`` records (raw JSON never leaks past a collector); the resolver turns
@@ -135,6 +135,7 @@ class Actor:
     external_ids: Mapping[str, str] = field(default_factory=dict)
     issues: tuple[str, ...] = ()
     provisional: bool = False
+    constituency: str = ""
 
     def __hash__(self) -> int:
         return hash(self.id)
@@ -152,3 +153,107 @@ class EdgeEvent:
     snippet: str = ""
     url: str = ""
     weight: float | None = None
+
+
+# --------------------------------------------------------------------------- votes
+
+#: The values a recorded vote can take: for the motion, against it, or no vote recorded
+#: (absent, abstaining, paired, or the Speaker).
+VOTE_VALUES: tuple[str, ...] = ("aye", "no", "no_vote")
+VoteValue = Literal["aye", "no", "no_vote"]
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """How one member voted in one division.
+
+    Attributes
+    ----------
+    member : str
+        The member's key inside the division: ``id:<member id>`` when the source gives
+        the parliament's member id, else ``name:<folded name>|<folded constituency>``
+        (see :func:`mapper.resolve.members.member_key`). One vote per key and division.
+    name : str
+        The member's name as the source wrote it (``?`` letters of the Commons export
+        included).
+    vote : str
+        One of :data:`VOTE_VALUES`.
+    party : str
+        The party label the division gives the member.
+    constituency : str
+        The seat the member sits for, when known.
+    member_id : str, optional
+        The parliament's own member id (the Commons ``MemberId``), when known.
+    teller : bool
+        The member told (counted the votes) for this side; tellers are not in the
+        declared counts.
+    proxy : str
+        The name of the member who cast this vote as proxy, when one did.
+    line : int, optional
+        The line (or member number) of the source it was read from.
+    """
+
+    member: str
+    name: str
+    vote: str
+    party: str = ""
+    constituency: str = ""
+    member_id: str | None = None
+    teller: bool = False
+    proxy: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Division:
+    """One division (recorded vote) of a parliament, with its votes.
+
+    ``uid`` is ``<house>:<YYYY-MM-DD>/<number>`` (the house's name, the sitting date as
+    the source wrote it, the division number), so that the Commons Votes CSV export and
+    the API's JSON of the same division share one key; the store keeps one division
+    per uid.
+
+    Attributes
+    ----------
+    uid : str
+        The key of the store.
+    house : str
+        ``commons`` for the House of Commons, else the parliament a table names.
+    number : str
+        The division number (unique within a session in the Commons), or the table's
+        division id.
+    date : datetime, optional
+        When the division was held, timezone-aware UTC (a date without a time is
+        midnight UTC of that date).
+    title : str
+        What was voted on.
+    aye_count, no_count : int, optional
+        The counts the source declares (the export's header, the API's ``AyeCount`` and
+        ``NoCount``), tellers excluded; ``None`` when it declares none.
+    division_id : str, optional
+        The Commons Votes API's ``DivisionId``.
+    votes : tuple of Vote
+        One per member.
+    format : str
+        What it was read from: ``commons-csv``, ``commons-api`` or ``table``.
+    complete : bool
+        ``False`` when rows of the division were set aside on import (an unknown vote,
+        a member listed twice, a truncated row), or when it lists fewer ayes or noes
+        than it declares (a file cut between rows): such a division never replaces a
+        complete one in the store.
+    provenance : Provenance, optional
+        Collector, file or query, line and retrieval time.
+    """
+
+    uid: str
+    house: str
+    number: str
+    date: datetime | None
+    title: str = ""
+    aye_count: int | None = None
+    no_count: int | None = None
+    division_id: str | None = None
+    votes: tuple[Vote, ...] = ()
+    format: str = "table"
+    complete: bool = True
+    provenance: Provenance | None = None

@@ -32,6 +32,7 @@ FILE_IMPORTERS: dict[str, tuple[str, str]] = {
     "mastodon-file": ("mapper.collectors.mastodon", "import_mastodon_file"),
     "edges-csv": ("mapper.collectors.tables", "import_edge_table"),
     "posts-csv": ("mapper.collectors.tables", "import_post_table"),
+    "divisions": ("mapper.collectors.divisions", "import_division_file"),
 }
 
 #: Suffixes that ``mapper import`` recognises when no ``--type`` is given.
@@ -83,6 +84,7 @@ _IMPORT_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "mastodon-file": (("instance", "instance"),),
     "edges-csv": (("nodes", "nodes_path"), ("default_kind", "default_kind")),
     "posts-csv": (("platform", "platform"),),
+    "divisions": (("format", "format"), ("parliament", "parliament")),
 }
 
 

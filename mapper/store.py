@@ -23,9 +23,22 @@ Schema (``PRAGMA user_version`` 1)::
     cursors(key PRIMARY KEY, value, updated_at)
     imports(source PRIMARY KEY, size, mtime_ns, fingerprint, options, lines, posts,
             added, duplicates, quarantined, finished_at)
+    divisions(uid PRIMARY KEY, house, number, division_id, date, title, aye_count,
+              no_count, format, complete, fingerprint, source, line, retrieved_at,
+              version, raw, stored_at)    -- parliamentary divisions (see below)
+    votes(division, member, member_id, name, party, constituency, vote, teller, proxy,
+          line; PRIMARY KEY (division, member))
 
 ``created_at`` is ISO 8601 UTC text with microseconds (``2021-04-08T19:34:16.000000+00:00``),
 so text order is time order.
+
+Divisions and their votes (:meth:`Store.add_divisions`, :meth:`Store.iter_divisions`)
+live in two tables of their own, created when a store is opened without them (a store
+written before they existed is migrated in place; older mappers ignore them). A
+division is keyed by its uid: importing it again adds nothing, and a division whose
+votes changed (a re-export with a corrected row) replaces its stored rows, unless the
+stored one is complete and the new one is not, or came from a richer source (the
+Commons Votes API over a CSV export).
 """
 
 from __future__ import annotations
@@ -46,14 +59,16 @@ from typing import Any, Union
 import orjson
 
 from mapper.errors import StoreError
-from mapper.records import Post, Provenance, Reference, now_utc, utc
+from mapper.records import Division, Post, Provenance, Reference, Vote, now_utc, utc
 
 __all__ = [
     "AddResult",
+    "DivisionAddResult",
     "FileFingerprint",
     "ImportStatus",
     "RawPointer",
     "Store",
+    "division_fingerprint",
     "file_fingerprint",
     "post_from_json",
     "post_to_json",
@@ -124,7 +139,7 @@ CREATE TABLE IF NOT EXISTS imports (
 );
 """
 
-_OUR_TABLES = {"sources", "posts", "refs", "quarantine", "cursors", "imports"}
+_OUR_TABLES = {"sources", "posts", "refs", "quarantine", "cursors", "imports", "divisions", "votes"}
 
 _INSERT_POST = (
     "INSERT OR IGNORE INTO posts (uid, platform, author, author_id, created_at, url, text,"
@@ -398,6 +413,7 @@ class Store:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None)
             self._setup(memory)
+            self._setup_votes()
         except sqlite3.DatabaseError as exc:
             self._close_quietly()
             raise self._error(exc, "cannot open the store") from exc
@@ -977,6 +993,250 @@ class Store:
         except sqlite3.Error as exc:
             raise self._error(exc, "cannot record an import") from exc
 
+    # -- divisions and votes ---------------------------------------------------------
+    # Parliamentary divisions live in tables of their own (_VOTES_SCHEMA, at the end of
+    # this module), created on open when missing: a store written before they existed
+    # is migrated in place.
+
+    def _setup_votes(self) -> None:
+        conn = self.conn
+        have = conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+            " AND name IN ('divisions', 'votes')"
+        ).fetchone()[0]
+        if have == 2:
+            return
+        with self._write():
+            for statement in _VOTES_SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+
+    def add_divisions(
+        self, divisions: Iterable[Division | tuple[Division, str | None]]
+    ) -> DivisionAddResult:
+        """Store divisions with their votes, one transaction per division.
+
+        Parameters
+        ----------
+        divisions : iterable of Division or (Division, raw) pairs
+            ``raw`` is the division's raw payload (its JSON), kept in the row when
+            given; otherwise the division's provenance (file and line) points at it.
+
+        Returns
+        -------
+        DivisionAddResult
+            What happened to each division: ``added`` (new uid), ``duplicates`` (the
+            same votes were stored), ``replaced`` (the stored votes differed and were
+            replaced by these) or ``kept`` (the stored division is complete and this
+            one is not, or the stored one came from a richer source: it stays).
+
+        Raises
+        ------
+        StoreError
+            When the database cannot be written. Divisions stored before stay stored.
+        """
+        outcomes: list[tuple[str, str]] = []
+        batch: list[tuple[Division, str | None]] = []
+        votes = 0
+        try:
+            try:
+                for item in divisions:
+                    if type(item) is tuple:
+                        batch.append(item)
+                    else:
+                        batch.append((item, None))  # type: ignore[arg-type]
+                    votes += len(batch[-1][0].votes)
+                    if votes >= DIVISION_BATCH_VOTES:
+                        outcomes += self._add_division_batch(batch)
+                        batch, votes = [], 0
+            except (sqlite3.Error, StoreError):
+                raise
+            except Exception:
+                # the divisions' source failed part-way: keep what it gave, then fail
+                outcomes += self._add_division_batch(batch)
+                raise
+            outcomes += self._add_division_batch(batch)
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot store divisions") from exc
+        return DivisionAddResult.from_outcomes(outcomes)
+
+    def _add_division_batch(
+        self, batch: list[tuple[Division, str | None]]
+    ) -> list[tuple[str, str]]:
+        if not batch:
+            return []
+        with self._write() as conn:
+            return [(d.uid, self._add_division(conn, d, raw)) for d, raw in batch]
+
+    def _add_division(self, conn: sqlite3.Connection, division: Division, raw: str | None) -> str:
+        fingerprint = division_fingerprint(division)
+        prov = division.provenance
+        row = (
+            division.uid,
+            division.house,
+            division.number,
+            division.division_id,
+            _iso(division.date),
+            division.title,
+            division.aye_count,
+            division.no_count,
+            division.format,
+            int(division.complete),
+            fingerprint,
+            prov.source if prov is not None else "",
+            prov.line if prov is not None else None,
+            _iso(prov.retrieved_at) if prov is not None else None,
+            prov.version if prov is not None else "",
+            raw,
+            _iso(now_utc()),
+        )
+        stored = conn.execute(
+            "SELECT fingerprint, complete, format FROM divisions WHERE uid = ?",
+            (division.uid,),
+        ).fetchone()
+        if stored is not None:
+            old_fingerprint, old_complete, old_format = stored
+            if old_fingerprint == fingerprint:
+                if division.complete and not old_complete:
+                    conn.execute("UPDATE divisions SET complete = 1 WHERE uid = ?", (division.uid,))
+                return "duplicates"
+            if old_complete and (
+                not division.complete
+                or _FORMAT_RANK.get(division.format, 1) < _FORMAT_RANK.get(old_format, 1)
+            ):
+                return "kept"
+            conn.execute("DELETE FROM votes WHERE division = ?", (division.uid,))
+        conn.execute(
+            "INSERT OR REPLACE INTO divisions (uid, house, number, division_id, date,"
+            " title, aye_count, no_count, format, complete, fingerprint, source, line,"
+            " retrieved_at, version, raw, stored_at)"
+            f" VALUES ({','.join('?' * 17)})",
+            row,
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO votes (division, member, member_id, name, party,"
+            " constituency, vote, teller, proxy, line) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    division.uid,
+                    v.member,
+                    v.member_id,
+                    v.name,
+                    v.party,
+                    v.constituency,
+                    v.vote,
+                    int(v.teller),
+                    v.proxy,
+                    v.line,
+                )
+                for v in division.votes
+            ],
+        )
+        return "added" if stored is None else "replaced"
+
+    def iter_divisions(
+        self,
+        *,
+        house: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        uids: Iterable[str] | None = None,
+    ) -> Iterator[Division]:
+        """Yield stored divisions with their votes, by date then uid.
+
+        Parameters
+        ----------
+        house : str, optional
+            Only this house (``commons``, or a table's parliament).
+        since, until : datetime, optional
+            Only divisions with ``since <= date < until`` (naive means UTC).
+        uids : iterable of str, optional
+            Only these divisions.
+
+        Yields
+        ------
+        Division
+            Votes in the order of the source (line), provenance as stored.
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        if house is not None:
+            where.append("house = ?")
+            params.append(house)
+        if since is not None:
+            where.append("date >= ?")
+            params.append(_iso(since))
+        if until is not None:
+            where.append("date < ?")
+            params.append(_iso(until))
+        if uids is not None:
+            wanted = list(uids)
+            if not wanted:
+                return
+            where.append(f"uid IN ({','.join('?' * len(wanted))})")
+            params.extend(wanted)
+        sql = (
+            "SELECT uid, house, number, division_id, date, title, aye_count, no_count,"
+            " format, complete, source, line, retrieved_at, version FROM divisions"
+        )
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY date, uid"
+        try:
+            heads = self.conn.execute(sql, params).fetchall()
+            for head in heads:
+                votes = self.conn.execute(
+                    "SELECT member, name, vote, party, constituency, member_id, teller, proxy,"
+                    " line FROM votes WHERE division = ? ORDER BY line, member",
+                    (head[0],),
+                ).fetchall()
+                yield _division_from_row(head, votes)
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot read divisions") from exc
+
+    def get_division(self, uid: str) -> Division | None:
+        """The stored division with this uid (with its votes), or ``None``."""
+        return next(self.iter_divisions(uids=[uid]), None)
+
+    def vote_rows(self) -> Iterator[tuple[Any, ...]]:
+        """Yield one tuple per stored vote, with its division, by date, division and line.
+
+        Columns: division uid, house, number, date (ISO text), title, member key,
+        member id, name, party, constituency, vote, teller (0/1), proxy.
+        """
+        try:
+            yield from self.conn.execute(
+                "SELECT d.uid, d.house, d.number, d.date, d.title, v.member, v.member_id,"
+                " v.name, v.party, v.constituency, v.vote, v.teller, v.proxy"
+                " FROM votes AS v JOIN divisions AS d ON d.uid = v.division"
+                " ORDER BY d.date, d.uid, v.line, v.member"
+            )
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot read votes") from exc
+
+    def has_division(self, house: str, division_id: str, *, format: str | None = None) -> bool:
+        """Whether a complete division with this source id (the API's ``DivisionId``) is
+        stored (from ``format`` only, when given)."""
+        sql = "SELECT 1 FROM divisions WHERE house = ? AND division_id = ? AND complete = 1"
+        params: tuple[Any, ...] = (house, str(division_id))
+        if format is not None:
+            sql += " AND format = ?"
+            params = (*params, format)
+        return self._query_one(sql + " LIMIT 1", params) is not None
+
+    def count_divisions(self, house: str | None = None) -> int:
+        """Number of stored divisions (of one house when given)."""
+        if house is None:
+            row = self._query_one("SELECT count(*) FROM divisions", ())
+        else:
+            row = self._query_one("SELECT count(*) FROM divisions WHERE house = ?", (house,))
+        return int(row[0]) if row else 0
+
+    def count_votes(self) -> int:
+        """Number of stored votes."""
+        row = self._query_one("SELECT count(*) FROM votes", ())
+        return int(row[0]) if row else 0
+
     # -- helpers ---------------------------------------------------------------------
 
     def integrity_check(self) -> str:
@@ -1009,3 +1269,149 @@ def _read_line(path: Path, line: int, offset: int | None) -> bytes | None:
                 if number == line:
                     return data
     return None
+
+
+# --------------------------------------------------------------------------- divisions
+
+_VOTES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS divisions (
+    uid TEXT PRIMARY KEY,
+    house TEXT NOT NULL,
+    number TEXT NOT NULL DEFAULT '',
+    division_id TEXT,
+    date TEXT,
+    title TEXT NOT NULL DEFAULT '',
+    aye_count INTEGER,
+    no_count INTEGER,
+    format TEXT NOT NULL,
+    complete INTEGER NOT NULL DEFAULT 1,
+    fingerprint TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT '',
+    line INTEGER,
+    retrieved_at TEXT,
+    version TEXT NOT NULL DEFAULT '',
+    raw TEXT,
+    stored_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS divisions_by_source_id ON divisions (house, division_id);
+CREATE TABLE IF NOT EXISTS votes (
+    division TEXT NOT NULL,
+    member TEXT NOT NULL,
+    member_id TEXT,
+    name TEXT NOT NULL,
+    party TEXT NOT NULL DEFAULT '',
+    constituency TEXT NOT NULL DEFAULT '',
+    vote TEXT NOT NULL CHECK (vote IN ('aye', 'no', 'no_vote')),
+    teller INTEGER NOT NULL DEFAULT 0,
+    proxy TEXT NOT NULL DEFAULT '',
+    line INTEGER,
+    PRIMARY KEY (division, member)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS votes_by_member ON votes (member);
+"""
+
+#: Votes per write transaction of :meth:`Store.add_divisions` (whole divisions).
+DIVISION_BATCH_VOTES = 20000
+#: Which source wins when two disagree about one division: the API's JSON (member ids,
+#: tellers) over exports and tables.
+_FORMAT_RANK = {"commons-api": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class DivisionAddResult:
+    """What :meth:`Store.add_divisions` did, per division and in total.
+
+    Attributes
+    ----------
+    added, duplicates, replaced, kept : int
+        Divisions new to the store; already stored with the same votes; stored with
+        other votes, now replaced; stored complete (or from a richer source) and left
+        as they were.
+    outcomes : tuple of (uid, outcome)
+        Each division offered, in order, with one of the four outcomes.
+    """
+
+    added: int = 0
+    duplicates: int = 0
+    replaced: int = 0
+    kept: int = 0
+    outcomes: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_outcomes(cls, outcomes: Iterable[tuple[str, str]]) -> DivisionAddResult:
+        """Count a list of ``(uid, outcome)`` pairs."""
+        items = tuple(outcomes)
+        counts = {"added": 0, "duplicates": 0, "replaced": 0, "kept": 0}
+        for _uid, outcome in items:
+            counts[outcome] += 1
+        return cls(**counts, outcomes=items)
+
+
+def division_fingerprint(division: Division) -> str:
+    """A hash of what a division says (header and votes, not where it was read from):
+    equal for two reads of the same division, different when any vote differs."""
+    digest = hashlib.sha256()
+    head = (
+        division.uid,
+        division.number,
+        _iso(division.date),
+        division.title,
+        division.aye_count,
+        division.no_count,
+        division.division_id,
+    )
+    digest.update(orjson.dumps(head))
+    for vote in sorted(division.votes, key=lambda v: v.member):
+        digest.update(
+            orjson.dumps(
+                (
+                    vote.member,
+                    vote.member_id,
+                    vote.name,
+                    vote.party,
+                    vote.constituency,
+                    vote.vote,
+                    vote.teller,
+                    vote.proxy,
+                )
+            )
+        )
+    return digest.hexdigest()
+
+
+def _division_from_row(head: tuple[Any, ...], votes: list[tuple[Any, ...]]) -> Division:
+    (uid, house, number, division_id, date, title, ayes, noes, fmt, complete, source, line,
+     retrieved, version) = head  # fmt: skip
+    return Division(
+        uid=uid,
+        house=house,
+        number=number,
+        date=_parse_dt(date),
+        title=title,
+        aye_count=ayes,
+        no_count=noes,
+        division_id=division_id,
+        votes=tuple(
+            Vote(
+                member=member,
+                name=name,
+                vote=vote,
+                party=party,
+                constituency=seat,
+                member_id=member_id,
+                teller=bool(teller),
+                proxy=proxy,
+                line=vline,
+            )
+            for member, name, vote, party, seat, member_id, teller, proxy, vline in votes
+        ),
+        format=fmt,
+        complete=bool(complete),
+        provenance=Provenance(
+            collector=fmt,
+            version=version,
+            source=source,
+            line=line,
+            retrieved_at=_parse_dt(retrieved),
+        ),
+    )

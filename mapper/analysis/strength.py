@@ -115,6 +115,18 @@ CODES: dict[str, str] = {
         "significantly fewer ties than expected"
     ),
     # votes ---------------------------------------------------------------------
+    "division-count-mismatch": (
+        "the votes listed in a division differ from the counts it declares (its header "
+        "or the API's AyeCount and NoCount)"
+    ),
+    "division-incomplete": (
+        "rows of a division were set aside on import, or it lists fewer votes than it "
+        "declares: its counts and rebels may be short"
+    ),
+    "party-line-split": (
+        "a party's line is carried by a narrow majority of its voting members: its "
+        "rebels may reflect a free vote or an open split rather than defiance of a whip"
+    ),
     # timeline ------------------------------------------------------------------
 }
 

@@ -103,12 +103,37 @@ def register(app: typer.Typer, roster_app: typer.Typer) -> None:
             help="Complete actors already in the roster: fill their empty cells, add new "
             "aliases, handles and domains (values already there are kept).",
         ),
+        divisions: bool = typer.Option(
+            False,
+            "--divisions",
+            help="FILE is a division file (Commons Votes CSV or JSON, or a long table of "
+            "votes): add its members as MPs with party, constituency and member id.",
+        ),
     ) -> None:
         """Add actors from a CSV with a column mapping; existing ids and handles are not duplicated.
 
         Example:  mapper roster import mps.csv --map name=Name --map x=Twitter --kind mp
         """
         from mapper.curation import import_actors
+
+        if divisions:
+            from mapper.cli.common import reported_errors
+            from mapper.curation import import_members
+
+            with reported_errors():
+                done = import_members(project, [file], kind=kind or "mp")
+            note = f" ({done.updated} given their member id)" if done.updated else ""
+            print(
+                f"{done.added} members added, {done.skipped} already in the roster{note}",
+                file=sys.stderr,
+            )
+            if done.unclear:
+                print(
+                    f"{len(done.unclear)} names have letters the export could not write "
+                    f"(e.g. {done.unclear[0]}): correct them in the roster",
+                    file=sys.stderr,
+                )
+            return
 
         mapping = {}
         for item in map_:

@@ -9,7 +9,9 @@ so ``mapper check`` can list them all; :func:`write_roster_csv` writes actors ba
 
 CSV layout: one actor per row; the header (line 1) must have ``id`` and ``name``.
 Other columns: ``kind`` (one of :data:`~mapper.records.ACTOR_KINDS`, default
-``other``), ``party``, ``faction`` (a declared faction hint), ``aliases`` (separated
+``other``), ``party``, ``faction`` (a declared faction hint), ``constituency`` (the
+seat an MP sits for: division members are matched by name and constituency),
+``aliases`` (separated
 by ``;`` or ``|``; the actor's name is always matched in text, a single-word alias
 only next to a fuller name unless it ends with ``!``, see
 :mod:`mapper.resolve.names`), handles ``x``, ``bluesky``, ``mastodon`` (several
@@ -20,7 +22,9 @@ actor is known for) and external ids: ``wikidata``, ``parliament`` and any
 ``id_<name>`` column (stored under ``<name>``; ``id_x`` holds the numeric X user id,
 ``id_bluesky`` the DID). Synonyms accepted: ``twitter`` for ``x``, ``bsky`` for
 ``bluesky``, ``domain``/``website`` for ``domains``, ``alias`` for ``aliases``,
-``x_id``/``twitter_id`` for ``id_x``, ``bluesky_did`` for ``id_bluesky``. Columns
+``x_id``/``twitter_id`` for ``id_x``, ``bluesky_did`` for ``id_bluesky``,
+``parliament_id``/``mnis_id`` for ``parliament`` (the member id of the UK
+Parliament's APIs, the Commons Votes ``MemberId``), ``seat`` for ``constituency``. Columns
 ``notes``, ``note``, ``comment``, ``comments``, ``description`` and ``source`` are
 ignored; any other column is reported as a warning and ignored. A line whose first
 cell starts with ``#`` is a comment (line numbers still count it).
@@ -104,9 +108,12 @@ _SYNONYMS = {
     "bluesky_did": "id_bluesky",
     "external_id": "external_ids",
     "ids": "external_ids",
+    "parliament_id": "parliament",
+    "mnis_id": "parliament",
+    "seat": "constituency",
 }
 _IGNORED = frozenset({"notes", "note", "comment", "comments", "description", "source"})
-_SCALAR_FIELDS = ("id", "name", "kind", "party", "faction")
+_SCALAR_FIELDS = ("id", "name", "kind", "party", "faction", "constituency")
 _LIST_FIELDS = ("aliases", "domains", "issues", *HANDLE_PLATFORMS)
 _EXTERNAL_PLAIN = ("wikidata", "parliament")
 _KNOWN = frozenset((*_SCALAR_FIELDS, *_LIST_FIELDS, *_EXTERNAL_PLAIN))
@@ -624,6 +631,7 @@ class _Reader:
             kind=kind if kind in ACTOR_KINDS else "other",
             party=self.text(entry, "party"),
             faction=self.text(entry, "faction"),
+            constituency=self.text(entry, "constituency"),
             aliases=tuple(self.items(entry, "aliases", _ALIAS_SEPS)),
             handles=handles,
             domains=self._domains_of(entry, actor_id),
@@ -712,7 +720,7 @@ class _Reader:
         return result
 
     def _add_issue(self, entry: _Entry, issue_id: str, name: str) -> None:
-        for other in (*HANDLE_PLATFORMS, "domains", "party", "faction", "issues"):
+        for other in (*HANDLE_PLATFORMS, "domains", "party", "faction", "constituency", "issues"):
             if entry.values.get(other) not in (None, "", []):
                 self.problem(
                     entry.line_of(other),
@@ -1100,7 +1108,8 @@ def write_roster_csv(
     rows = list(actors.values()) if isinstance(actors, Mapping) else list(actors)
     issue_rows = list(issues)
     extra = sorted({_external_column(k) for actor in rows for k in actor.external_ids})
-    columns = [*_CSV_COLUMNS, *extra]
+    seats = ["constituency"] if any(actor.constituency for actor in rows) else []
+    columns = [*_CSV_COLUMNS, *seats, *extra]
 
     def joined(values: Iterable[str]) -> str:
         return ";".join(v for v in values if ";" not in v and "|" not in v)
@@ -1115,6 +1124,7 @@ def write_roster_csv(
                 "kind": actor.kind if actor.kind in ACTOR_KINDS else "other",
                 "party": actor.party,
                 "faction": actor.faction,
+                "constituency": actor.constituency,
                 "aliases": joined(actor.aliases),
                 "domains": ";".join(actor.domains),
                 "issues": ";".join(actor.issues),
