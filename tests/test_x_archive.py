@@ -386,7 +386,7 @@ def test_empty_and_non_json_files_raise(tmp_path: Path) -> None:
     assert str(csv) in message and "no X API data found" in message and "\n" not in message
     assert len(bad) == 2
     missing = tmp_path / "nope.jsonl"
-    with pytest.raises(ImportFormatError, match=r"nope\.jsonl: cannot read"):
+    with pytest.raises(ImportFormatError, match=r"nope\.jsonl: file not found"):
         list(iter_archive(missing))
 
 

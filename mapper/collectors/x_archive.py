@@ -67,6 +67,7 @@ import json
 import os
 import re
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,7 +76,13 @@ from typing import Any
 import orjson
 
 from mapper import __version__
-from mapper.collectors.base import CollectResult, import_file
+from mapper.collectors.base import (
+    CollectResult,
+    JsonArrayStream,
+    import_file,
+    refuse_wide_text,
+    require_file,
+)
 from mapper.collectors.tables import SNIPPET_WIDTH, snippet_around
 from mapper.errors import ImportFormatError
 from mapper.records import Post, Provenance, Reference, utc
@@ -87,8 +94,11 @@ COLLECTOR = "x-archive"
 #: ``on_bad(line, reason, excerpt)``: called for each line (or post inside a line) set aside.
 OnBad = Callable[[int, str, str], None]
 
-#: A whole-file JSON document larger than this is not parsed in one piece.
+#: A whole-file JSON object larger than this is not parsed in one piece (a top-level
+#: array is streamed whatever its size).
 DOCUMENT_LIMIT = 512 * 1024 * 1024
+#: A first line longer than this that opens an array is read as one streamed document.
+FIRST_LINE_LIMIT = 16 * 1024 * 1024
 EXCERPT = 2048
 _BOM = b"\xef\xbb\xbf"
 _EMPTY: dict[str, Any] = {}
@@ -461,6 +471,67 @@ def _looks_like_post(obj: dict[str, Any]) -> bool:
     )
 
 
+#: Kinds of X API v2 objects that are not posts: (what a file of them is, one of them,
+#: several of them).
+NOT_POSTS: dict[str, tuple[str, str, str]] = {
+    "user": ("an X users lookup", "user profile", "user profiles"),
+    "list": ("an X lists lookup", "list", "lists"),
+    "count": ("an X post counts response", "post count", "post counts"),
+    "space": ("an X Spaces lookup", "Space", "Spaces"),
+    "dm": ("X direct-message events", "direct-message event", "direct-message events"),
+    "job": ("X compliance jobs", "compliance job", "compliance jobs"),
+    "trend": ("X trends", "trend", "trends"),
+}
+_LIST_FIELDS = frozenset(
+    ("follower_count", "member_count", "owner_id", "private", "description", "created_at")
+)
+_SPACE_STATES = frozenset(("live", "scheduled", "ended", "canceled"))
+
+
+def _record_kind(obj: Any) -> str | None:
+    """``"post"``, a key of :data:`NOT_POSTS`, or ``None`` (not an X object mapper knows).
+
+    Users lookups (and followers, following, list members, liking users), lists
+    lookups, post counts, Spaces, direct-message events, compliance jobs and trends
+    carry no posts: each is recognised by the fields only it has.
+    """
+    if type(obj) is not dict:
+        return None
+    keys = obj.keys()
+    if "event_type" in keys and keys & {"dm_conversation_id", "sender_id", "participant_ids"}:
+        return "dm"
+    if "tweet_count" in keys and ("start" in keys or "end" in keys):
+        return "count"
+    if _looks_like_post(obj):
+        return "post"
+    if _sid(obj.get("id")) is None:
+        return (
+            "job"
+            if "upload_url" in keys or "download_url" in keys
+            else ("trend" if "trend_name" in keys else None)
+        )
+    if "username" in keys:
+        return "user"
+    if "upload_url" in keys or "download_url" in keys:
+        return "job"
+    if obj.get("state") in _SPACE_STATES or ("state" in keys and "host_ids" in keys):
+        return "space"
+    if "name" in keys and (keys & _LIST_FIELDS or keys <= {"id", "name", "__twarc"}):
+        return "list"
+    return None
+
+
+def _how_many(kind: str, count: int) -> str:
+    _what, one, many = NOT_POSTS[kind]
+    return f"{count} {one if count == 1 else many}"
+
+
+def _not_posts_summary(found: Counter[str]) -> str:
+    """``an X users lookup (3 user profiles) and an X lists lookup (1 list)``."""
+    parts = [f"{NOT_POSTS[kind][0]} ({_how_many(kind, n)})" for kind, n in found.most_common()]
+    return " and ".join(parts)
+
+
 # --------------------------------------------------------------------------- one file
 
 
@@ -487,6 +558,8 @@ class _Reader:
         self.readable = 0
         self.bad_count = 0
         self.first_problem = ""
+        self.post_records = 0  # objects read as posts (whether they became one or not)
+        self.not_posts: Counter[str] = Counter()  # X objects that are not posts, by kind
 
     def bad(self, line: int, reason: str, raw: bytes | str | Any) -> None:
         self.bad_count += 1
@@ -521,6 +594,12 @@ class _Reader:
         if not isinstance(tw, dict):
             self.bad(line, f"{where}is not a post object", tw)
             return None
+        kind = _record_kind(tw)
+        if kind in NOT_POSTS:
+            self.not_posts[kind] += 1
+            self.bad(line, f"{where}{NOT_POSTS[kind][1]}, not a post", tw)
+            return None
+        self.post_records += 1
         try:
             post = _post(tw, idx, prov)
         except _BadPost as exc:
@@ -575,6 +654,12 @@ class _Reader:
             else:
                 self.bad(line, f"{where}'data' is neither a post nor a list of posts", obj)
                 return
+            kinds = Counter(_record_kind(tw) for tw in tweets)
+            if tweets and kinds.keys() <= NOT_POSTS.keys():  # a page of users, lists...
+                self.not_posts.update(kinds)
+                what = _not_posts_summary(kinds).replace(" (", " page (", 1)
+                self.bad(line, f"{where}{what}, not posts", obj)
+                return
             self.readable += 1
             includes = obj.get("includes")
             idx = _Index(includes) if includes else _NO_INCLUDES
@@ -595,7 +680,12 @@ class _Reader:
                     if item is not None:
                         yield item
             return
-        if _looks_like_post(obj):
+        kind = _record_kind(obj)
+        if kind in NOT_POSTS:  # one user profile, list... a line
+            self.not_posts[kind] += 1
+            self.bad(line, f"{where}{NOT_POSTS[kind][1]}, not a post", obj)
+            return
+        if kind == "post":
             self.readable += 1
             prov = self._prov(prov_line, obj.get("__twarc"))
             item = self._one(obj, _NO_INCLUDES, prov, line, pointer, where, keep_raw)
@@ -624,6 +714,7 @@ class _Reader:
 
     def items(self) -> Iterator[tuple[Post, Any]]:
         """Every ``(post, raw or RawPointer)`` of the file, in file order."""
+        require_file(self.path)
         try:
             fh = open(self.path, "rb")  # noqa: SIM115 - closed by the with below
         except OSError as exc:
@@ -635,16 +726,27 @@ class _Reader:
             fh.seek(0)
             stream: Any = gzip.GzipFile(fileobj=fh) if gz else fh
             try:
-                document = self._document(stream)
-                if document is not None:
-                    self.lines = document[1]
-                    yield from self.objects(document[0], 1, None)
-                else:
+                refuse_wide_text(self.path, stream.read(256))
+                stream.seek(0)
+                layout = self._layout(stream)
+                if layout == "array":
+                    yield from self._array(stream, gz)
+                elif layout == "lines":
                     yield from self._lines(stream, gz)
+                else:
+                    self.lines = layout[1]
+                    yield from self.objects(layout[0], 1, None)
             except (OSError, EOFError, zlib.error) as exc:
                 # A compressed file cut short (a capture killed mid-write) or corrupt:
                 # keep what was read, set the rest aside.
                 self.bad(self.lines + 1, f"unreadable data from here on: {exc}", b"")
+        if self.post_records == 0 and self.not_posts:
+            raise ImportFormatError(
+                f"this is {_not_posts_summary(self.not_posts)}, not posts: nothing imported",
+                source=self.path,
+                hint="mapper reads posts: search results, timelines, mentions or stream"
+                " captures (twarc2 search, timeline, mentions, stream)",
+            )
         if self.readable == 0:
             if self.lines == 0 or (self.bad_count == 0 and not self.first_problem):
                 raise ImportFormatError(
@@ -657,33 +759,79 @@ class _Reader:
                 " or an X API v2 JSON response",
             )
 
-    def _document(self, stream: Any) -> tuple[Any, int] | None:
-        """The whole file as one JSON document, when its first line is not JSON by
-        itself but starts a JSON object or array (a pretty-printed response)."""
-        first = b""
-        for raw in stream:
-            if raw.strip():
-                first = raw
+    def _layout(self, stream: Any) -> Any:
+        """How the file is laid out: ``"lines"`` (JSONL), ``"array"`` (one top-level
+        JSON array over several lines, streamed) or ``(document, lines)`` (one
+        pretty-printed response, read whole).
+
+        A first line that is not JSON by itself but opens an object or an array starts
+        a document, unless (a line broken in a JSONL file) the next line is a JSON
+        object by itself.
+        """
+        found: list[bytes] = []
+        cut = False
+        while len(found) < 2:
+            raw = stream.readline(FIRST_LINE_LIMIT)
+            if not raw:
                 break
+            if raw.strip():
+                found.append(raw)
+                cut = not raw.endswith(b"\n") and bool(stream.read(1))
+                if cut:
+                    break
         stream.seek(0)
-        body = first.strip().removeprefix(_BOM)
+        body = found[0].strip().removeprefix(_BOM) if found else b""
         if not body or body[:1] not in (b"{", b"["):
-            return None
+            return "lines"
+        if cut:  # a first line longer than FIRST_LINE_LIMIT
+            return "array" if body[:1] == b"[" else "lines"
         try:
             orjson.loads(body)
-            return None  # line 1 is JSON by itself: JSONL
+            return "lines"  # line 1 is JSON by itself: JSONL
         except orjson.JSONDecodeError:
             pass
+        if len(found) > 1:
+            try:
+                if isinstance(orjson.loads(found[1]), dict):
+                    return "lines"  # a broken first line, then JSONL
+            except orjson.JSONDecodeError:
+                pass
+        if body[:1] == b"[":
+            return "array"
         data = stream.read(DOCUMENT_LIMIT + 1)
         stream.seek(0)
         if len(data) > DOCUMENT_LIMIT:
-            return None
+            return "lines"
         try:
             return orjson.loads(data.removeprefix(_BOM)), data.count(b"\n") + (
                 0 if data.endswith(b"\n") else 1
             )
         except orjson.JSONDecodeError:
-            return None
+            return "lines"
+
+    def _array(self, stream: Any, gz: bool) -> Iterator[tuple[Post, Any]]:
+        """The posts of a top-level JSON array, one element at a time: bad elements are
+        set aside with the line they start on; invalid JSON sets the rest aside."""
+        array = JsonArrayStream(stream)
+        for element in array:
+            self.lines = max(self.lines, element.line)
+            if element.error is not None:
+                if element.index == 1 and not array.elements:
+                    # Not an array after all (a JSONL file whose first line is broken).
+                    stream.seek(0)
+                    yield from self._lines(stream, gz)
+                    return
+                reason = f"element {element.index}: {element.error}"
+                if element.error.startswith("invalid JSON"):
+                    reason += "; the rest of the file cannot be read"
+                self.bad(element.line, reason, element.value)
+                continue
+            where = f"element {element.index}: "
+            if isinstance(element.value, list):
+                self.bad(element.line, f"{where}nested JSON array", element.value)
+                continue
+            yield from self.objects(element.value, element.line, None, where=where)
+        self.lines = max(self.lines, array.lines)
 
     def _lines(self, stream: Any, gz: bool) -> Iterator[tuple[Post, Any]]:
         offset = 0
