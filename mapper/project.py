@@ -45,7 +45,7 @@ SOURCE_OPTIONS: dict[str, frozenset[str]] = {
     "mastodon-file": frozenset({"instance"}),
     "edges-csv": frozenset({"nodes", "default_kind"}),
     "posts-csv": frozenset({"platform"}),
-    "graph": frozenset(),
+    "graph": frozenset({"weight"}),
     "x-search": frozenset({"archive", "max_posts", "token_file"}),
     "x-mentions": frozenset({"max_posts", "token_file"}),
     "x-posts": frozenset({"max_posts", "token_file"}),
@@ -274,6 +274,9 @@ def check_project(path: str | Path) -> list[Problem]:
     except ConfigError as exc:
         return [Problem(exc)]
     problems = [Problem(p) for p in _problems(data, path)]
+    from mapper.sources import source_file_problems
+
+    problems.extend(Problem(p, severity) for p, severity in source_file_problems(data, path))
     if not data.get("sources"):
         problems.append(Problem(_no_sources(path), "warning"))
     roster = data.get("project", {}).get("roster")

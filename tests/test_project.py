@@ -87,7 +87,7 @@ def test_live_sources_are_marked_live(tmp_path: Path) -> None:
 
 
 def test_a_misspelt_source_option_is_reported(tmp_path: Path) -> None:
-    (tmp_path / "a.jsonl").write_text("", encoding="utf-8")
+    (tmp_path / "a.jsonl").write_text("{}\n", encoding="utf-8")
     path = write(tmp_path, "[[sources]]\ntype = 'x-archive'\npath = 'a.jsonl'\nmax_post = 5\n")
     problems = check_project(path)
     assert [p.error.field for p in problems] == ["sources[1].max_post"]
