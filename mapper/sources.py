@@ -273,7 +273,7 @@ def source_file_problems(data: dict[str, Any], project_file: Path) -> list[tuple
                 why = f"cannot read: {exc.strerror or exc}"
                 problems.append((ImportFormatError(why, source=file, field=where), "error"))
             except MapperError as exc:
-                exc.field = exc.field or where
+                exc.field = where  # the message says what in the file is wrong
                 exc.args = (exc.one_line(),)
                 problems.append((exc, "error"))
     return problems
