@@ -855,6 +855,33 @@ class _Reader:
             yield from self.objects(obj, number, pointer, number)
 
 
+#: Posts per store transaction for a JSON document (see :func:`import_archive`).
+DOCUMENT_BATCH = 1000
+
+
+def _opens_document(path: Path) -> bool:
+    """Whether ``path`` (uncompressed) starts a JSON document spread over lines: its
+    first non-blank line opens an object or array without being JSON by itself."""
+    try:
+        with open(path, "rb") as fh:
+            for _ in range(1000):
+                line = fh.readline(4096)
+                if not line:
+                    return False
+                body = line.strip().removeprefix(_BOM)
+                if body:
+                    if body[:1] not in (b"{", b"["):
+                        return False
+                    try:
+                        orjson.loads(body)
+                    except orjson.JSONDecodeError:
+                        return True
+                    return False
+    except OSError:
+        return False
+    return False
+
+
 def _gzip_readable(fh: Any) -> bool:
     """Whether a file starting with gzip's magic bytes starts a gzip stream (else it is
     read as plain lines: a text file whose first line is garbage)."""
@@ -980,7 +1007,7 @@ def import_archive(
     *,
     force: bool = False,
     include_referenced: bool = False,
-    batch_size: int = DEFAULT_BATCH,
+    batch_size: int | None = None,
 ) -> CollectResult:
     """Import an X archive file into ``store``, quarantining what cannot be read.
 
@@ -996,8 +1023,10 @@ def import_archive(
     include_referenced : bool
         Import referenced posts too (see :func:`iter_archive`). Part of the import
         record: changing it re-reads the file.
-    batch_size : int
-        Posts per store transaction.
+    batch_size : int, optional
+        Posts per store transaction. By default 5,000 for JSONL, whose posts point at
+        their line, and 1,000 for a JSON document (an array or one response), whose
+        posts each carry their JSON: a batch of those is several times larger.
 
     Returns
     -------
@@ -1022,6 +1051,8 @@ def import_archive(
     """
     p = Path(path)
     holder: list[_Reader] = []
+    if batch_size is None:
+        batch_size = DOCUMENT_BATCH if _opens_document(p) else DEFAULT_BATCH
 
     def read(on_bad: OnBad) -> Iterator[tuple[Post, Any]]:
         reader = _Reader(p, on_bad, include_referenced)
