@@ -646,8 +646,8 @@ def json_layout(path: Path) -> str:
 
     ``.jsonl``/``.ndjson`` files are JSONL. Otherwise a first non-empty line that is a
     complete JSON value (or, when it is broken, a second line that is a JSON object)
-    makes JSONL; a first line that opens an array without closing it (or longer than
-    16 MB) makes an array.
+    makes JSONL; a first line that opens an array without closing it makes an array,
+    as does one longer than 16 MB that starts with ``[`` (one that does not is JSONL).
     """
     lines: list[bytes] = []
     cut = False
@@ -667,11 +667,11 @@ def json_layout(path: Path) -> str:
         return "empty"
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return "jsonl"
-    first = lines[0].lstrip()
-    if first.startswith(b"["):
-        if cut:
-            return "array"
-        return "jsonl" if _decode_line(lines[0])[1] is None else "array"
+    if cut:  # a first line longer than the limit: an array to stream, else JSONL
+        return "array" if lines[0].lstrip().startswith(b"[") else "jsonl"
+    if lines[0].lstrip().startswith(b"[") and _decode_line(lines[0])[1] is not None:
+        second = _decode_line(lines[1])[0] if len(lines) > 1 else None
+        return "jsonl" if isinstance(second, dict) else "array"
     for position, line in enumerate(lines):
         value, error = _decode_line(line)
         if error is None:
