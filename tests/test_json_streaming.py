@@ -66,7 +66,7 @@ def test_the_stream_reads_what_a_whole_parse_reads(
     elements = list(array)
     assert [e.error for e in elements] == [None] * len(values)
     assert [e.value for e in elements] == values
-    assert [e.index for e in elements] == list(range(1, len(values) + 1))
+    assert [e.number for e in elements] == list(range(1, len(values) + 1))
     assert array.lines == text.count("\n") + (0 if text.endswith("\n") else 1)
     lines = text.split("\n")
     for element in elements:  # each element starts on the line it names
@@ -96,7 +96,7 @@ def test_an_element_that_is_not_utf8_is_the_only_one_lost() -> None:
     assert [e.value for e in elements if e.error is None] == posts[:6] + posts[7:]
     [bad] = [e for e in elements if e.error]
     line = data[:target].count(b"\n") + 1
-    assert bad.index == 7 and bad.error == f"invalid UTF-8 at line {line}"
+    assert bad.number == 7 and bad.error == f"invalid UTF-8 at line {line}"
     assert bad.value.startswith("{")  # the excerpt starts with the element
 
 

@@ -292,7 +292,7 @@ def test_an_x_archive_read_directly_names_utf16_too(tmp_path: Path) -> None:
 def test_a_utf16_gml_file_is_read(tmp_path: Path) -> None:
     text = 'graph [\n node [ id 1 label "Zoë" ]\n node [ id 2 label "b" ]\n'
     text += " edge [ source 1 target 2 weight 2.5 ]\n]\n"
-    for codec in ("utf-16", "utf-16-le"):
+    for codec in ("utf-16", "utf-16-le", "utf-16-be", "utf-32"):
         path = tmp_path / f"{codec}.gml"
         path.write_bytes(text.encode(codec))
         G = read_graph_file(path)

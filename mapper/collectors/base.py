@@ -436,7 +436,7 @@ def _decode_line(raw: bytes) -> tuple[Any, str | None]:
 class ArrayElement(NamedTuple):
     """One element of a streamed JSON array (see :class:`JsonArrayStream`)."""
 
-    index: int
+    number: int
     """1-based position in the array."""
     line: int
     """1-based line of the file where the element starts."""
@@ -589,9 +589,9 @@ class JsonArrayStream:
                     continue  # a number at the end of a chunk may go on in the next
                 break
             start_line = self._line
-            if self._dirty and _ESCAPED.search(self._buf, self._pos, end):
-                bad = _ESCAPED.search(self._buf, self._pos, end)
-                line = self._line + self._buf.count("\n", self._pos, bad.start())  # type: ignore[union-attr]
+            bad = _ESCAPED.search(self._buf, self._pos, end) if self._dirty else None
+            if bad is not None:  # the JSON is intact around bytes that are not UTF-8
+                line = self._line + self._buf.count("\n", self._pos, bad.start())
                 element = ArrayElement(
                     index, start_line, self._excerpt(self._pos), f"invalid UTF-8 at line {line}"
                 )
@@ -710,10 +710,10 @@ def read_json_records(path: str | Path) -> Iterator[JsonRecord]:
             with open(path, "rb") as fh:
                 array = JsonArrayStream(fh)
                 for item in array:
-                    if item.error is not None and item.index == 1 and not array.elements:
+                    if item.error is not None and item.number == 1 and not array.elements:
                         why = item.error.removeprefix("invalid JSON").lstrip(": ")
                         raise ImportFormatError(f"not valid JSON or JSONL: {why}", source=path)
-                    yield JsonRecord(item.line, item.value, item.error, item.index)
+                    yield JsonRecord(item.line, item.value, item.error, item.number)
                 if not array.elements:
                     yield JsonRecord(0, [], None, 0)
             return

@@ -181,12 +181,15 @@ def read_graph_file(path: str | Path, *, weight: str | None = None) -> nx.DiGrap
 def _read_gml_lenient(path: Path) -> nx.Graph:
     data = path.read_bytes()
     encoding = wide_encoding(data[:256])
-    if encoding is not None:
+    if encoding is not None:  # GML saved as UTF-16 or UTF-32 (Windows tools): decode it
+        if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+            codec = encoding.lower()  # the byte order mark says the byte order
+        else:
+            codec = "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"
         try:
-            text = data.decode(encoding.lower().replace("-", "_"))
+            text = data.decode(codec).removeprefix("\ufeff")
         except UnicodeDecodeError:
             raise ImportFormatError(f"not a GML file ({encoding} text)", source=path) from None
-        text = text.removeprefix("\ufeff")
     else:
         if b"\x00" in data[:4096]:
             raise ImportFormatError("not a GML file (binary data)", source=path)

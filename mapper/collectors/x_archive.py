@@ -9,17 +9,22 @@ The file is read line by line (``orjson``, optionally gzip-compressed) and the s
     ``in_reply_to_user``, mention users and referenced posts inlined (``{}`` where the
     API had nothing);
 (c) a raw X API v2 response (``data`` a list or one object, ``includes``, maybe partial
-    ``errors``); a whole file holding one pretty-printed response (or a JSON array of
-    posts or responses) is read as one document;
+    ``errors``); a whole file holding one pretty-printed response is read as one
+    document, and a JSON array of posts or responses (of any size) one element at a
+    time (:class:`~mapper.collectors.base.JsonArrayStream`);
 (d) filtered-stream lines (``data`` one object plus ``matching_rules``), including
     error lines (``errors`` only) and keep-alive blank lines.
 
 A line that cannot be used (truncated or invalid JSON, invalid UTF-8, NUL bytes, an
 unknown shape, an error-only response) goes to ``on_bad(line, reason, excerpt)`` and
 reading goes on; only a file with nothing readable at all raises
-:class:`~mapper.errors.ImportFormatError`. :func:`import_archive` stores the posts,
-quarantines the bad lines, keeps a pointer (file, line, byte offset) to each post's raw
-line, and skips a file already imported unchanged.
+:class:`~mapper.errors.ImportFormatError`. X data that is not posts (a users lookup,
+followers, lists, post counts, Spaces, direct messages: :data:`NOT_POSTS`) is named
+for what it is: a page of it is set aside once, and a file of nothing else raises
+``this is an X users lookup (12 user profiles), not posts: nothing imported``.
+:func:`import_archive` stores the posts, quarantines the bad lines, keeps a pointer
+(file, line, byte offset) to each post's raw line, and skips a file already imported
+unchanged.
 
 Decisions
 ---------
@@ -654,8 +659,9 @@ class _Reader:
             else:
                 self.bad(line, f"{where}'data' is neither a post nor a list of posts", obj)
                 return
-            kinds = Counter(_record_kind(tw) for tw in tweets)
-            if tweets and kinds.keys() <= NOT_POSTS.keys():  # a page of users, lists...
+            found = [_record_kind(tw) for tw in tweets]
+            kinds = Counter(kind for kind in found if kind in NOT_POSTS)
+            if tweets and kinds.total() == len(found):  # a page of users, lists...
                 self.not_posts.update(kinds)
                 what = _not_posts_summary(kinds).replace(" (", " page (", 1)
                 self.bad(line, f"{where}{what}, not posts", obj)
@@ -816,17 +822,17 @@ class _Reader:
         for element in array:
             self.lines = max(self.lines, element.line)
             if element.error is not None:
-                if element.index == 1 and not array.elements:
+                if element.number == 1 and not array.elements:
                     # Not an array after all (a JSONL file whose first line is broken).
                     stream.seek(0)
                     yield from self._lines(stream, gz)
                     return
-                reason = f"element {element.index}: {element.error}"
+                reason = f"element {element.number}: {element.error}"
                 if element.error.startswith("invalid JSON"):
                     reason += "; the rest of the file cannot be read"
                 self.bad(element.line, reason, element.value)
                 continue
-            where = f"element {element.index}: "
+            where = f"element {element.number}: "
             if isinstance(element.value, list):
                 self.bad(element.line, f"{where}nested JSON array", element.value)
                 continue
