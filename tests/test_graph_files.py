@@ -327,6 +327,9 @@ def test_broken_graph_files_are_reported_and_the_run_goes_on(tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     for bad in analysis.imports:
         assert f"not read: {bad['error']}" in result.output
+    assert f"{good['source']}: {good['nodes']} nodes, {good['ties']} undirected ties" in (
+        result.output
+    )
     strict = runner.invoke(app, ["run", str(proj.path), "--strict"])
     assert strict.exit_code == 1 and "4 source(s) could not be read (--strict)" in strict.output
     checked = runner.invoke(app, ["check", str(proj.path)])

@@ -133,9 +133,19 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
 
 
 def _report_failures(imports: list[dict[str, Any]]) -> int:
-    """Say which sources could not be read, one line each; return how many."""
+    """Say what each graph file held and which sources could not be read, one line
+    each; return how many could not."""
     from mapper.pipeline import failed_imports
 
+    for item in imports:
+        if item.get("type") == "graph" and "ties" in item:
+            renamed = ", ".join(f"{a} as {b}" for a, b in item.get("renamed", {}).items())
+            say(
+                f"{item['source']}: {item['nodes']} nodes, {item['ties']}"
+                + ("" if item.get("directed") else " undirected")
+                + f" ties, weight from {item.get('weight_attribute') or 'none (1 each)'}"
+                + (f"; kept {renamed}" if renamed else "")
+            )
     failures = failed_imports(imports)
     for line in failures:
         say(f"not read: {line}")
