@@ -162,3 +162,17 @@ def test_a_mastodon_array_with_one_bad_status_keeps_the_others(tmp_path: Path) -
     assert result.quarantined == 1 and row["line"] == 2
     assert row["reason"].startswith("item 2 (line ") and "invalid UTF-8" in row["reason"]
     assert uids and not any(uid.endswith(":104") for uid in uids)
+
+
+def test_a_small_pretty_printed_response_takes_little_memory(tmp_path: Path) -> None:
+    """Regression: a document's first read set aside 512 MB whatever the file's size."""
+    page = json.loads((FIX / "x-api-v2" / "mentions_tweet.jsonl").read_text("utf-8"))
+    path = tmp_path / "response.json"
+    path.write_text(json.dumps(page, indent=2), encoding="utf-8")
+    tracemalloc.start()
+    try:
+        assert len(list(iter_archive(path))) == 1
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20  # one read of a megabyte, the document and its posts

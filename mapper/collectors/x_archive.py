@@ -804,7 +804,7 @@ class _Reader:
                 pass
         if body[:1] == b"[":
             return "array"
-        data = stream.read(DOCUMENT_LIMIT + 1)
+        data = _read_at_most(stream, DOCUMENT_LIMIT + 1)
         stream.seek(0)
         if len(data) > DOCUMENT_LIMIT:
             return "lines"
@@ -863,6 +863,20 @@ class _Reader:
 
 #: Posts per store transaction for a JSON document (see :func:`import_archive`).
 DOCUMENT_BATCH = 1000
+
+
+def _read_at_most(stream: Any, limit: int) -> bytes:
+    """Up to ``limit`` bytes of ``stream``, read a megabyte at a time (``read(limit)``
+    would set aside ``limit`` bytes however small the file)."""
+    parts: list[bytes] = []
+    size = 0
+    while size < limit:
+        part = stream.read(min(1 << 20, limit - size))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
 
 
 def _opens_document(path: Path) -> bool:
