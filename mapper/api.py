@@ -46,12 +46,16 @@ class Network:
     results : dict
         The raw analysis results: ``factions`` (a ``FactionResult``), ``summaries``,
         ``fault_lines``, ``bridges`` (list of dicts), ``alliances`` (dict).
+    imports : list of dict
+        What :meth:`from_project` read, one dict per file or live source; a source
+        that could not be read has ``error`` (one line naming it and why).
     """
 
     graph: nx.DiGraph
     project: Project | None = None
     results: dict[str, Any] = field(default_factory=dict)
     resolution: Any = None
+    imports: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_project(
@@ -83,9 +87,9 @@ class Network:
         project = load_project(path, output=output)
         project.output.mkdir(parents=True, exist_ok=True)
         with Store(project.store) as store:
-            import_sources(project, store, collect=collect)
+            imports = import_sources(project, store, collect=collect)
             G, resolution = build(project, store)
-        net = cls(graph=G, project=project, resolution=resolution)
+        net = cls(graph=G, project=project, resolution=resolution, imports=imports)
         if analyse:
             net.results = run_analysis(project, G)
         return net

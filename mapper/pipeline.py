@@ -21,7 +21,7 @@ from typing import Any
 
 import networkx as nx
 
-from mapper.errors import ConfigError, MapperError
+from mapper.errors import ConfigError, ImportFormatError, MapperError, StoreError
 from mapper.progress import Meter, Progress
 from mapper.project import Project, Source
 from mapper.store import Store
@@ -118,13 +118,29 @@ def _timed(
     meter.finish()
 
 
-def _file_paths(project: Project, source: Source) -> list[Path]:
-    paths = sorted(Path(p) for p in glob.glob(str(project.source_path(source))))
-    if not paths:
+def _file_paths(project: Project, source: Source, *, required: bool = True) -> list[Path]:
+    """The files a file source names (its pattern expanded); folders are left out.
+
+    Raises :class:`~mapper.errors.ConfigError` when nothing matches, unless not
+    ``required`` (an empty list then).
+    """
+    found = sorted(Path(p) for p in glob.glob(str(project.source_path(source))))
+    paths = [p for p in found if not p.is_dir()]
+    if not paths and required:
+        what = "only folders match" if found else "no file matches"
         raise ConfigError(
-            "no file matches", source=project.path, field=f"sources[{source.index}].path"
+            f"{what} {source.options.get('path')!r}",
+            source=project.path,
+            field=f"sources[{source.index}].path",
+            hint="paths are relative to the project file; a folder needs a pattern such as"
+            " folder/*.jsonl",
         )
     return paths
+
+
+def _failure(label: str, kind: str, exc: MapperError) -> dict[str, Any]:
+    """The import result of a source that could not be read: its one-line reason."""
+    return {"source": label, "type": kind, "error": exc.one_line()}
 
 
 def import_sources(
@@ -139,20 +155,26 @@ def import_sources(
 
     File sources are imported (and skipped when unchanged unless ``force``); live
     sources run only when ``collect`` is true, since remote reads can be paid. Graph
-    files are not posts: they are merged at the graph stage instead.
+    files are not posts: they are read and described here (nodes, ties, whether
+    directed) and merged at the graph stage.
 
-    Returns one dict per file or live source with its counts. ``progress`` hears of
-    each file and of the posts read (with the share of the files' bytes read so far).
+    A source that cannot be used does not stop the others: a file unusable as a whole
+    (empty, another format, UTF-16, a broken graph file), a pattern matching no file,
+    a live service that cannot be reached or refuses the request. Its result carries
+    ``error``, one line naming the file or source and why, and the other sources are
+    read. Only a store that cannot be written stops the import.
+
+    Returns one dict per file or live source with its counts (or its ``error``).
+    ``progress`` hears of each file and of the posts read (with the share of the
+    files' bytes read so far).
     """
-    from mapper.sources import collect_source, import_file
+    from mapper.sources import collect_source, describe_graph_source, import_file
 
     results: list[dict[str, Any]] = []
     meter = Meter(progress, "import", unit="posts")
     meter.total_bytes = _total_bytes(project)
     done_bytes = 0
     for source in project.sources:
-        if source.type == "graph":
-            continue
         if source.live:
             if not collect:
                 results.append(
@@ -160,25 +182,48 @@ def import_sources(
                 )
                 continue
             meter.start(f"collect {source.describe()}")
-            results.append(collect_source(source, store, project=project))
+            try:
+                results.append(collect_source(source, store, project=project))
+            except StoreError:
+                raise
+            except MapperError as exc:
+                results.append(_failure(source.describe(), source.type, exc))
             continue
-        for path in _file_paths(project, source):
+        try:
+            paths = _file_paths(project, source)
+        except ConfigError as exc:
+            results.append(_failure(source.describe(), source.type, exc))
+            continue
+        for path in paths:
             meter.start(path.name)
-            counted = meter.counting_store(store, done_bytes=done_bytes)
-            results.append(
-                import_file(
-                    source.type,
-                    path,
-                    counted,
-                    force=force,
-                    options=source.options,
-                    base=project.base,
-                )
-            )
+            try:
+                if source.type == "graph":
+                    results.append(describe_graph_source(path, options=source.options))
+                else:
+                    counted = meter.counting_store(store, done_bytes=done_bytes)
+                    results.append(
+                        import_file(
+                            source.type,
+                            path,
+                            counted,
+                            force=force,
+                            options=source.options,
+                            base=project.base,
+                        )
+                    )
+            except StoreError:
+                raise
+            except MapperError as exc:
+                results.append(_failure(str(path), source.type, exc))
             done_bytes += _size(path)
             meter.fraction = done_bytes / meter.total_bytes if meter.total_bytes else None
-    meter.finish(files=sum(1 for r in results if "skipped" not in r))
+    meter.finish(files=sum(1 for r in results if "skipped" not in r and "error" not in r))
     return results
+
+
+def failed_imports(imports: list[dict[str, Any]]) -> list[str]:
+    """The one-line reasons of the sources in ``imports`` that could not be read."""
+    return [str(item["error"]) for item in imports if item.get("error")]
 
 
 def _size(path: Path) -> int:
@@ -238,8 +283,11 @@ def build(
             if source.type == "graph":
                 from mapper.sources import merge_graph_file
 
-                for path in _file_paths(project, source):
-                    merge_graph_file(G, path, roster=roster)
+                for path in _file_paths(project, source, required=False):
+                    try:
+                        merge_graph_file(G, path, roster=roster, options=source.options)
+                    except ImportFormatError:
+                        continue  # import_sources reported it; the graph goes on without it
                     merged = True
         min_weight = project.min_weight or None
         filtered = (
@@ -486,7 +534,15 @@ def run_project(
         if write and has_divisions(project):
             votes = write_vote_outputs(project, store, timings=timings, progress=progress)
     only_votes = votes is not None and G.number_of_nodes() == 0
-    results = {} if only_votes else analyse(project, G, timings=timings, progress=progress)
+    try:
+        results = {} if only_votes else analyse(project, G, timings=timings, progress=progress)
+    except MapperError as exc:
+        failures = failed_imports(imports)
+        if failures:  # say what was not read: it may be why there is nothing to analyse
+            more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+            exc.hint = f"{exc.hint + '; ' if exc.hint else ''}not read: {failures[0]}{more}"
+            exc.args = (exc.one_line(),)
+        raise
     analysis = Analysis(
         project=project,
         graph=G,

@@ -58,7 +58,7 @@ SOURCE_OPTIONS: dict[str, frozenset[str]] = {
     "mastodon-file": frozenset({"instance"}),
     "edges-csv": frozenset({"nodes", "default_kind"}),
     "posts-csv": frozenset({"platform"}),
-    "graph": frozenset(),
+    "graph": frozenset({"weight"}),
     "divisions": frozenset({"format", "parliament"}),
     "x-search": frozenset({"archive", "max_posts", "token_file"}),
     "x-mentions": frozenset({"max_posts", "token_file"}),
@@ -680,6 +680,9 @@ def check_project(path: str | Path) -> list[Problem]:
     except ConfigError as exc:
         return [Problem(exc)]
     problems = [Problem(p) for p in _problems(data, path, lines)]
+    from mapper.sources import source_file_problems
+
+    problems.extend(Problem(p, severity) for p, severity in source_file_problems(data, path))
     if not data.get("sources"):
         problems.append(Problem(_no_sources(path), "warning"))
     project = data.get("project")

@@ -8,12 +8,13 @@ their type is read, so start-up stays fast.
 
 from __future__ import annotations
 
+import glob
 import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mapper.errors import ConfigError, ImportFormatError
+from mapper.errors import ConfigError, ImportFormatError, MapperError
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -34,6 +35,10 @@ FILE_IMPORTERS: dict[str, tuple[str, str]] = {
     "posts-csv": ("mapper.collectors.tables", "import_post_table"),
     "divisions": ("mapper.collectors.divisions", "import_division_file"),
 }
+
+#: File source types read as UTF-8 text only: a UTF-16 or UTF-32 file of these types is
+#: refused with one line saying so (HTML pages and feeds declare their own encoding).
+UTF8_TYPES = frozenset(("x-archive", "bluesky-file", "mastodon-file", "edges-csv", "posts-csv"))
 
 #: Suffixes that ``mapper import`` recognises when no ``--type`` is given.
 SUFFIX_TYPES: dict[str, str] = {
@@ -107,6 +112,16 @@ def import_file(
         raise ConfigError(
             f"unknown file source type {kind!r}", hint=f"one of: {', '.join(FILE_IMPORTERS)}"
         )
+    from mapper.collectors.base import refuse_wide_text, require_file
+
+    path = require_file(path)
+    if kind in UTF8_TYPES:
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(256)
+        except OSError as exc:
+            raise ImportFormatError(f"cannot read: {exc.strerror or exc}", source=path) from None
+        refuse_wide_text(path, head)
     func = _function(*FILE_IMPORTERS[kind])
     kwargs: dict[str, Any] = {}
     for option, keyword in _IMPORT_OPTIONS.get(kind, ()):
@@ -179,41 +194,88 @@ def collect_source(source: Source, store: Store, *, project: Project) -> dict[st
     return {"source": source.describe(), "type": kind, **_counts(result)}
 
 
-def merge_graph_file(G: nx.DiGraph, path: Path, *, roster: Roster | None = None) -> None:
-    """Add the nodes and weighted edges of a GEXF, GraphML or GML file to ``G``.
+def merge_graph_file(
+    G: nx.DiGraph,
+    path: Path,
+    *,
+    roster: Roster | None = None,
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Add the nodes, attributes and weighted ties of a GEXF, GraphML or GML file to ``G``.
 
-    Node keys that name a roster actor (by id or by handle) are mapped to it; edge
-    weights are added to an existing edge's weight.
+    ``options`` are the source's options from the project file (``weight`` names the
+    edge attribute holding the tie weight). See
+    :func:`mapper.collectors.graph_files.merge_graph_file` for what is merged and how
+    attribute names mapper uses itself are kept apart; returns its summary.
     """
-    from mapper.collectors.tables import read_graph_file
+    from mapper.collectors.graph_files import merge_graph_file as merge
 
-    other = read_graph_file(path)
-    mapping: dict[str, str] = {}
-    for node in other.nodes:
-        key = str(node)
-        actor = None
-        if roster is not None:
-            actor = roster.actors.get(key) or roster.by_handle("table", key)
-        mapping[key] = actor.id if actor else key
-    for node, data in other.nodes(data=True):
-        nid = mapping[str(node)]
-        if nid not in G:
-            actor = roster.actors.get(nid) if roster is not None else None
-            G.add_node(
-                nid,
-                label=(actor.name if actor else str(data.get("label") or nid)),
-                kind=(actor.kind if actor else str(data.get("kind") or "unknown")),
-                party=(actor.party if actor else str(data.get("party") or "")),
-                declared_faction=(actor.faction if actor else ""),
-                provisional=actor is None,
-            )
-    for u, v, data in other.edges(data=True):
-        a, b = mapping[str(u)], mapping[str(v)]
-        if a == b:
+    weight = (options or {}).get("weight")
+    return merge(G, path, roster=roster, weight=str(weight) if weight else None)
+
+
+def describe_graph_source(path: Path, *, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Read a graph file of a project and say what it holds (nodes, ties, direction,
+    weight attribute), for the import results; raises
+    :class:`~mapper.errors.ImportFormatError` for a file that cannot be used."""
+    from mapper.collectors.graph_files import describe_graph_file
+
+    weight = (options or {}).get("weight")
+    return describe_graph_file(path, weight=str(weight) if weight else None)
+
+
+def source_file_problems(data: dict[str, Any], project_file: Path) -> list[tuple[MapperError, str]]:
+    """What makes the files a project's ``[[sources]]`` name unusable, for ``mapper check``.
+
+    For every file source whose pattern matches something (a pattern matching nothing
+    is reported by :func:`mapper.project.check_project` itself), ``(problem,
+    severity)``: errors for a pattern that matches only folders, a file that cannot be
+    read or is UTF-16 text where UTF-8 is needed, and a graph file that cannot be read
+    as its extension says (it is read in full, as a run would); a warning for an empty
+    file (a run reports it and reads the others). Each problem names the file and the
+    source.
+    """
+    from mapper.collectors.base import refuse_wide_text, require_file
+
+    sources = data.get("sources", [])
+    if not isinstance(sources, list):
+        return []
+    problems: list[tuple[MapperError, str]] = []
+    for index, src in enumerate(sources, 1):
+        if not isinstance(src, dict) or not isinstance(src.get("path"), str):
             continue
-        w = float(data.get("weight", 1.0))
-        if G.has_edge(a, b):
-            G[a][b]["weight"] = float(G[a][b].get("weight", 0.0)) + w
-            G[a][b]["count"] = int(G[a][b].get("count", 0)) + 1
-        else:
-            G.add_edge(a, b, weight=w, count=1, evidence=[], first=None, last=None)
+        kind = src.get("type")
+        if kind not in FILE_IMPORTERS and kind != "graph":
+            continue
+        where = f"sources[{index}].path"
+        found = sorted(Path(p) for p in glob.glob(str(project_file.parent / src["path"])))
+        if found and all(p.is_dir() for p in found):
+            folders = ConfigError(
+                f"only folders match {src['path']!r}",
+                source=project_file,
+                field=where,
+                hint="name the files inside, e.g. folder/*.jsonl",
+            )
+            problems.append((folders, "error"))
+            continue
+        for file in (p for p in found if not p.is_dir()):
+            try:
+                require_file(file)
+                with open(file, "rb") as fh:
+                    head = fh.read(256)
+                if not head.strip():
+                    empty = ImportFormatError("empty file", source=file, field=where)
+                    problems.append((empty, "warning"))
+                    continue
+                if kind in UTF8_TYPES:
+                    refuse_wide_text(file, head)
+                if kind == "graph":
+                    describe_graph_source(file, options=src)
+            except OSError as exc:
+                why = f"cannot read: {exc.strerror or exc}"
+                problems.append((ImportFormatError(why, source=file, field=where), "error"))
+            except MapperError as exc:
+                exc.field = where  # the message says what in the file is wrong
+                exc.args = (exc.one_line(),)
+                problems.append((exc, "error"))
+    return problems

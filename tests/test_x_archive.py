@@ -386,7 +386,7 @@ def test_empty_and_non_json_files_raise(tmp_path: Path) -> None:
     assert str(csv) in message and "no X API data found" in message and "\n" not in message
     assert len(bad) == 2
     missing = tmp_path / "nope.jsonl"
-    with pytest.raises(ImportFormatError, match=r"nope\.jsonl: cannot read"):
+    with pytest.raises(ImportFormatError, match=r"nope\.jsonl: file not found"):
         list(iter_archive(missing))
 
 
@@ -770,3 +770,162 @@ def test_regression_a_first_line_starting_like_gzip_is_read_as_text(tmp_path: Pa
     path = write_lines(tmp_path / "g.jsonl", [b"\x1f\x8b garbage", tweet("1"), tweet("2")])
     posts, bad = read_all(path)
     assert [p.uid for p in posts] == ["x:1", "x:2"] and [b[0] for b in bad] == [1]
+
+
+# --------------------------------------------------------------------------- files without posts
+# Realistic X API v2 responses that hold no posts, built from the field lists of the
+# X API v2 reference (users lookup and followers, lists lookup, post counts), in the
+# shapes they reach a user: raw API JSON (one pretty-printed response), twarc2 JSONL
+# (one response page a line, with ``__twarc``), one object a line, and a one-object
+# ``data`` (a lookup by id or username).
+
+_TWARC = {"url": "https://api.x.com/2/...", "version": "2.14.0", "retrieved_at": ""}
+
+
+def _user(rng: random.Random, n: int) -> dict[str, Any]:
+    uid = str(rng.randrange(10**8, 10**19))
+    user: dict[str, Any] = {"id": uid, "name": f"Member {n}", "username": f"member_{n}"}
+    if rng.random() < 0.7:
+        user.update(
+            created_at="2013-12-14T04:35:55.000Z",
+            description=f"MP for Somewhere {n}. Views my own.",
+            protected=False,
+            verified=rng.random() < 0.3,
+            public_metrics={
+                "followers_count": rng.randrange(10**6),
+                "following_count": rng.randrange(5000),
+                "tweet_count": rng.randrange(10**5),
+                "listed_count": rng.randrange(2000),
+            },
+        )
+    if rng.random() < 0.4:
+        user["pinned_tweet_id"] = str(rng.randrange(10**18, 10**19))
+    return user
+
+
+def _list(rng: random.Random, n: int) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": str(rng.randrange(10**17, 10**19)), "name": f"MPs {n}"}
+    if rng.random() < 0.7:
+        item.update(
+            description="Members of Parliament",
+            member_count=rng.randrange(650),
+            follower_count=rng.randrange(10**4),
+            private=False,
+            owner_id=str(rng.randrange(10**8, 10**19)),
+            created_at="2023-01-15T10:00:00.000Z",
+        )
+    return item
+
+
+def _count(rng: random.Random, n: int) -> dict[str, Any]:
+    return {
+        "end": f"2021-05-{n % 28 + 1:02d}T00:00:00.000Z",
+        "start": f"2021-05-{n % 28 + 1:02d}T23:00:00.000Z",
+        "tweet_count": rng.randrange(5000),
+    }
+
+
+_NON_POSTS = {
+    "users": (_user, "an X users lookup", "user profile"),
+    "lists": (_list, "an X lists lookup", "list"),
+    "counts": (_count, "an X post counts response", "post count"),
+}
+
+
+def _response(kind: str, rng: random.Random, size: int, start: int = 0) -> dict[str, Any]:
+    make = _NON_POSTS[kind][0]
+    page: dict[str, Any] = {"data": [make(rng, start + i) for i in range(size)]}
+    if kind == "users":
+        pinned = [u["pinned_tweet_id"] for u in page["data"] if "pinned_tweet_id" in u]
+        if pinned:  # expansions=pinned_tweet_id: posts only in includes
+            page["includes"] = {"tweets": [{"id": t, "text": "pinned"} for t in pinned]}
+        page["meta"] = {"result_count": size, "next_token": "7140dibdnow9c7btw3w29grvxfcgvpb"}
+    elif kind == "counts":
+        page["meta"] = {"total_tweet_count": sum(c["tweet_count"] for c in page["data"])}
+    else:
+        page["meta"] = {"result_count": size}
+    return page
+
+
+def _non_post_file(tmp_path: Path, kind: str, shape: str, seed: int) -> tuple[Path, int]:
+    """A file of ``kind`` objects in ``shape``, and how many objects it holds."""
+    rng = random.Random(seed)
+    path = tmp_path / f"{kind}-{shape}-{seed}.{'json' if shape == 'raw' else 'jsonl'}"
+    if shape == "raw":  # the API's own response, pretty-printed
+        page = _response(kind, rng, rng.randint(1, 8))
+        path.write_text(json.dumps(page, indent=2), encoding="utf-8")
+        return path, len(page["data"])
+    if shape == "twarc2":  # one page a line, stamped by twarc
+        pages, total = [], 0
+        for _ in range(rng.randint(1, 4)):
+            page = _response(kind, rng, rng.randint(1, 6), total)
+            page["__twarc"] = dict(_TWARC, retrieved_at="2024-05-01T10:00:00+00:00")
+            total += len(page["data"])
+            pages.append(page)
+        return write_lines(path, pages), total
+    if shape == "objects":  # one object a line
+        make = _NON_POSTS[kind][0]
+        count = rng.randint(1, 6)
+        return write_lines(path, [make(rng, i) for i in range(count)]), count
+    # a lookup of one account or list by id: "data" is one object
+    page = _response(kind, rng, 1)
+    page["data"] = page["data"][0]
+    return write_lines(path, [page]), 1
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize(
+    ("kind", "shape"),
+    [
+        (kind, shape)
+        for kind in sorted(_NON_POSTS)
+        for shape in ("raw", "twarc2", "objects", "single")
+        if (kind, shape) != ("counts", "single")  # the counts endpoints return a list
+    ],
+)
+def test_a_file_without_posts_is_named_for_what_it_is(
+    tmp_path: Path, kind: str, shape: str, seed: int
+) -> None:
+    path, count = _non_post_file(tmp_path, kind, shape, seed)
+    _make, what, one = _NON_POSTS[kind]
+    with Store(":memory:") as store, pytest.raises(ImportFormatError) as info:
+        import_archive(store, path)
+    line = info.value.one_line()
+    unit = one if count == 1 else one + "s"
+    assert f"{path}: this is {what} ({count} {unit}), not posts: nothing imported" in line
+    assert "no author" not in line and "\n" not in line
+    with Store(":memory:") as store:  # nothing half-imported, nothing quarantined
+        with pytest.raises(ImportFormatError):
+            import_archive(store, path)
+        assert store.count_posts() == 0 and store.quarantined() == []
+
+
+def test_pages_without_posts_among_posts_are_set_aside_once(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    posts = [json.loads(p.read_text(encoding="utf-8").splitlines()[0]) for p in (NOFLAT, FLAT)]
+    users = _response("users", rng, 5)
+    lists = _response("lists", rng, 3)
+    path = write_lines(tmp_path / "mixed.jsonl", [posts[0], users, posts[1], lists, _user(rng, 9)])
+    with Store(":memory:") as store:
+        result = import_archive(store, path)
+        alone = list(iter_archive(write_lines(tmp_path / "only.jsonl", posts)))
+        assert result.added == len({p.uid for p in alone}) > 0
+        rows = {row["line"]: row["reason"] for row in store.quarantined()}
+    assert rows == {
+        2: "an X users lookup page (5 user profiles), not posts",
+        4: "an X lists lookup page (3 lists), not posts",
+        5: "user profile, not a post",
+    }
+    assert result.quarantined == 3
+
+
+def test_import_command_names_a_file_without_posts(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mapper.cli import app
+
+    path, count = _non_post_file(tmp_path, "users", "twarc2", 3)
+    result = CliRunner().invoke(app, ["import", str(path), "--store", str(tmp_path / "s.db")])
+    assert result.exit_code == 1
+    assert f"this is an X users lookup ({count} user profiles), not posts" in result.output
+    assert "quarantined" not in result.output

@@ -209,7 +209,39 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
     quarantined = sum(int(i.get("quarantined", 0) or 0) for i in summary.get("imports", []))
     if quarantined:
         say(f"{quarantined} unreadable records quarantined (see `mapper quarantine`)")
+    _report_failures(summary.get("imports", []))
     say(f"outputs in {out}")
+
+
+def _report_failures(imports: list[dict[str, Any]]) -> int:
+    """Say what each graph file held and which sources could not be read, one line
+    each; return how many could not."""
+    from mapper.pipeline import failed_imports
+
+    for item in imports:
+        if item.get("type") == "graph" and "ties" in item:
+            renamed = ", ".join(f"{a} as {b}" for a, b in item.get("renamed", {}).items())
+            say(
+                f"{item['source']}: {item['nodes']} nodes, {item['ties']}"
+                + ("" if item.get("directed") else " undirected")
+                + f" ties, weight from {item.get('weight_attribute') or 'none (1 each)'}"
+                + (f"; kept {renamed}" if renamed else "")
+            )
+    failures = failed_imports(imports)
+    for line in failures:
+        say(f"not read: {line}")
+    return len(failures)
+
+
+def _strict_exit(failures: int, strict: bool) -> None:
+    if failures and strict:
+        say(f"{failures} source(s) could not be read (--strict)")
+        raise typer.Exit(1)
+
+
+StrictOption = typer.Option(
+    False, "--strict", help="Exit with code 1 when a file or source could not be read."
+)
 
 
 def _run(
@@ -219,8 +251,9 @@ def _run(
     force: bool,
     as_json: bool,
     factions: int | None = None,
+    strict: bool = False,
 ) -> None:
-    from mapper.pipeline import run_project
+    from mapper.pipeline import failed_imports, run_project
 
     proj = _load(project, out)
     if factions is not None:
@@ -237,6 +270,7 @@ def _run(
                 "so no focus map for it (check the id with `mapper check`)"
             )
     _print_summary(summary, proj.output)
+    _strict_exit(len(failed_imports(summary.get("imports", []))), strict)
 
 
 def demo_project() -> Path:
@@ -290,12 +324,24 @@ def run(
     force: bool = typer.Option(False, "--force", help="Re-import files even if unchanged."),
     factions: int | None = FactionsOption,
     json_out: bool = JsonOption,
+    strict: bool = StrictOption,
 ) -> None:
     """Run a whole project: import, resolve, graph, factions, bridges, alliances, maps, exports.
 
+    A file or live source that cannot be read is reported and the run goes on without it
+    (exit code 1 at the end with --strict).
+
     Example:  mapper run mapper.toml --out outputs/run1
     """
-    _run(project, out, collect=collect, force=force, as_json=json_out, factions=factions)
+    _run(
+        project,
+        out,
+        collect=collect,
+        force=force,
+        as_json=json_out,
+        factions=factions,
+        strict=strict,
+    )
 
 
 @app.command("import")
@@ -312,33 +358,50 @@ def import_(
     ),
     force: bool = typer.Option(False, "--force", help="Re-import even if unchanged."),
     json_out: bool = JsonOption,
+    strict: bool = StrictOption,
 ) -> None:
     """Import files into the store (re-importing adds nothing twice).
+
+    A file that cannot be read is reported and the others are imported; the exit code
+    is 1 when no file could be read (or, with --strict, when any could not).
 
     Example:  mapper import archive.jsonl blogs/*.html --store my.sqlite
     """
     from mapper.cli.common import open_store
+    from mapper.errors import StoreError
     from mapper.sources import guess_type, import_file
 
-    results = []
+    results: list[dict[str, Any]] = []
     with open_store(store, project) as st:
         for path in files:
-            kind = type_ or guess_type(path)
-            if kind == "graph":
-                raise MapperError(
-                    "graph files are not posts",
-                    source=path,
-                    hint='list it as a [[sources]] type = "graph" in the project file',
-                )
-            results.append(import_file(kind, path, st, force=force))
+            try:
+                kind = type_ or guess_type(path)
+                if kind == "graph":
+                    raise MapperError(
+                        "graph files are not posts",
+                        source=path,
+                        hint='list it as a [[sources]] type = "graph" in the project file',
+                    )
+                results.append(import_file(kind, path, st, force=force))
+            except StoreError:
+                raise
+            except MapperError as exc:
+                results.append({"source": str(path), "error": exc.one_line()})
     if json_out:
         print(json.dumps(results, indent=2, default=str))
     for r in results:
+        if r.get("error"):
+            continue
         say(
             f"{r['source']}: {r.get('added', 0)} added, {r.get('duplicates', 0)} already there, "
             f"{r.get('quarantined', 0)} quarantined"
             + (" (unchanged, skipped)" if r.get("skipped_unchanged") else "")
         )
+    failures = _report_failures(results)
+    if failures and failures == len(results):
+        say("nothing imported: no file could be read")
+        raise typer.Exit(1)
+    _strict_exit(failures, strict)
 
 
 @app.command()
@@ -358,8 +421,9 @@ def build(
 
     proj = _load(project, out)
     with progress_bar() as step, Store(proj.store) as st:
-        import_sources(proj, st, progress=step)
+        imports = import_sources(proj, st, progress=step)
         G, _ = build_graph(proj, st, progress=step)
+    _report_failures(imports)
     paths = export_all(G, proj.output, formats=tuple(proj.formats))
     info = {
         "actors": G.number_of_nodes(),
@@ -389,12 +453,16 @@ def export(
 
     proj = _load(project, out)
     wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
-    with progress_bar() as step:
-        with Store(proj.store) as st:
-            import_sources(proj, st, progress=step)
-            G, _ = build(proj, st, progress=step)
-        analyse(proj, G, progress=step)
-        paths = export_all(G, proj.output, formats=wanted)
+    imports: list[dict[str, Any]] = []
+    try:
+        with progress_bar() as step:
+            with Store(proj.store) as st:
+                imports = import_sources(proj, st, progress=step)
+                G, _ = build(proj, st, progress=step)
+            analyse(proj, G, progress=step)
+            paths = export_all(G, proj.output, formats=wanted)
+    finally:
+        _report_failures(imports)
     for p in sorted(paths.values()):
         print(p)
 
@@ -408,11 +476,15 @@ def _analysed(project: Path, out: Path | None, stages: tuple[str, ...], **overri
         if value is not None:
             setattr(proj, key, value)
     proj.output.mkdir(parents=True, exist_ok=True)
-    with progress_bar() as step:
-        with Store(proj.store) as st:
-            import_sources(proj, st, progress=step)
-            G, _ = build(proj, st, progress=step)
-        results = analyse(proj, G, progress=step, stages=stages)
+    imports: list[dict[str, Any]] = []
+    try:
+        with progress_bar() as step:
+            with Store(proj.store) as st:
+                imports = import_sources(proj, st, progress=step)
+                G, _ = build(proj, st, progress=step)
+            results = analyse(proj, G, progress=step, stages=stages)
+    finally:
+        _report_failures(imports)
     return proj, G, results
 
 
@@ -462,7 +534,7 @@ def factions(
         proj = _load(project, out)
         values = [float(v) for v in sweep.split(",") if v.strip()]
         with Store(proj.store) as st:
-            import_sources(proj, st)
+            _report_failures(import_sources(proj, st))
             G, _ = build(proj, st)
         rows = resolution_sweep(
             G,

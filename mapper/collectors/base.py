@@ -7,9 +7,12 @@ policy of the social-platform SDKs.
 imports one saved file: it skips a file imported unchanged before, quarantines the
 lines the reader sets aside, stores the rest in batches and records the import, so an
 interrupted import completes on the next run. :func:`read_json_records` streams a
-saved JSON document or JSONL file, handing back each unreadable line (invalid JSON,
-invalid UTF-8, NUL bytes) instead of failing the file, and :func:`import_records`
+saved JSONL file or top-level JSON array (:class:`JsonArrayStream`, in bounded
+memory whatever its size), handing back each unreadable line or element (invalid
+JSON, invalid UTF-8, NUL bytes) instead of failing the file, and :func:`import_records`
 turns the items of such a file into posts through a collector's parser.
+:func:`require_file` and :func:`refuse_wide_text` give the one-line reasons a path
+cannot be read (a folder, UTF-16 text...).
 :func:`collect_pages` drives an API that pages with a cursor (Bluesky's ``cursor``,
 Mastodon's ``max_id``): fetch a page, quarantine what cannot be read, store the rest,
 save the cursor, so a run stopped by a budget or an error resumes where it stopped.
@@ -19,15 +22,17 @@ and turns the SDK's remaining errors into one-line mapper errors.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, Union, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, Protocol, TypeVar, Union, cast
 
 from mapper import __version__
 from mapper.errors import CollectorError, ImportFormatError, MapperError
@@ -44,7 +49,10 @@ __all__ = [
     "MAX_ATTEMPTS",
     "MAX_RATE_LIMIT_WAIT",
     "SOCIAL_RETRY_POLICY",
+    "ArrayElement",
     "CollectResult",
+    "JsonArrayStream",
+    "JsonRecord",
     "OnBad",
     "PostStore",
     "check_max_posts",
@@ -52,15 +60,19 @@ __all__ = [
     "failed",
     "import_file",
     "import_records",
+    "json_layout",
     "parse_iso_time",
     "raw_excerpt",
     "raw_json",
     "read_json_records",
+    "refuse_wide_text",
+    "require_file",
     "sdk_call",
     "seconds_until",
     "snippet",
     "status_suffix",
     "store_and_path",
+    "wide_encoding",
 ]
 
 T = TypeVar("T")
@@ -259,10 +271,8 @@ def import_file(
     interrupted import leaves every committed batch in the store and no import record,
     so running it again completes it (stored posts are not added twice).
     """
-    p = Path(path)
+    p = require_file(path)
     result = CollectResult(source=str(p))
-    if not p.is_file():
-        raise ImportFormatError("file not found", source=p)
     source = os.path.abspath(p)
     try:
         fingerprint = file_fingerprint(p)
@@ -328,7 +338,71 @@ def store_and_path(first: Any, second: Any) -> tuple[Store, Path]:
     return cast("Store", second), Path(first)
 
 
-# --------------------------------------------------------------------------- saved JSON
+# --------------------------------------------------------------------------- saved files
+
+
+def require_file(path: str | Path) -> Path:
+    """Return ``path`` if it names a regular file; else raise one line that says what it is.
+
+    Raises
+    ------
+    ImportFormatError
+        ``file not found``; ``is a folder, not a file`` (with a hint to name the files
+        inside it); ``not a regular file`` (a pipe, a device); ``cannot read: ...``.
+    """
+    p = Path(path)
+    try:
+        mode = p.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise ImportFormatError("file not found", source=p) from None
+    except OSError as exc:
+        raise ImportFormatError(f"cannot read: {exc.strerror or exc}", source=p) from None
+    if stat.S_ISDIR(mode):
+        raise ImportFormatError(
+            "is a folder, not a file",
+            source=p,
+            hint="name the files inside it, e.g. folder/*.jsonl in a project's path",
+        )
+    if not stat.S_ISREG(mode):
+        raise ImportFormatError("not a regular file", source=p)
+    return p
+
+
+def wide_encoding(head: bytes) -> str | None:
+    """``"UTF-16"`` or ``"UTF-32"`` when ``head`` (a file's first bytes) starts text in
+    that encoding (a byte order mark, or ASCII text with every other byte NUL); else
+    ``None``.
+
+    >>> wide_encoding("id,name".encode("utf-16"))
+    'UTF-16'
+    >>> wide_encoding(b'{"id": 1}') is None
+    True
+    """
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    sample = head[:256]
+    sample = sample[: len(sample) - len(sample) % 2]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    for text, zeros in ((even, odd), (odd, even)):
+        if zeros.count(0) == len(zeros) and 0 not in text:
+            return "UTF-16"
+    return None
+
+
+def refuse_wide_text(path: Path, head: bytes) -> None:
+    """Raise :class:`~mapper.errors.ImportFormatError` when ``head`` starts UTF-16 or
+    UTF-32 text (which would otherwise read as lines full of NUL bytes)."""
+    encoding = wide_encoding(head)
+    if encoding is not None:
+        raise ImportFormatError(
+            f"{encoding} text, not UTF-8",
+            source=path,
+            hint="save it as UTF-8 (most editors and spreadsheets offer it under Save As)",
+        )
 
 
 def raw_json(value: Any) -> str:
@@ -359,51 +433,291 @@ def _decode_line(raw: bytes) -> tuple[Any, str | None]:
         return text, "invalid JSON (nested too deeply)"
 
 
-def _is_jsonl(path: Path) -> bool | None:
-    """Whether ``path`` holds JSONL (``None`` when it is empty).
+class ArrayElement(NamedTuple):
+    """One element of a streamed JSON array (see :class:`JsonArrayStream`)."""
 
-    ``.jsonl``/``.ndjson`` files are; otherwise a file is JSONL when its first non-empty
-    line is a complete JSON value, or (a broken first line) its second one is an object.
+    number: int
+    """1-based position in the array."""
+    line: int
+    """1-based line of the file where the element starts."""
+    value: Any
+    """The parsed element, or the text where reading failed when ``error`` is set."""
+    error: str | None
+    """Why the element cannot be read (``None`` when it was)."""
+
+
+_WS = re.compile(r"[ \t\r\n]*")
+_ESCAPED = re.compile("[\udc80-\udcff]")  # invalid UTF-8 bytes, as surrogateescape keeps them
+#: An error this close to the end of what has been read may only mean "read more".
+_NEAR_END = 32
+
+
+class JsonArrayStream:
+    """The elements of a top-level JSON array, read a chunk at a time.
+
+    A pretty-printed or minified array of any size is read in chunks of ``chunk_size``
+    bytes; only the element being parsed (and one chunk) is held in memory. Each
+    element is parsed by the standard library's C scanner.
+
+    Iterating yields :class:`ArrayElement` items. An element holding bytes that are
+    not UTF-8 is yielded with its ``error`` set and reading goes on (the JSON around it
+    is intact). Invalid JSON ends the array: the element where it happens is yielded
+    with its ``error`` (naming the line and column) and nothing after it, since the
+    rest cannot be split into elements reliably. An array cut short (no closing
+    ``]``) ends the same way.
+
+    Attributes
+    ----------
+    lines : int
+        Lines read so far; once iteration ended, the lines of the whole stream.
+    elements : int
+        Elements read so far.
+
+    Examples
+    --------
+    >>> import io
+    >>> [e.value for e in JsonArrayStream(io.BytesIO(b'[\\n {"a": 1},\\n 2\\n]'))]
+    [{'a': 1}, 2]
+    """
+
+    def __init__(self, stream: BinaryIO, *, chunk_size: int = 1 << 20) -> None:
+        self._stream = stream
+        self._chunk = max(64, int(chunk_size))
+        self._decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+        self._buf = ""
+        self._pos = 0
+        self._line = 1  # the line at self._pos
+        self._eof = False
+        self._started = False
+        self._dirty = False  # the buffer holds bytes that were not UTF-8
+        self._ends_line = False  # the last text read ended with a line break
+        self.lines = 0
+        self.elements = 0
+
+    # -- the buffer -----------------------------------------------------------------
+
+    def _fill(self, at_least: int = 0) -> bool:
+        """Read another chunk (at least ``at_least`` bytes); ``False`` at the end.
+
+        Reading appends to the buffer and moves its start to the current position, so
+        offsets taken before a call that returns ``True`` are stale.
+        """
+        if self._eof:
+            return False
+        data = self._stream.read(max(self._chunk, at_least))
+        text = self._decoder.decode(data, final=not data)
+        if not data:
+            self._eof = True
+        if text and not self._started:
+            text = text.removeprefix("\ufeff")
+            self._started = True
+        if not text:
+            return not self._eof  # a partial UTF-8 sequence: read on
+        self._ends_line = text.endswith("\n")
+        self._buf = self._buf[self._pos :] + text
+        self._pos = 0
+        self._dirty = bool(_ESCAPED.search(self._buf))
+        return True
+
+    def _advance(self, to: int) -> None:
+        self._line += self._buf.count("\n", self._pos, to)
+        self._pos = to
+
+    def _skip_space(self) -> bool:
+        """Move past whitespace; ``True`` when a character follows."""
+        while True:
+            self._advance(_WS.match(self._buf, self._pos).end())  # type: ignore[union-attr]
+            if self._pos < len(self._buf):
+                return True
+            if not self._fill():
+                return False
+
+    def _excerpt(self, start: int) -> str:
+        text = self._buf[start : start + EXCERPT]
+        if self._dirty:  # bytes that were not UTF-8 back as \\xNN escapes
+            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return text
+
+    def _failed(self, index: int, start: int, where: int, message: str) -> ArrayElement:
+        line = self._line + self._buf.count("\n", self._pos, where)
+        column = where - (self._buf.rfind("\n", 0, where) + 1) + 1
+        self.lines = max(self.lines, line)
+        return ArrayElement(
+            index, self._line, self._excerpt(start), f"{message} at line {line}, column {column}"
+        )
+
+    # -- elements -------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[ArrayElement]:
+        scan = json.JSONDecoder().raw_decode
+        index = 0
+        if not self._skip_space() or self._buf[self._pos] != "[":
+            yield self._failed(1, self._pos, self._pos, "not a JSON array")
+            return
+        self._advance(self._pos + 1)
+        expect_value = False  # after a comma an element must follow
+        while True:
+            if not self._skip_space():
+                yield self._failed(
+                    index + 1, self._pos, self._pos, "invalid JSON: the array is cut short"
+                )
+                return
+            if self._buf[self._pos] == "]" and not expect_value:
+                self._advance(self._pos + 1)
+                break
+            index += 1
+            while True:
+                try:
+                    value, end = scan(self._buf, self._pos)
+                except json.JSONDecodeError as exc:
+                    incomplete = exc.pos >= len(self._buf) - _NEAR_END or exc.msg.startswith(
+                        "Unterminated string"
+                    )
+                    if incomplete and self._fill(len(self._buf) - self._pos):
+                        continue
+                    why = exc.msg
+                    if why.startswith("Unterminated string"):
+                        why = "a string is not closed"
+                    yield self._failed(index, self._pos, exc.pos, f"invalid JSON ({why})")
+                    return
+                except RecursionError:
+                    yield self._failed(
+                        index, self._pos, self._pos, "invalid JSON (nested too deeply)"
+                    )
+                    return
+                if end > len(self._buf) - _NEAR_END and self._fill(len(self._buf) - self._pos):
+                    continue  # a number at the end of a chunk may go on in the next
+                break
+            start_line = self._line
+            bad = _ESCAPED.search(self._buf, self._pos, end) if self._dirty else None
+            if bad is not None:  # the JSON is intact around bytes that are not UTF-8
+                line = self._line + self._buf.count("\n", self._pos, bad.start())
+                element = ArrayElement(
+                    index, start_line, self._excerpt(self._pos), f"invalid UTF-8 at line {line}"
+                )
+            else:
+                element = ArrayElement(index, start_line, value, None)
+            self._advance(end)
+            self.elements = index
+            yield element
+            if not self._skip_space():
+                yield self._failed(
+                    index + 1, self._pos, self._pos, "invalid JSON: the array is cut short"
+                )
+                return
+            char = self._buf[self._pos]
+            if char == "]":
+                self._advance(self._pos + 1)
+                break
+            if char != ",":
+                yield self._failed(
+                    index + 1, self._pos, self._pos, "invalid JSON (expecting ',' or ']')"
+                )
+                return
+            self._advance(self._pos + 1)
+            expect_value = True
+        if self._skip_space():
+            yield self._failed(index + 1, self._pos, self._pos, "data after the JSON array")
+            return
+        self.lines = self._line - (1 if self._ends_line else 0)
+
+
+class JsonRecord(NamedTuple):
+    """One record of a saved JSON or JSONL file (see :func:`read_json_records`)."""
+
+    line: int
+    """1-based line of a JSONL record or of an array element; 0 for a whole document."""
+    value: Any
+    """The parsed record, or its raw text when ``error`` is set."""
+    error: str | None
+    """Why the record cannot be read (``None`` when it was)."""
+    element: int = 0
+    """1-based position of an element of a top-level JSON array, else 0."""
+
+
+#: A first line longer than this that opens an array is read as one streamed document.
+_FIRST_LINE_LIMIT = 16 * 1024 * 1024
+
+
+def json_layout(path: Path) -> str:
+    """How a saved JSON file is laid out: ``"empty"``, ``"jsonl"`` (one value a line),
+    ``"array"`` (one top-level array, pretty-printed or not) or ``"document"`` (one
+    other JSON value spread over lines).
+
+    ``.jsonl``/``.ndjson`` files are JSONL. Otherwise a first non-empty line that is a
+    complete JSON value (or, when it is broken, a second line that is a JSON object)
+    makes JSONL; a first line that opens an array without closing it makes an array,
+    as does one longer than 16 MB that starts with ``[`` (one that does not is JSONL).
     """
     lines: list[bytes] = []
+    cut = False
     with open(path, "rb") as fh:
-        for line in fh:
+        while len(lines) < 2:
+            line = fh.readline(_FIRST_LINE_LIMIT)
+            if not line:
+                break
             if not lines:
                 line = line.removeprefix(_BOM)
             if line.strip():
                 lines.append(line)
-                if len(lines) == 2:
+                cut = not line.endswith(b"\n") and bool(fh.read(1))
+                if cut:
                     break
     if not lines:
-        return None
+        return "empty"
     if path.suffix.lower() in (".jsonl", ".ndjson"):
-        return True
+        return "jsonl"
+    if cut:  # a first line longer than the limit: an array to stream, else JSONL
+        return "array" if lines[0].lstrip().startswith(b"[") else "jsonl"
+    if lines[0].lstrip().startswith(b"[") and _decode_line(lines[0])[1] is not None:
+        second = _decode_line(lines[1])[0] if len(lines) > 1 else None
+        return "jsonl" if isinstance(second, dict) else "array"
     for position, line in enumerate(lines):
         value, error = _decode_line(line)
         if error is None:
-            return position == 0 or isinstance(value, dict)
-    return False
+            return "jsonl" if position == 0 or isinstance(value, dict) else "document"
+    return "document"
 
 
-def read_json_records(path: str | Path) -> Iterator[tuple[int, Any, str | None]]:
-    """Yield ``(number, value, error)`` for each record of a JSON or JSONL file.
+def read_json_records(path: str | Path) -> Iterator[JsonRecord]:
+    """Yield a :class:`JsonRecord` ``(line, value, error, element)`` for each record of
+    a JSON or JSONL file.
 
-    JSONL is streamed: ``number`` is the 1-based line, ``value`` the parsed line, or the
+    JSONL is streamed: ``line`` is the 1-based line, ``value`` the parsed line, or the
     raw line with ``error`` set when it is not JSON (invalid JSON, invalid UTF-8, a NUL
-    byte). A JSON document is yielded whole as ``(0, document, None)``.
+    byte). A top-level JSON array is streamed too (:class:`JsonArrayStream`), one
+    record per element with ``element`` its 1-based position and ``line`` the line it
+    starts on; an element that is not UTF-8 comes with its ``error`` set, and invalid
+    JSON after the first element ends the file with one record whose ``error`` says
+    where. An empty array, and any other JSON document, is yielded whole as
+    ``(0, document, None, 0)``.
 
     Raises
     ------
     ImportFormatError
-        A file that cannot be read or is empty, or a JSON document that does not parse
-        or is not UTF-8 (naming the file and the line).
+        A file that cannot be read, is empty, is UTF-16 or UTF-32 text, or a JSON
+        document that does not parse or is not UTF-8 from its first element on
+        (naming the file and the line).
     """
-    path = Path(path)
+    path = require_file(path)
     try:
-        jsonl = _is_jsonl(path)
-        if jsonl is None:
+        with open(path, "rb") as fh:
+            refuse_wide_text(path, fh.read(256))
+        layout = json_layout(path)
+        if layout == "empty":
             raise ImportFormatError("empty file", source=path, hint="expected JSON or JSONL")
-        if not jsonl:
+        if layout == "array":
+            with open(path, "rb") as fh:
+                array = JsonArrayStream(fh)
+                for item in array:
+                    if item.error is not None and item.number == 1 and not array.elements:
+                        why = item.error.removeprefix("invalid JSON").lstrip(": ")
+                        raise ImportFormatError(f"not valid JSON or JSONL: {why}", source=path)
+                    yield JsonRecord(item.line, item.value, item.error, item.number)
+                if not array.elements:
+                    yield JsonRecord(0, [], None, 0)
+            return
+        if layout == "document":
             data = path.read_bytes().removeprefix(_BOM)
             try:
                 text = data.decode("utf-8")
@@ -418,7 +732,7 @@ def read_json_records(path: str | Path) -> Iterator[tuple[int, Any, str | None]]
                 ) from None
             except RecursionError:
                 raise ImportFormatError("JSON nested too deeply", source=path) from None
-            yield 0, doc, None
+            yield JsonRecord(0, doc, None, 0)
             return
         with open(path, "rb") as fh:
             for number, raw in enumerate(fh, 1):
@@ -427,7 +741,7 @@ def read_json_records(path: str | Path) -> Iterator[tuple[int, Any, str | None]]
                 if not raw.strip():
                     continue
                 value, error = _decode_line(raw)
-                yield number, value, error
+                yield JsonRecord(number, value, error, 0)
     except OSError as exc:
         raise ImportFormatError(f"cannot read: {exc.strerror or exc}", source=path) from None
 
@@ -456,7 +770,9 @@ def import_records(
     path : str or Path
         The file.
     items_of : callable
-        The items of one document or line (``None``: it holds none).
+        The items of one document or line (``None``: it holds none). The elements of
+        a top-level JSON array are its items (the array is streamed, never handed
+        whole to ``items_of``).
     build : callable
         ``build(item, provenance)`` returns the item's posts or raises
         :class:`~mapper.errors.ImportFormatError`.
@@ -490,11 +806,35 @@ def import_records(
     source = os.path.abspath(p)
     count = [0]
 
+    def build_one(
+        item: Any, line: int, where: str, raw_whole: bool, on_bad: OnBad
+    ) -> Iterator[Post | tuple[Post, str]]:
+        count[0] += 1
+        prov = Provenance(collector, __version__, source, line, None)
+        try:
+            posts = build(item, prov)
+        except ImportFormatError as exc:
+            reason = exc.message if not exc.field else f"{exc.field}: {exc.message}"
+            on_bad(line, where + reason, raw_excerpt(item))
+            return
+        if raw_whole:
+            raw = raw_json(item)  # a line pointer would not single the item out
+            yield from ((post, raw) for post in posts)
+        else:
+            yield from posts
+
     def read(on_bad: OnBad) -> Iterator[Post | tuple[Post, str]]:
         if prepare is not None:
-            prepare(value for _n, value, error in read_json_records(p) if error is None)
+            prepare(rec.value for rec in read_json_records(p) if rec.error is None)
         readable, first_problem = 0, ""
-        for number, value, error in read_json_records(p):
+        for number, value, error, element in read_json_records(p):
+            if element:  # one element of a top-level array: one item, numbered as such
+                if error is not None:
+                    on_bad(element, f"item {element} (line {number}): {error}", raw_excerpt(value))
+                    continue
+                readable += 1
+                yield from build_one(value, element, "", True, on_bad)
+                continue
             items = items_of(value) if error is None else None
             if items is None:
                 if number == 0:
@@ -506,23 +846,11 @@ def import_records(
                 on_bad(number, reason, raw_excerpt(value))
                 continue
             readable += 1
+            many = len(items) > 1
             for index, item in enumerate(items, 1):
-                line = number or index
-                count[0] += 1
-                prov = Provenance(collector, __version__, source, line, None)
-                try:
-                    posts = build(item, prov)
-                except ImportFormatError as exc:
-                    reason = exc.message if not exc.field else f"{exc.field}: {exc.message}"
-                    if number and len(items) > 1:
-                        reason = f"item {index} of {len(items)}: {reason}"
-                    on_bad(line, reason, raw_excerpt(item))
-                    continue
-                if number == 0 or (own_raw_when_many and len(items) > 1):
-                    raw = raw_json(item)  # a line pointer would not single the item out
-                    yield from ((post, raw) for post in posts)
-                else:
-                    yield from posts
+                where = f"item {index} of {len(items)}: " if number and many else ""
+                raw_whole = number == 0 or (own_raw_when_many and many)
+                yield from build_one(item, number or index, where, raw_whole, on_bad)
         if not readable:  # not one line of the file is a record: not such a file at all
             raise ImportFormatError(
                 f"{not_a_document.message} (no line is; {first_problem})",

@@ -805,7 +805,7 @@ def _api_items(value: Any) -> list[Any] | None:
 def _read_api_file(path: Path, on_bad: _OnBad, house: str) -> Iterator[tuple[Division, str | None]]:
     source = os.path.abspath(path)
     try:
-        for number, value, error in read_json_records(path):
+        for number, value, error, _element in read_json_records(path):
             if error is not None:
                 on_bad(number, error, raw_excerpt(value))
                 continue

@@ -1,5 +1,6 @@
 """Tabular and graph-file inputs: edge tables, node tables, post tables and ready-made
-graphs (GEXF, GraphML, GML), plus the free-text entity extractor other collectors share.
+graphs (GEXF, GraphML, GML: :mod:`mapper.collectors.graph_files`), plus the free-text
+entity extractor other collectors share.
 
 An *edge table* is a CSV with one relation a row (``source``, ``target`` and optional
 ``weight``, ``type``, ``time``, ``url``; Gephi's ``Source``/``Target``/``Weight`` and
@@ -28,11 +29,11 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import orjson
 
 from mapper import __version__
 from mapper.collectors.base import CollectResult, import_file
+from mapper.collectors.graph_files import read_graph_file
 from mapper.errors import ImportFormatError
 from mapper.records import Post, Provenance, Reference, utc
 from mapper.store import Store
@@ -880,132 +881,6 @@ def _post_from_row(
         tags=tags,
         provenance=Provenance(COLLECTOR, __version__, source, line),
     )
-
-
-# --------------------------------------------------------------------------- graph files
-
-_GRAPH_FORMATS = {".gexf": "gexf", ".graphml": "graphml", ".gml": "gml"}
-_DROP_EDGE_KEYS = {"id", "key", "networkx_key", "weight", "count"}
-
-
-def read_graph_file(path: str | Path) -> nx.DiGraph:
-    """Read a GEXF, GraphML or GML file as a weighted ``nx.DiGraph``.
-
-    Parameters
-    ----------
-    path : str or Path
-        ``.gexf``, ``.graphml`` or ``.gml``.
-
-    Returns
-    -------
-    nx.DiGraph
-        Node keys are strings: the file's node ids for GEXF and GraphML; for GML the
-        labels when every node has a distinct one (networkx's convention), else the
-        ids. Every node has a ``label`` (the file's, or the key). Every edge has a
-        float ``weight`` (default 1.0) and an int ``count`` (file edges merged into
-        it). ``graph["directed_source"]`` tells whether the file was directed.
-
-    Raises
-    ------
-    ImportFormatError
-        For an unknown extension, or a file that is not readable as its extension
-        says (naming the file).
-
-    Notes
-    -----
-    Parallel edges are merged, their weights summed; GML files with repeated edges,
-    which ``networkx.read_gml`` refuses unless the file declares ``multigraph 1``,
-    are read as multigraphs and merged the same way. An undirected edge ``u -- v`` of
-    weight ``w`` becomes ``u -> v`` and ``v -> u``, each of weight ``w``: each
-    direction reads as the tie in the file, and an undirected projection that sums
-    both directions sees ``2w`` on every tie alike (a uniform scale that leaves
-    modularity and rankings unchanged). ``graph["directed_source"]`` records it.
-    """
-    p = Path(path)
-    fmt = _GRAPH_FORMATS.get(p.suffix.lower())
-    if fmt is None:
-        raise ImportFormatError(
-            f"unknown graph file type {p.suffix!r}",
-            source=p,
-            hint="use .gexf, .graphml or .gml",
-        )
-    if not p.is_file():
-        raise ImportFormatError("no such file", source=p)
-    try:
-        if fmt == "gexf":
-            G = nx.read_gexf(p)
-        elif fmt == "graphml":
-            G = nx.read_graphml(p)
-        else:
-            G = _read_gml_lenient(p)
-    except ImportFormatError:
-        raise
-    except Exception as exc:  # parsers raise anything from ParseError to KeyError
-        message = " ".join(str(exc).split())[:300] or type(exc).__name__
-        raise ImportFormatError(f"not a readable {fmt.upper()} file: {message}", source=p) from exc
-    return _to_weighted_digraph(G, p, relabel_by_label=(fmt == "gml"))
-
-
-def _read_gml_lenient(path: Path) -> nx.Graph:
-    data = path.read_bytes()
-    if b"\x00" in data[:4096]:
-        raise ImportFormatError("not a GML file (binary data)", source=path)
-    text = data.decode("utf-8", errors="replace")
-    match = re.search(r"\bgraph\s*\[", text)
-    if match is None:
-        raise ImportFormatError("not a GML file (no 'graph [' block)", source=path)
-    body = re.sub(r"\bmultigraph\s+\d+", " ", text[match.end() :])
-    text = text[: match.end()] + "\n  multigraph 1\n" + body
-    return nx.parse_gml(text.splitlines(), label="id")
-
-
-def _to_weighted_digraph(G: nx.Graph, path: Path, *, relabel_by_label: bool) -> nx.DiGraph:
-    keys: dict[Any, str] = {n: str(n) for n in G.nodes}
-    if relabel_by_label:
-        labels = [G.nodes[n].get("label") for n in G.nodes]
-        texts = [str(label) for label in labels if label not in (None, "")]
-        if len(texts) == len(labels) and len(set(texts)) == len(texts):
-            keys = {n: str(G.nodes[n]["label"]) for n in G.nodes}
-    D = nx.DiGraph()
-    D.graph.update(
-        {
-            k: v
-            for k, v in G.graph.items()
-            if k not in ("multigraph", "directed", "mode", "node_default", "edge_default")
-        }
-    )
-    directed = G.is_directed()
-    D.graph["directed_source"] = directed
-    for n, data in G.nodes(data=True):
-        attrs = dict(data)
-        label = attrs.get("label")
-        attrs["label"] = str(label) if label not in (None, "") else keys[n]
-        D.add_node(keys[n], **attrs)
-    for u, v, data in G.edges(data=True):
-        weight = _edge_number(data.get("weight", 1.0), path, "weight")
-        count = int(_edge_number(data.get("count", 1), path, "count")) if "count" in data else 1
-        a, b = keys[u], keys[v]
-        pairs = [(a, b)] if directed or a == b else [(a, b), (b, a)]
-        for s, t in pairs:
-            if D.has_edge(s, t):
-                D[s][t]["weight"] += weight
-                D[s][t]["count"] += count
-            else:
-                attrs = {k: val for k, val in data.items() if k not in _DROP_EDGE_KEYS}
-                D.add_edge(s, t, **attrs, weight=weight, count=count)
-    return D
-
-
-def _edge_number(value: Any, path: Path, name: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ImportFormatError(
-            f"edge {name} {value!r} is not a number", source=path, field=name
-        ) from exc
-    if not math.isfinite(number):
-        raise ImportFormatError(f"edge {name} {value!r} is not finite", source=path, field=name)
-    return number
 
 
 # --------------------------------------------------------------------------- importers

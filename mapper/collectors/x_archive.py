@@ -9,17 +9,22 @@ The file is read line by line (``orjson``, optionally gzip-compressed) and the s
     ``in_reply_to_user``, mention users and referenced posts inlined (``{}`` where the
     API had nothing);
 (c) a raw X API v2 response (``data`` a list or one object, ``includes``, maybe partial
-    ``errors``); a whole file holding one pretty-printed response (or a JSON array of
-    posts or responses) is read as one document;
+    ``errors``); a whole file holding one pretty-printed response is read as one
+    document, and a JSON array of posts or responses (of any size) one element at a
+    time (:class:`~mapper.collectors.base.JsonArrayStream`);
 (d) filtered-stream lines (``data`` one object plus ``matching_rules``), including
     error lines (``errors`` only) and keep-alive blank lines.
 
 A line that cannot be used (truncated or invalid JSON, invalid UTF-8, NUL bytes, an
 unknown shape, an error-only response) goes to ``on_bad(line, reason, excerpt)`` and
 reading goes on; only a file with nothing readable at all raises
-:class:`~mapper.errors.ImportFormatError`. :func:`import_archive` stores the posts,
-quarantines the bad lines, keeps a pointer (file, line, byte offset) to each post's raw
-line, and skips a file already imported unchanged.
+:class:`~mapper.errors.ImportFormatError`. X data that is not posts (a users lookup,
+followers, lists, post counts, Spaces, direct messages: :data:`NOT_POSTS`) is named
+for what it is: a page of it is set aside once, and a file of nothing else raises
+``this is an X users lookup (12 user profiles), not posts: nothing imported``.
+:func:`import_archive` stores the posts, quarantines the bad lines, keeps a pointer
+(file, line, byte offset) to each post's raw line, and skips a file already imported
+unchanged.
 
 Decisions
 ---------
@@ -67,6 +72,7 @@ import json
 import os
 import re
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,7 +81,13 @@ from typing import Any
 import orjson
 
 from mapper import __version__
-from mapper.collectors.base import CollectResult, import_file
+from mapper.collectors.base import (
+    CollectResult,
+    JsonArrayStream,
+    import_file,
+    refuse_wide_text,
+    require_file,
+)
 from mapper.collectors.tables import SNIPPET_WIDTH, snippet_around
 from mapper.errors import ImportFormatError
 from mapper.records import Post, Provenance, Reference, utc
@@ -87,8 +99,11 @@ COLLECTOR = "x-archive"
 #: ``on_bad(line, reason, excerpt)``: called for each line (or post inside a line) set aside.
 OnBad = Callable[[int, str, str], None]
 
-#: A whole-file JSON document larger than this is not parsed in one piece.
+#: A whole-file JSON object larger than this is not parsed in one piece (a top-level
+#: array is streamed whatever its size).
 DOCUMENT_LIMIT = 512 * 1024 * 1024
+#: A first line longer than this that opens an array is read as one streamed document.
+FIRST_LINE_LIMIT = 16 * 1024 * 1024
 EXCERPT = 2048
 _BOM = b"\xef\xbb\xbf"
 _EMPTY: dict[str, Any] = {}
@@ -461,6 +476,67 @@ def _looks_like_post(obj: dict[str, Any]) -> bool:
     )
 
 
+#: Kinds of X API v2 objects that are not posts: (what a file of them is, one of them,
+#: several of them).
+NOT_POSTS: dict[str, tuple[str, str, str]] = {
+    "user": ("an X users lookup", "user profile", "user profiles"),
+    "list": ("an X lists lookup", "list", "lists"),
+    "count": ("an X post counts response", "post count", "post counts"),
+    "space": ("an X Spaces lookup", "Space", "Spaces"),
+    "dm": ("X direct-message events", "direct-message event", "direct-message events"),
+    "job": ("X compliance jobs", "compliance job", "compliance jobs"),
+    "trend": ("X trends", "trend", "trends"),
+}
+_LIST_FIELDS = frozenset(
+    ("follower_count", "member_count", "owner_id", "private", "description", "created_at")
+)
+_SPACE_STATES = frozenset(("live", "scheduled", "ended", "canceled"))
+
+
+def _record_kind(obj: Any) -> str | None:
+    """``"post"``, a key of :data:`NOT_POSTS`, or ``None`` (not an X object mapper knows).
+
+    Users lookups (and followers, following, list members, liking users), lists
+    lookups, post counts, Spaces, direct-message events, compliance jobs and trends
+    carry no posts: each is recognised by the fields only it has.
+    """
+    if type(obj) is not dict:
+        return None
+    keys = obj.keys()
+    if "event_type" in keys and keys & {"dm_conversation_id", "sender_id", "participant_ids"}:
+        return "dm"
+    if "tweet_count" in keys and ("start" in keys or "end" in keys):
+        return "count"
+    if _looks_like_post(obj):
+        return "post"
+    if _sid(obj.get("id")) is None:
+        return (
+            "job"
+            if "upload_url" in keys or "download_url" in keys
+            else ("trend" if "trend_name" in keys else None)
+        )
+    if "username" in keys:
+        return "user"
+    if "upload_url" in keys or "download_url" in keys:
+        return "job"
+    if obj.get("state") in _SPACE_STATES or ("state" in keys and "host_ids" in keys):
+        return "space"
+    if "name" in keys and (keys & _LIST_FIELDS or keys <= {"id", "name", "__twarc"}):
+        return "list"
+    return None
+
+
+def _how_many(kind: str, count: int) -> str:
+    _what, one, many = NOT_POSTS[kind]
+    return f"{count} {one if count == 1 else many}"
+
+
+def _not_posts_summary(found: Counter[str]) -> str:
+    """``an X users lookup (3 user profiles) and an X lists lookup (1 list)``."""
+    parts = [f"{NOT_POSTS[kind][0]} ({_how_many(kind, n)})" for kind, n in found.most_common()]
+    return " and ".join(parts)
+
+
 # --------------------------------------------------------------------------- one file
 
 
@@ -487,6 +563,8 @@ class _Reader:
         self.readable = 0
         self.bad_count = 0
         self.first_problem = ""
+        self.post_records = 0  # objects read as posts (whether they became one or not)
+        self.not_posts: Counter[str] = Counter()  # X objects that are not posts, by kind
 
     def bad(self, line: int, reason: str, raw: bytes | str | Any) -> None:
         self.bad_count += 1
@@ -521,6 +599,12 @@ class _Reader:
         if not isinstance(tw, dict):
             self.bad(line, f"{where}is not a post object", tw)
             return None
+        kind = _record_kind(tw)
+        if kind in NOT_POSTS:
+            self.not_posts[kind] += 1
+            self.bad(line, f"{where}{NOT_POSTS[kind][1]}, not a post", tw)
+            return None
+        self.post_records += 1
         try:
             post = _post(tw, idx, prov)
         except _BadPost as exc:
@@ -575,6 +659,13 @@ class _Reader:
             else:
                 self.bad(line, f"{where}'data' is neither a post nor a list of posts", obj)
                 return
+            found = [_record_kind(tw) for tw in tweets]
+            kinds = Counter(kind for kind in found if kind in NOT_POSTS)
+            if tweets and kinds.total() == len(found):  # a page of users, lists...
+                self.not_posts.update(kinds)
+                what = _not_posts_summary(kinds).replace(" (", " page (", 1)
+                self.bad(line, f"{where}{what}, not posts", obj)
+                return
             self.readable += 1
             includes = obj.get("includes")
             idx = _Index(includes) if includes else _NO_INCLUDES
@@ -595,7 +686,12 @@ class _Reader:
                     if item is not None:
                         yield item
             return
-        if _looks_like_post(obj):
+        kind = _record_kind(obj)
+        if kind in NOT_POSTS:  # one user profile, list... a line
+            self.not_posts[kind] += 1
+            self.bad(line, f"{where}{NOT_POSTS[kind][1]}, not a post", obj)
+            return
+        if kind == "post":
             self.readable += 1
             prov = self._prov(prov_line, obj.get("__twarc"))
             item = self._one(obj, _NO_INCLUDES, prov, line, pointer, where, keep_raw)
@@ -624,6 +720,7 @@ class _Reader:
 
     def items(self) -> Iterator[tuple[Post, Any]]:
         """Every ``(post, raw or RawPointer)`` of the file, in file order."""
+        require_file(self.path)
         try:
             fh = open(self.path, "rb")  # noqa: SIM115 - closed by the with below
         except OSError as exc:
@@ -635,16 +732,27 @@ class _Reader:
             fh.seek(0)
             stream: Any = gzip.GzipFile(fileobj=fh) if gz else fh
             try:
-                document = self._document(stream)
-                if document is not None:
-                    self.lines = document[1]
-                    yield from self.objects(document[0], 1, None)
-                else:
+                refuse_wide_text(self.path, stream.read(256))
+                stream.seek(0)
+                layout = self._layout(stream)
+                if layout == "array":
+                    yield from self._array(stream, gz)
+                elif layout == "lines":
                     yield from self._lines(stream, gz)
+                else:
+                    self.lines = layout[1]
+                    yield from self.objects(layout[0], 1, None)
             except (OSError, EOFError, zlib.error) as exc:
                 # A compressed file cut short (a capture killed mid-write) or corrupt:
                 # keep what was read, set the rest aside.
                 self.bad(self.lines + 1, f"unreadable data from here on: {exc}", b"")
+        if self.post_records == 0 and self.not_posts:
+            raise ImportFormatError(
+                f"this is {_not_posts_summary(self.not_posts)}, not posts: nothing imported",
+                source=self.path,
+                hint="mapper reads posts: search results, timelines, mentions or stream"
+                " captures (twarc2 search, timeline, mentions, stream)",
+            )
         if self.readable == 0:
             if self.lines == 0 or (self.bad_count == 0 and not self.first_problem):
                 raise ImportFormatError(
@@ -657,33 +765,79 @@ class _Reader:
                 " or an X API v2 JSON response",
             )
 
-    def _document(self, stream: Any) -> tuple[Any, int] | None:
-        """The whole file as one JSON document, when its first line is not JSON by
-        itself but starts a JSON object or array (a pretty-printed response)."""
-        first = b""
-        for raw in stream:
-            if raw.strip():
-                first = raw
+    def _layout(self, stream: Any) -> Any:
+        """How the file is laid out: ``"lines"`` (JSONL), ``"array"`` (one top-level
+        JSON array over several lines, streamed) or ``(document, lines)`` (one
+        pretty-printed response, read whole).
+
+        A first line that is not JSON by itself but opens an object or an array starts
+        a document, unless (a line broken in a JSONL file) the next line is a JSON
+        object by itself.
+        """
+        found: list[bytes] = []
+        cut = False
+        while len(found) < 2:
+            raw = stream.readline(FIRST_LINE_LIMIT)
+            if not raw:
                 break
+            if raw.strip():
+                found.append(raw)
+                cut = not raw.endswith(b"\n") and bool(stream.read(1))
+                if cut:
+                    break
         stream.seek(0)
-        body = first.strip().removeprefix(_BOM)
+        body = found[0].strip().removeprefix(_BOM) if found else b""
         if not body or body[:1] not in (b"{", b"["):
-            return None
+            return "lines"
+        if cut:  # a first line longer than FIRST_LINE_LIMIT
+            return "array" if body[:1] == b"[" else "lines"
         try:
             orjson.loads(body)
-            return None  # line 1 is JSON by itself: JSONL
+            return "lines"  # line 1 is JSON by itself: JSONL
         except orjson.JSONDecodeError:
             pass
-        data = stream.read(DOCUMENT_LIMIT + 1)
+        if len(found) > 1:
+            try:
+                if isinstance(orjson.loads(found[1]), dict):
+                    return "lines"  # a broken first line, then JSONL
+            except orjson.JSONDecodeError:
+                pass
+        if body[:1] == b"[":
+            return "array"
+        data = _read_at_most(stream, DOCUMENT_LIMIT + 1)
         stream.seek(0)
         if len(data) > DOCUMENT_LIMIT:
-            return None
+            return "lines"
         try:
             return orjson.loads(data.removeprefix(_BOM)), data.count(b"\n") + (
                 0 if data.endswith(b"\n") else 1
             )
         except orjson.JSONDecodeError:
-            return None
+            return "lines"
+
+    def _array(self, stream: Any, gz: bool) -> Iterator[tuple[Post, Any]]:
+        """The posts of a top-level JSON array, one element at a time: bad elements are
+        set aside with the line they start on; invalid JSON sets the rest aside."""
+        array = JsonArrayStream(stream)
+        for element in array:
+            self.lines = max(self.lines, element.line)
+            if element.error is not None:
+                if element.number == 1 and not array.elements:
+                    # Not an array after all (a JSONL file whose first line is broken).
+                    stream.seek(0)
+                    yield from self._lines(stream, gz)
+                    return
+                reason = f"element {element.number}: {element.error}"
+                if element.error.startswith("invalid JSON"):
+                    reason += "; the rest of the file cannot be read"
+                self.bad(element.line, reason, element.value)
+                continue
+            where = f"element {element.number}: "
+            if isinstance(element.value, list):
+                self.bad(element.line, f"{where}nested JSON array", element.value)
+                continue
+            yield from self.objects(element.value, element.line, None, where=where)
+        self.lines = max(self.lines, array.lines)
 
     def _lines(self, stream: Any, gz: bool) -> Iterator[tuple[Post, Any]]:
         offset = 0
@@ -705,6 +859,47 @@ class _Reader:
                 continue
             pointer = RawPointer(self.source, number, None if gz else start)
             yield from self.objects(obj, number, pointer, number)
+
+
+#: Posts per store transaction for a JSON document (see :func:`import_archive`).
+DOCUMENT_BATCH = 1000
+
+
+def _read_at_most(stream: Any, limit: int) -> bytes:
+    """Up to ``limit`` bytes of ``stream``, read a megabyte at a time (``read(limit)``
+    would set aside ``limit`` bytes however small the file)."""
+    parts: list[bytes] = []
+    size = 0
+    while size < limit:
+        part = stream.read(min(1 << 20, limit - size))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
+
+
+def _opens_document(path: Path) -> bool:
+    """Whether ``path`` (uncompressed) starts a JSON document spread over lines: its
+    first non-blank line opens an object or array without being JSON by itself."""
+    try:
+        with open(path, "rb") as fh:
+            for _ in range(1000):
+                line = fh.readline(4096)
+                if not line:
+                    return False
+                body = line.strip().removeprefix(_BOM)
+                if body:
+                    if body[:1] not in (b"{", b"["):
+                        return False
+                    try:
+                        orjson.loads(body)
+                    except orjson.JSONDecodeError:
+                        return True
+                    return False
+    except OSError:
+        return False
+    return False
 
 
 def _gzip_readable(fh: Any) -> bool:
@@ -832,7 +1027,7 @@ def import_archive(
     *,
     force: bool = False,
     include_referenced: bool = False,
-    batch_size: int = DEFAULT_BATCH,
+    batch_size: int | None = None,
 ) -> CollectResult:
     """Import an X archive file into ``store``, quarantining what cannot be read.
 
@@ -848,8 +1043,10 @@ def import_archive(
     include_referenced : bool
         Import referenced posts too (see :func:`iter_archive`). Part of the import
         record: changing it re-reads the file.
-    batch_size : int
-        Posts per store transaction.
+    batch_size : int, optional
+        Posts per store transaction. By default 5,000 for JSONL, whose posts point at
+        their line, and 1,000 for a JSON document (an array or one response), whose
+        posts each carry their JSON: a batch of those is several times larger.
 
     Returns
     -------
@@ -874,6 +1071,8 @@ def import_archive(
     """
     p = Path(path)
     holder: list[_Reader] = []
+    if batch_size is None:
+        batch_size = DOCUMENT_BATCH if _opens_document(p) else DEFAULT_BATCH
 
     def read(on_bad: OnBad) -> Iterator[tuple[Post, Any]]:
         reader = _Reader(p, on_bad, include_referenced)

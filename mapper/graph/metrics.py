@@ -131,7 +131,9 @@ def influence(
     ----------
     G : networkx.DiGraph
         The actor graph; an edge ``u -> v`` passes influence from ``u`` to ``v``. An
-        undirected graph is treated as having both directions of every edge.
+        undirected graph is treated as having both directions of every edge, and so
+        is an arc marked ``undirected`` (a tie from an undirected graph file) when
+        ``G.graph["undirected_ties"]`` says the graph has some.
     weight : str or None, default "weight"
         Edge attribute used as the transition weight (missing means 1); ``None``
         weighs every edge 1.
@@ -196,6 +198,20 @@ def influence(
             np.concatenate((targets, sources[mirror])),
         )
         weights = np.concatenate((weights, weights[mirror]))
+    elif G.graph.get("undirected_ties"):
+        # Ties a graph file gave without a direction are arcs marked ``undirected``
+        # (mapper.collectors.graph_files): they pass influence both ways.
+        index = {node: i for i, node in enumerate(nodes)}
+        back = [
+            (index[v], index[u], 1.0 if weight is None else data.get(weight, 1.0))
+            for u, v, data in G.edges(data=True)
+            if data.get("undirected") and u != v
+        ]
+        if back:
+            s_back, t_back, w_back = zip(*back, strict=True)
+            sources = np.concatenate((sources, np.array(s_back, dtype=np.int64)))
+            targets = np.concatenate((targets, np.array(t_back, dtype=np.int64)))
+            weights = np.concatenate((weights, np.array(w_back, dtype=np.float64)))
     # Column-stochastic transition matrix: M[v, u] = w(u -> v) / out_strength(u).
     strength = np.bincount(sources, weights=weights, minlength=n)
     scale = np.divide(1.0, strength, out=np.zeros(n), where=strength > 0)
