@@ -17,13 +17,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
 from mapper.errors import ConfigError, MapperError
 from mapper.project import Project, Source
 from mapper.store import Store
+
+if TYPE_CHECKING:
+    from mapper.origins import SourceScope
 
 Progress = Callable[[str], None]
 
@@ -44,6 +47,8 @@ class Analysis:
     bridges: list[dict[str, Any]] | None = None
     alliances: dict[str, Any] | None = None
     imports: list[dict[str, Any]] = field(default_factory=list)
+    #: Where the mapped posts came from (:meth:`mapper.origins.SourceScope.as_dict`).
+    sources: dict[str, Any] | None = None
     timings: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, Path] = field(default_factory=dict)
 
@@ -58,6 +63,8 @@ class Analysis:
             "imports": self.imports,
             "seconds": {k: round(v, 3) for k, v in self.timings.items()},
         }
+        if self.sources is not None:
+            out["sources"] = self.sources
         if self.resolution is not None:
             out["edge_events"] = len(self.resolution.events)
         if self.factions is not None:
@@ -115,10 +122,15 @@ def import_sources(
 
     File sources are imported (and skipped when unchanged unless ``force``); live
     sources run only when ``collect`` is true, since remote reads can be paid. Graph
-    files are not posts: they are merged at the graph stage instead.
+    files are not posts: they are merged at the graph stage instead. The posts stored
+    are recorded as the project's, under their file or live source
+    (:mod:`mapper.origins`).
 
     Returns one dict per file or live source with its counts.
     """
+    import os
+
+    from mapper.origins import source_key
     from mapper.sources import collect_source, import_file
 
     results: list[dict[str, Any]] = []
@@ -133,16 +145,23 @@ def import_sources(
                 continue
             if progress:
                 progress(f"collect {source.describe()}")
-            results.append(collect_source(source, store, project=project))
+            with store.attributed(project=project.path, key=source_key(source), kind="live"):
+                results.append(collect_source(source, store, project=project))
             continue
         for path in _file_paths(project, source):
             if progress:
                 progress(f"import {path.name}")
-            results.append(
-                import_file(
-                    source.type, path, store, force=force, options=source.options, base=project.base
+            with store.attributed(project=project.path, key=os.path.abspath(path), kind="file"):
+                results.append(
+                    import_file(
+                        source.type,
+                        path,
+                        store,
+                        force=force,
+                        options=source.options,
+                        base=project.base,
+                    )
                 )
-            )
     return results
 
 
@@ -152,20 +171,28 @@ def build(
     *,
     timings: dict[str, float] | None = None,
     progress: Progress | None = None,
+    scope: SourceScope | None = None,
 ) -> tuple[nx.DiGraph, Any]:
     """Resolve the store's posts against the roster and build the filtered graph.
+
+    Only the posts of the sources the project lists (and those added by hand) are
+    used: ``scope`` (:func:`mapper.origins.source_scope`, computed when not given)
+    says which.
 
     Returns the graph (with ``influence`` on every node) and the resolution (events,
     actors, topics, report).
     """
     from mapper.graph import apply_influence, build_graph, filter_events, filter_graph, influence
+    from mapper.origins import source_scope
     from mapper.resolve import Resolver, load_roster
 
     timings = timings if timings is not None else {}
     with _timed(timings, "resolve", progress):
         roster = load_roster(project.roster) if project.roster else None
         resolver = Resolver(roster) if roster else Resolver.empty()
-        resolution = resolver.resolve(store.iter_posts())
+        if scope is None:
+            scope = source_scope(project, store)
+        resolution = resolver.resolve(store.iter_posts(exclude_origins=scope.excluded_ids))
     with _timed(timings, "graph", progress):
         events: Any = resolution.events
         if project.since or project.until:
@@ -382,6 +409,7 @@ def run_project(
     -------
     Analysis
     """
+    from mapper.origins import source_scope
     from mapper.project import _no_sources
 
     timings: dict[str, float] = {}
@@ -393,7 +421,8 @@ def run_project(
             imports = import_sources(
                 project, store, collect=collect, force=force, progress=progress
             )
-        G, resolution = build(project, store, timings=timings, progress=progress)
+        scope = source_scope(project, store)
+        G, resolution = build(project, store, timings=timings, progress=progress, scope=scope)
     results = analyse(project, G, timings=timings, progress=progress)
     analysis = Analysis(
         project=project,
@@ -405,6 +434,7 @@ def run_project(
         bridges=results.get("bridges"),
         alliances=results.get("alliances"),
         imports=imports,
+        sources=scope.as_dict(),
         timings=timings,
     )
     if write:
