@@ -315,10 +315,28 @@ def test_empty_file(tmp_path: Path) -> None:
             load_roster(path)
 
 
-def test_header_only_lists_no_actors(tmp_path: Path) -> None:
-    path = write(tmp_path, "r.csv", "id,name,x\n")
-    with pytest.raises(RosterError, match="no actors"):
-        load_roster(path)
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("r.csv", "id,name,x\n"),
+        ("r.csv", "id,name\n\n\n"),
+        ("r.csv", "\ufeffid,name,kind,party,aliases,x,bluesky,domains,notes"),
+        ("r.csv", "# curated by hand\nid,name,x\n# nobody yet\n"),
+        ("r.tsv", "id\tname\tx\n"),
+        ("r.yaml", "actors: []\n"),
+        ("r.yaml", "actors: []\nissues: []\n"),
+    ],
+)
+def test_header_only_is_an_empty_roster(tmp_path: Path, name: str, text: str) -> None:
+    """Issue 13, item 18: a roster with only a header (or an empty actor list) loads."""
+    path = write(tmp_path, name, text)
+    roster = load_roster(path)
+    assert len(roster) == 0 and roster.issues == []
+    assert roster.by_handle("x", "anyone") is None
+    assert roster.name_matcher.find("Owen Jones said so") == []
+    problems = validate_roster(path)
+    assert not [p for p in problems if p.is_error]
+    assert any("no actors" in p.message for p in problems)  # said, as a warning
 
 
 def test_csv_without_required_header_columns(tmp_path: Path) -> None:

@@ -53,7 +53,6 @@ line is where it starts; in YAML the line of the entry or of the offending key.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -63,6 +62,7 @@ from typing import Any
 
 import yaml
 
+from mapper.csvrecords import Record, Records, TextLines
 from mapper.errors import RosterError
 from mapper.fsutil import atomic_open
 from mapper.records import ACTOR_KINDS, PROVISIONAL_KIND, Actor
@@ -120,6 +120,29 @@ _BSKY_HANDLE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Z
 _DID = re.compile(r"^did:[a-z]+:[A-Za-z0-9._:%-]+$")
 _MASTODON_HANDLE = re.compile(r"^[A-Za-z0-9_.-]+@[^\s@/]+\.[^\s@/]+$")
 _EXTERNAL_KEY = re.compile(r"^[a-z0-9_]+$")
+
+#: The longest value each field may hold, in characters (one alias, handle, domain or
+#: issue of a list); ``id_<name>`` columns and ``wikidata``/``parliament`` take
+#: :data:`MAX_EXTERNAL_ID_CHARS`. Longer values are errors: they are not names, and
+#: the name matcher must never see them.
+MAX_FIELD_CHARS: dict[str, int] = {
+    "id": 200,
+    "name": 300,
+    "kind": 50,
+    "party": 200,
+    "faction": 200,
+    "aliases": 300,
+    "x": 100,
+    "bluesky": 300,
+    "mastodon": 300,
+    "domains": 2000,
+    "issues": 200,
+}
+MAX_EXTERNAL_ID_CHARS = 300
+#: The longest cell (a whole list of aliases, handles or domains), in characters.
+MAX_CELL_CHARS = 20_000
+#: The longest CSV record of a roster, in characters.
+MAX_ROSTER_RECORD_CHARS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,6 +484,14 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> Iterato
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
+def _shown(value: Any, width: int = 60) -> str:
+    """``repr(value)`` cut to about ``width`` characters, for messages."""
+    text = str(value)
+    if len(text) <= width:
+        return repr(text)
+    return repr(text[:width]) + f"… ({len(text):,} characters)"
+
+
 def _canonical_field(name: str) -> str:
     name = name.strip().lower().replace("-", "_").replace(" ", "_")
     return _SYNONYMS.get(name, name)
@@ -499,6 +530,8 @@ class _Reader:
         *,
         warning: bool = False,
     ) -> None:
+        if field_name is not None and len(field_name) > 80:  # a column name is any text
+            field_name = field_name[:80] + "…"
         self.problems.append(
             RosterProblem(
                 self.source, line, field_name, message, hint, "warning" if warning else "error"
@@ -520,15 +553,33 @@ class _Reader:
             )
             return ""
         if isinstance(value, str | int | float):
-            return str(value).strip()
+            text = str(value).strip()
+            return text if self.fits(entry, name, text) else ""
         self.problem(entry.line_of(name), name, f"expected text, got a {type(value).__name__}")
         return ""
+
+    def fits(self, entry: _Entry, name: str, text: str, *, limit: int | None = None) -> bool:
+        """Whether ``text`` is short enough for field ``name``; records the problem if not."""
+        limit = limit or MAX_FIELD_CHARS.get(name, MAX_EXTERNAL_ID_CHARS)
+        if len(text) <= limit:
+            return True
+        what = "a value" if limit == MAX_CELL_CHARS else "the value"
+        self.problem(
+            entry.line_of(name),
+            name,
+            f"{what} of {name} is {len(text):,} characters long (at most {limit:,}): "
+            f"{_shown(text)}",
+            "names, aliases, handles and ids are short texts: check this value",
+        )
+        return False
 
     def items(self, entry: _Entry, name: str, separators: re.Pattern[str]) -> list[str]:
         value = entry.values.get(name)
         if value is None:
             return []
         if isinstance(value, str):
+            if not self.fits(entry, name, value, limit=MAX_CELL_CHARS):
+                return []
             parts = separators.split(value)
         elif isinstance(value, list):
             parts = []
@@ -553,7 +604,7 @@ class _Reader:
         seen: list[str] = []
         for part in parts:
             part = part.strip()
-            if part and part not in seen:
+            if part and part not in seen and self.fits(entry, name, part):
                 seen.append(part)
         return seen
 
@@ -750,27 +801,67 @@ class _Reader:
                         warning=True,
                     )
         if not self.actors and not any(p.is_error for p in self.problems):
-            self.problem(1, None, "the roster lists no actors", "add one actor per row")
+            self.problem(
+                1,
+                None,
+                "the roster lists no actors yet: every account becomes a provisional actor",
+                "add one actor per row (`mapper roster suggest` lists the most frequent)",
+                warning=True,
+            )
 
     # -- formats --------------------------------------------------------------
 
     def read_csv(self, text: str, delimiter: str, *, issues: bool = False) -> None:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        records = Records(TextLines(text), delimiter, max_chars=MAX_ROSTER_RECORD_CHARS)
         header: list[str | None] | None = None
-        previous = 0
-        try:
-            for row in reader:
-                line = previous + 1
-                previous = reader.line_num
+        for record in records:
+            if record.problem:
+                self.problem(
+                    record.first,
+                    None,
+                    record.problem,
+                    "close the quote or remove it; the rows after it are read on their own",
+                )
+                continue
+            try:
+                rows = list(csv.reader(record.lines, delimiter=delimiter))
+            except csv.Error as exc:
+                reason = str(exc)
+                if "field limit" in reason:
+                    reason = f"a cell is longer than {csv.field_size_limit():,} characters"
+                self.problem(record.first, None, f"unreadable CSV: {reason}")
+                continue
+            for row in rows:
+                line = record.first
                 if not any(cell.strip() for cell in row):
                     continue
                 if row[0].lstrip().startswith("#"):
                     continue  # a comment line
                 if header is None:
+                    if record.multiline:
+                        self.problem(
+                            line,
+                            None,
+                            f"the header runs over lines {line}-{record.last}: "
+                            "a quote is left open",
+                            "the first line must name the columns, at least: id, name",
+                        )
+                        return
                     header = self._csv_header(row, line)
                     if header is None:
                         return
                     continue
+                spanning = self._spanning(record, row, header)
+                if spanning is not None:
+                    records.reread_after(record)
+                    self.problem(
+                        line,
+                        spanning,
+                        f"unterminated quote: the quoted cell opened on line {line} runs "
+                        f"over lines {line}-{record.last} into the {spanning!r} column",
+                        "close the quote or remove it; the rows after it are read on their own",
+                    )
+                    break
                 if len(row) > len(header) and any(c.strip() for c in row[len(header) :]):
                     self.problem(
                         line,
@@ -784,11 +875,24 @@ class _Reader:
                     if name is not None
                 }
                 self.add(_Entry(line, values), issue=issues)
-        except csv.Error as exc:
-            self.problem(reader.line_num or previous + 1, None, f"unreadable CSV: {exc}")
-            return
         if header is None and not issues:
             self.problem(1, None, "the roster is empty", "the first line must be a header")
+
+    @staticmethod
+    def _spanning(record: Record, row: list[str], header: list[str | None]) -> str | None:
+        """The column whose cell spans lines in a multi-line record, among those that
+        never hold a line break (ids, names, kinds, parties, factions, external ids;
+        lists may be written one item a line), else ``None``."""
+        if not record.multiline:
+            return None
+        for index, name in enumerate(header):
+            if name is None or index >= len(row):
+                continue
+            if name not in _SCALAR_FIELDS and not _is_external(name):
+                continue
+            if "\n" in row[index] or "\r" in row[index]:
+                return name
+        return None
 
     def _csv_header(self, row: list[str], line: int) -> list[str | None] | None:
         names: list[str | None] = []
@@ -803,14 +907,14 @@ class _Reader:
                 self.problem(
                     line,
                     raw,
-                    f"unknown column {raw!r} (ignored)",
+                    f"unknown column {_shown(raw)} (ignored)",
                     "known columns: " + ", ".join(sorted(_KNOWN)) + ", id_<name>",
                     warning=True,
                 )
                 names.append(None)
                 continue
             if name in seen:
-                self.problem(line, raw, f"column {raw!r} appears twice", "keep one")
+                self.problem(line, raw, f"column {_shown(raw)} appears twice", "keep one")
                 names.append(None)
                 continue
             seen.add(name)
@@ -855,7 +959,7 @@ class _Reader:
             self.problem(
                 key_lines.get(str(key)),
                 str(key),
-                f"unknown top-level key {key!r} (ignored)",
+                f"unknown top-level key {_shown(key)} (ignored)",
                 "the roster has 'actors:' and 'issues:'",
                 warning=True,
             )
@@ -911,7 +1015,7 @@ class _Reader:
                         self.problem(
                             inner_lines.get(str(inner_key), at),
                             str(inner_key),
-                            f"unknown platform {inner_key!r} under handles (ignored)",
+                            f"unknown platform {_shown(inner_key)} under handles (ignored)",
                             "platforms: " + ", ".join(HANDLE_PLATFORMS),
                             warning=True,
                         )
@@ -925,7 +1029,7 @@ class _Reader:
                 self.problem(
                     at,
                     raw,
-                    f"unknown key {raw!r} (ignored)",
+                    f"unknown key {_shown(raw)} (ignored)",
                     "known keys: " + ", ".join(sorted(_KNOWN)) + ", handles, external_ids",
                     warning=True,
                 )
