@@ -144,8 +144,9 @@ class SourceScope:
             shown += f" and {len(gone) - 5} more"
         project = self.project or "mapper.toml"
         return (
-            f"left out {self.left_out_posts:,} stored posts from {len(gone)} "
-            f"source{'s' if len(gone) > 1 else ''} the project does not list: {shown}. "
+            f"left out {self.left_out_posts:,} stored post{'s' if self.left_out_posts > 1 else ''} "
+            f"from {len(gone)} source{'s' if len(gone) > 1 else ''} the project does not "
+            f"list: {shown}. "
             f"List them in {os.path.basename(project)} to map them, or remove them with "
             f"`mapper store prune {project} --unlisted`"
         )

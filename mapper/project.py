@@ -265,7 +265,9 @@ class Problem:
 def check_project(path: str | Path) -> list[Problem]:
     """Return every problem of the project file at ``path`` (an empty list when it is fine).
 
-    The roster (and its ``issues.csv``) is checked too when the project names one.
+    The roster (and its ``issues.csv``) is checked too when the project names one, and
+    so are the CSV tables listed as ``edges-csv`` and ``posts-csv`` sources (an
+    unterminated quote, a record too long, a missing column: each with file and line).
     Unknown columns and similar slips are warnings; everything else is an error.
     """
     path = Path(path)
@@ -284,7 +286,24 @@ def check_project(path: str | Path) -> list[Problem]:
             Problem(p.to_error(), "error" if p.is_error else "warning")
             for p in validate_roster(path.parent / roster)
         )
+    problems.extend(Problem(e) for e in _table_problems(data, path))
     return problems
+
+
+def _table_problems(data: dict[str, Any], path: Path) -> list[MapperError]:
+    """What would cost rows in the project's CSV tables (see :func:`check_table`)."""
+    from mapper.collectors.tables import check_table
+
+    sources = data.get("sources")
+    found: list[MapperError] = []
+    for src in sources if isinstance(sources, list) else []:
+        if not isinstance(src, dict) or src.get("type") not in ("edges-csv", "posts-csv"):
+            continue
+        if not isinstance(src.get("path"), str):
+            continue
+        for match in sorted(glob.glob(str(path.parent / src["path"]))):
+            found.extend(check_table(match, kind=src["type"]))
+    return found
 
 
 def load_project(path: str | Path, *, output: str | Path | None = None) -> Project:

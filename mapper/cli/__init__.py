@@ -530,7 +530,7 @@ def _register_collectors() -> None:
 
 
 def _register_extras() -> None:
-    for module in ("project_cmds",):
+    for module in ("project_cmds", "store_cmds"):
         try:
             mod = __import__(f"mapper.cli.{module}", fromlist=["register"])
         except ImportError:
