@@ -162,6 +162,10 @@ class TextLines:
         self.number = int(mark)  # type: ignore[call-overload]
 
 
+def _excerpt(line: str) -> str:
+    return line[:EXCERPT_CHARS].rstrip("\r\n")
+
+
 def _scan(line: str, pos: int, quoted: bool, carried: bool, delimiter: str) -> tuple[bool, bool]:
     """Follow the quotes of one physical line from ``pos``.
 
@@ -216,8 +220,8 @@ class Records:
         The lines, positioned after the header.
     delimiter : str
         The cell delimiter.
-    max_chars : int
-        The longest record kept whole.
+    max_chars : int, optional
+        The longest record kept whole (default :data:`MAX_RECORD_CHARS`).
 
     Notes
     -----
@@ -227,12 +231,10 @@ class Records:
     record with ``problem`` set, and reading goes on after it.
     """
 
-    def __init__(
-        self, source: LineSource, delimiter: str, *, max_chars: int = MAX_RECORD_CHARS
-    ) -> None:
+    def __init__(self, source: LineSource, delimiter: str, *, max_chars: int | None = None) -> None:
         self.source = source
         self.delimiter = delimiter
-        self.max_chars = max_chars
+        self.max_chars = MAX_RECORD_CHARS if max_chars is None else max_chars
         self._reread = False
 
     def reread_after(self, record: Record) -> None:
@@ -254,7 +256,7 @@ class Records:
                     first,
                     first,
                     problem=f"line {first} is longer than {MAX_LINE_CHARS:,} characters",
-                    excerpt=line[:EXCERPT_CHARS],
+                    excerpt=_excerpt(line),
                 )
                 continue
             if '"' not in line or not _scan(line, 0, False, False, delimiter)[0]:
@@ -263,7 +265,7 @@ class Records:
                 continue
             # a quoted cell goes on past the end of this line
             mark = source.mark()
-            excerpt = line[:EXCERPT_CHARS]
+            excerpt = _excerpt(line)
             parts: list[str] | None = [line]
             size = len(line)
             while True:

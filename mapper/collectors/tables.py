@@ -456,7 +456,7 @@ def _spanning(record: Record, column: str) -> str:
 
 
 def _first_line(record: Record) -> str:
-    return record.lines[0][:EXCERPT_CHARS] if record.lines else record.excerpt
+    return record.lines[0][:EXCERPT_CHARS].rstrip("\r\n") if record.lines else record.excerpt
 
 
 def _open_csv(path: Path) -> _Table:
