@@ -394,8 +394,10 @@ class _Table:
                 try:
                     parsed = list(csv.reader(record.lines, delimiter=delimiter))
                 except csv.Error as exc:
-                    reason = f"unreadable CSV row: {exc}"
-                    yield record.first, None, reason, record.excerpt
+                    reason = str(exc)
+                    if "field limit" in reason:
+                        reason = f"a cell is longer than {csv.field_size_limit():,} characters"
+                    yield record.first, None, f"unreadable CSV row: {reason}", _first_line(record)
                     continue
                 for cells in parsed:
                     if not cells or all(not c.strip() for c in cells):

@@ -484,6 +484,20 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> Iterato
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
+def _split(lines: list[str], delimiter: str) -> list[list[str]]:
+    """The rows of one record. A cell longer than the csv module's limit is read whole
+    (a roster line is at most a few megabytes), so that the field check names it."""
+    size = sum(len(line) for line in lines)
+    limit = csv.field_size_limit()
+    if size <= limit:
+        return list(csv.reader(lines, delimiter=delimiter))
+    csv.field_size_limit(size + 1)
+    try:
+        return list(csv.reader(lines, delimiter=delimiter))
+    finally:
+        csv.field_size_limit(limit)
+
+
 def _shown(value: Any, width: int = 60) -> str:
     """``repr(value)`` cut to about ``width`` characters, for messages."""
     text = str(value)
@@ -558,17 +572,20 @@ class _Reader:
         self.problem(entry.line_of(name), name, f"expected text, got a {type(value).__name__}")
         return ""
 
-    def fits(self, entry: _Entry, name: str, text: str, *, limit: int | None = None) -> bool:
-        """Whether ``text`` is short enough for field ``name``; records the problem if not."""
-        limit = limit or MAX_FIELD_CHARS.get(name, MAX_EXTERNAL_ID_CHARS)
+    def fits(self, entry: _Entry, name: str, text: str, *, unit: str = "") -> bool:
+        """Whether ``text`` is short enough for field ``name`` (``unit``: ``"cell"``
+        for a whole list, ``"item"`` for one of its items); records the problem if not."""
+        if unit == "cell":
+            limit, what = MAX_CELL_CHARS, f"{name} is"
+        else:
+            limit = MAX_FIELD_CHARS.get(name, MAX_EXTERNAL_ID_CHARS)
+            what = f"an item of {name} is" if unit == "item" else f"{name} is"
         if len(text) <= limit:
             return True
-        what = "a value" if limit == MAX_CELL_CHARS else "the value"
         self.problem(
             entry.line_of(name),
             name,
-            f"{what} of {name} is {len(text):,} characters long (at most {limit:,}): "
-            f"{_shown(text)}",
+            f"{what} {len(text):,} characters long (at most {limit:,}): {_shown(text)}",
             "names, aliases, handles and ids are short texts: check this value",
         )
         return False
@@ -578,7 +595,7 @@ class _Reader:
         if value is None:
             return []
         if isinstance(value, str):
-            if not self.fits(entry, name, value, limit=MAX_CELL_CHARS):
+            if not self.fits(entry, name, value, unit="cell"):
                 return []
             parts = separators.split(value)
         elif isinstance(value, list):
@@ -604,7 +621,7 @@ class _Reader:
         seen: list[str] = []
         for part in parts:
             part = part.strip()
-            if part and part not in seen and self.fits(entry, name, part):
+            if part and part not in seen and self.fits(entry, name, part, unit="item"):
                 seen.append(part)
         return seen
 
@@ -824,12 +841,9 @@ class _Reader:
                 )
                 continue
             try:
-                rows = list(csv.reader(record.lines, delimiter=delimiter))
+                rows = _split(record.lines, delimiter)
             except csv.Error as exc:
-                reason = str(exc)
-                if "field limit" in reason:
-                    reason = f"a cell is longer than {csv.field_size_limit():,} characters"
-                self.problem(record.first, None, f"unreadable CSV: {reason}")
+                self.problem(record.first, None, f"unreadable CSV: {exc}")
                 continue
             for row in rows:
                 line = record.first
