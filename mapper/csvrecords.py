@@ -94,6 +94,10 @@ class LineSource(Protocol):
         """Read again from ``mark``."""
 
 
+# A source may also offer ``skip_to_quote() -> (characters skipped, at the end)``: skip
+# whole lines up to the next that holds a quote (see FileLines.skip_to_quote).
+
+
 class FileLines:
     """The lines of a binary file, decoded as UTF-8 (invalid bytes replaced, NUL bytes
     removed, both flagged); lines end at ``\\n``. A UTF-8 byte-order mark is dropped."""
@@ -131,6 +135,29 @@ class FileLines:
     def mark(self) -> object:
         return (self.fh.tell(), self.number)
 
+    def skip_to_quote(self) -> tuple[int, bool]:
+        """Skip whole lines up to the first that holds a quote, a block at a time (the
+        inside of a quoted cell too long to keep needs nothing else). Returns the
+        bytes skipped and whether the end of the file was reached."""
+        fh = self.fh
+        start = line_start = position = fh.tell()
+        while True:
+            block = fh.read(1 << 20)
+            if not block:
+                if position > line_start:  # a last line without a line break
+                    self.number += 1
+                return position - start, True
+            quote = block.find(b'"')
+            end = quote if quote >= 0 else len(block)
+            newline = block.rfind(b"\n", 0, end)
+            if newline >= 0:
+                self.number += block.count(b"\n", 0, newline + 1)
+                line_start = position + newline + 1
+            position += len(block)
+            if quote >= 0:
+                fh.seek(line_start)
+                return line_start - start, False
+
     def rewind(self, mark: object) -> None:
         offset, number = mark  # type: ignore[misc]
         self.fh.seek(offset)
@@ -160,6 +187,10 @@ class TextLines:
 
     def rewind(self, mark: object) -> None:
         self.number = int(mark)  # type: ignore[call-overload]
+
+
+def _never_closed(first: int) -> str:
+    return f"unterminated quote: the quoted cell opened on line {first} is never closed"
 
 
 def _excerpt(line: str) -> str:
@@ -271,15 +302,7 @@ class Records:
             while True:
                 got = source.read()
                 if got is None:
-                    yield Record(
-                        first,
-                        first,
-                        problem=(
-                            f"unterminated quote: the quoted cell opened on line {first} "
-                            "is never closed"
-                        ),
-                        excerpt=excerpt,
-                    )
+                    yield Record(first, first, problem=_never_closed(first), excerpt=excerpt)
                     source.rewind(mark)
                     break
                 line, more_repaired, cut = got
@@ -316,6 +339,16 @@ class Records:
                     else:
                         parts.append(line)
                 if still_open:
+                    skip = getattr(source, "skip_to_quote", None)
+                    if parts is None and skip is not None:  # nothing to keep: jump ahead
+                        skipped, at_end = skip()
+                        size += skipped
+                        if at_end:
+                            yield Record(
+                                first, first, problem=_never_closed(first), excerpt=excerpt
+                            )
+                            source.rewind(mark)
+                            break
                     continue
                 if parts is None:
                     yield Record(

@@ -199,13 +199,14 @@ _INSERT_POST = (
 _REFRESH_POST = (
     "UPDATE posts SET platform = ?, author = ?, author_id = ?, created_at = ?, url = ?,"
     " text = ?, record = ?, raw = ?, raw_source = ?, raw_line = ?, raw_offset = ?, seen = ?"
-    " WHERE uid = ? AND origin = ? AND seen IS NOT ?"
+    " WHERE uid = ? AND origin = ? AND (seen IS NULL OR seen < ?)"
 )
 # A post already stored from another origin: record this origin too.
 _ADD_ORIGIN = (
     "INSERT INTO post_origins (uid, origin, seen) SELECT ?1, ?2, ?3"
     " WHERE EXISTS (SELECT 1 FROM posts WHERE uid = ?1 AND origin IS NOT ?2)"
-    " ON CONFLICT (uid, origin) DO UPDATE SET seen = excluded.seen"
+    " ON CONFLICT (uid, origin) DO UPDATE"
+    " SET seen = max(coalesce(post_origins.seen, 0), coalesce(excluded.seen, 0))"
 )
 
 
@@ -956,7 +957,9 @@ class Store:
         """Take origin ``origin`` away from its posts: all of them (``generation`` None)
         or those it did not give in pass ``generation``. Posts no other origin gives are
         deleted. Returns ``(deleted, detached but kept)``."""
-        stale = "" if generation is None else " AND (seen IS NULL OR seen <> :gen)"
+        # "< gen", not "<> gen": a later pass over the same file (another process)
+        # marks what it reads with a higher generation, which this one must not remove
+        stale = "" if generation is None else " AND (seen IS NULL OR seen < :gen)"
         params = {"origin": origin, "gen": generation}
         try:
             with self._write() as conn:

@@ -359,6 +359,24 @@ def test_one_huge_quoted_cell_is_one_quarantine_row(
             assert len(rows) == 1
 
 
+@pytest.mark.parametrize("filler", ["\n", "x\n", "a, b\r\n"])
+def test_a_cell_of_megabytes_keeps_the_line_numbers_after_it(tmp_path: Path, filler: str) -> None:
+    """Past the record limit the inside of a quoted cell is skipped a block at a time;
+    the rows after it keep the line numbers an editor shows."""
+    n = (csvrecords.MAX_RECORD_CHARS + 3 * (1 << 20) // 2) // len(filler)
+    path = tmp_path / "edges.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write('source,target,weight\na,b,1\nc,"')
+        fh.write(filler * n)
+        fh.write('",1\ne,f,2\n"g",h,3\n')
+    with Store(tmp_path / "s.db") as store:
+        import_edge_table(store, path)
+        [row] = store.quarantined()
+        lines = {p.author: p.provenance.line for p in store.iter_posts()}  # type: ignore[union-attr]
+    assert row["line"] == 3 and "too long" in row["reason"]
+    assert lines == {"a": 2, "e": 4 + n, "g": 5 + n}
+
+
 def test_a_huge_bad_cell_writes_a_short_reason_and_excerpt(tmp_path: Path) -> None:
     path = tmp_path / "edges.csv"
     path.write_text(f"source,target,weight\na,b,{'9x' * 60_000}\nc,d,1\n", encoding="utf-8")
@@ -368,3 +386,55 @@ def test_a_huge_bad_cell_writes_a_short_reason_and_excerpt(tmp_path: Path) -> No
     assert result.quarantined == 1 and result.added == 1
     assert "not a number" in row["reason"] and len(row["reason"]) < 200
     assert len(row["raw"]) <= EXCERPT_CHARS
+
+
+# --------------------------------------------------------------------------- guarantees
+
+_CHILD = """
+import sys, time
+from pathlib import Path
+from mapper.store import Store
+from mapper.collectors.tables import import_edge_table
+db, table, go = sys.argv[1:4]
+deadline = time.monotonic() + 120
+while not Path(go).exists() and time.monotonic() < deadline:
+    time.sleep(0.005)
+with Store(db) as store:
+    result = import_edge_table(store, table, force=True, batch_size=300)
+print(result.posts, result.added, result.removed)
+"""
+
+
+def test_two_processes_reading_one_table_at_once_leave_it_whole(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    rnd = random.Random(17)
+    rows = edge_rows(rnd, 6000)
+    path = write_edges(tmp_path / "edges.csv", rows)
+    db = tmp_path / "shared.db"
+    with Store(db) as store:  # an earlier version of the file, partly different
+        write_edges(path, edge_rows(random.Random(18), 3000) + rows[:2000])
+        import_edge_table(store, path)
+    write_edges(path, rows)
+    go = tmp_path / "go"
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _CHILD, str(db), str(path), str(go)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    go.touch()
+    for proc in procs:
+        _out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    with Store(db) as store:
+        assert stored(store) == expected(rows)
+        assert store.integrity_check() == "ok"
