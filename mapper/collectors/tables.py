@@ -11,7 +11,14 @@ one post a row; mentions, hashtags and links are extracted from its text with
 :func:`extract_entities`. Bad rows never stop a read: they go to the ``on_bad``
 callback with their line number (for the store's quarantine); a file that is unusable
 as a whole (empty, a required column missing, not the format its extension says)
-raises :class:`~mapper.errors.ImportFormatError` naming the file.
+raises :class:`~mapper.errors.ImportFormatError` naming the file. CSV is split into
+records by :mod:`mapper.csvrecords`, so a quote left open costs its row, not the rest
+of the file (:func:`check_table` finds such rows without importing).
+
+A table row's uid is keyed by its content and its file (:class:`RowKeys`), and
+:func:`import_edge_table` and :func:`import_post_table` read a changed table as a
+whole (:meth:`mapper.store.Store.file_pass`): its rows replace those it gave before.
+Their bad rows reach the quarantine a batch at a time, one row each.
 """
 
 from __future__ import annotations
