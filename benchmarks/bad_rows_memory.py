@@ -36,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 
 CHILD = """
 import json, resource, sys, time
+import mapper
 from mapper.collectors.tables import import_edge_table
 from mapper.store import Store
 start = time.perf_counter()
@@ -49,6 +50,7 @@ print(json.dumps({
     "posts_in_store": posts,
     "quarantine_rows": rows,
     "quarantined": result.quarantined,
+    "mapper": mapper.__file__,
 }))
 """
 
@@ -79,6 +81,7 @@ def run(code: Path, store: Path, table: Path) -> dict[str, object]:
         text=True,
         env=env,
         check=False,
+        cwd=store.parent,  # not a checkout: `python -c` puts the current folder first
     )
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1:], "returncode": out.returncode}
