@@ -829,11 +829,33 @@ class Store:
                     conn.executemany(
                         _REFRESH_POST, [(*r[1:12], r[13], r[0], r[12], r[13]) for r in rows]
                     )
-                conn.executemany(
-                    _ADD_ORIGIN, [(r[0], r[12], r[13]) for r in rows if r[12] is not None]
-                )
+                conn.executemany(_ADD_ORIGIN, self._from_elsewhere(conn, rows))
             self._touch_origins(conn, {r[12] for r in rows if r[12] is not None})
             return added
+
+    @staticmethod
+    def _from_elsewhere(
+        conn: sqlite3.Connection, rows: list[tuple[Any, ...]]
+    ) -> list[tuple[str, int, int | None]]:
+        """``(uid, origin, seen)`` of the rows whose post is stored under another origin
+        (one query per origin and 500 rows, not one per row)."""
+        by_origin: dict[int, list[tuple[Any, ...]]] = {}
+        for r in rows:
+            if r[12] is not None:
+                by_origin.setdefault(r[12], []).append(r)
+        out: list[tuple[str, int, int | None]] = []
+        for origin, group in by_origin.items():
+            seen = {r[0]: r[13] for r in group}
+            uids = list(seen)
+            for start in range(0, len(uids), 500):
+                chunk = uids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for (uid,) in conn.execute(
+                    f"SELECT uid FROM posts WHERE uid IN ({marks}) AND origin IS NOT ?",
+                    (*chunk, origin),
+                ):
+                    out.append((uid, origin, seen[uid]))
+        return out
 
     # -- origins ---------------------------------------------------------------------
 
