@@ -24,7 +24,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, cast
 
 __all__ = [
     "EXCERPT_CHARS",
@@ -159,7 +159,7 @@ class FileLines:
                 return line_start - start, False
 
     def rewind(self, mark: object) -> None:
-        offset, number = mark  # type: ignore[misc]
+        offset, number = cast("tuple[int, int]", mark)
         self.fh.seek(offset)
         self.number = number
 
@@ -186,7 +186,7 @@ class TextLines:
         return self.number
 
     def rewind(self, mark: object) -> None:
-        self.number = int(mark)  # type: ignore[call-overload]
+        self.number = cast(int, mark)
 
 
 def _never_closed(first: int) -> str:

@@ -798,6 +798,8 @@ class Store:
         else:
             raw_text = raw
         created = post.created_at
+        origin: int | None
+        seen: int | None
         if self._pass is not None:
             origin, seen = self._pass
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,7 @@ KINDS = {
 def edge_rows(rnd: random.Random, n: int) -> list[tuple[str, str, str, str]]:
     """``n`` rows ``(source, target, weight, type)``; some repeat exactly."""
     people = [f"user{i}" for i in range(rnd.randint(4, 12))]
-    rows = []
+    rows: list[tuple[str, str, str, str]] = []
     for _ in range(n):
         if rows and rnd.random() < 0.1:
             rows.append(rnd.choice(rows))  # an identical row: a second interaction
@@ -50,7 +51,7 @@ def edge_rows(rnd: random.Random, n: int) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def write_edges(path: Path, rows: list[tuple[str, ...]], delimiter: str = ",") -> Path:
+def write_edges(path: Path, rows: Sequence[tuple[str, ...]], delimiter: str = ",") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [delimiter.join(("source", "target", "weight", "type"))]
     lines += [delimiter.join(row) for row in rows]
@@ -58,7 +59,7 @@ def write_edges(path: Path, rows: list[tuple[str, ...]], delimiter: str = ",") -
     return path
 
 
-def expected(rows: list[tuple[str, ...]]) -> Counter[tuple[str, str, str, float | None]]:
+def expected(rows: Sequence[tuple[str, ...]]) -> Counter[tuple[str, str, str, float | None]]:
     return Counter(
         (src, tgt, KINDS[kind], float(weight) if weight else None)
         for src, tgt, weight, kind in rows
@@ -95,7 +96,7 @@ def test_two_tables_of_the_same_name_in_two_folders_both_count(tmp_path: Path, s
         assert stored(store, a) == expected(first) and stored(store, b) == expected(second)
 
 
-def _edit(rnd: random.Random, rows: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+def _edit(rnd: random.Random, rows: Sequence[tuple[str, ...]]) -> list[tuple[str, ...]]:
     """Change weights, insert rows anywhere, delete rows anywhere."""
     rows = list(rows)
     for _ in range(rnd.randint(1, 4)):
@@ -204,7 +205,7 @@ def test_a_post_another_source_gives_stays_when_the_table_drops_it(tmp_path: Pat
 # --------------------------------------------------------------------------- item 3
 
 
-def _break(rnd: random.Random, rows: list[tuple[str, ...]], how: str) -> tuple[list[str], int]:
+def _break(rnd: random.Random, rows: Sequence[tuple[str, ...]], how: str) -> tuple[list[str], int]:
     """Rows as text with one quote left open on row ``k``; returns (lines, k)."""
     k = rnd.randrange(len(rows) - 2)
     lines = [",".join(r) for r in rows]
