@@ -287,7 +287,25 @@ def check_project(path: str | Path) -> list[Problem]:
             for p in validate_roster(path.parent / roster)
         )
     problems.extend(Problem(e) for e in _table_problems(data, path))
+    if not any(p.is_error for p in problems):
+        problems.extend(Problem(w, "warning") for w in _unlisted_in_store(path))
     return problems
+
+
+def _unlisted_in_store(path: Path) -> list[MapperError]:
+    """A warning when the project's store holds posts from sources it does not list."""
+    from mapper.origins import source_scope
+    from mapper.store import Store
+
+    try:
+        project = load_project(path)
+        if not project.store.is_file():
+            return []
+        with Store(project.store) as store:
+            message = source_scope(project, store).warning()
+    except MapperError:
+        return []
+    return [MapperError(message, source=project.store)] if message else []
 
 
 def _table_problems(data: dict[str, Any], path: Path) -> list[MapperError]:

@@ -195,12 +195,15 @@ def test_store_commands_list_and_prune_sources(tmp_path: Path) -> None:
     assert rows["keep.csv"]["status"] == "listed"
     assert rows["drop.csv"]["status"] == "not listed"
     assert "store prune" in result.stderr
+    checked = runner.invoke(app, ["check", str(toml)])  # a warning, not an error
+    assert checked.exit_code == 0 and "drop.csv" in checked.stderr and "warning" in checked.stderr
     dry = runner.invoke(app, ["store", "prune", str(toml), "--unlisted", "--dry-run"])
     assert dry.exit_code == 0 and "drop.csv" in dry.stdout
     with Store(load_project(toml).store) as store:
         assert len(store.origins()) == 2  # a dry run removes nothing
     done = runner.invoke(app, ["store", "prune", str(toml), "--unlisted"])
     assert done.exit_code == 0, done.output
+    assert "drop.csv" not in runner.invoke(app, ["check", str(toml)]).stderr
     with Store(load_project(toml).store) as store:
         assert [Path(o.key).name for o in store.origins()] == ["keep.csv"]
     nothing = runner.invoke(app, ["store", "prune", str(toml)])
