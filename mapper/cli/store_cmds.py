@@ -252,5 +252,6 @@ def _print(rows: list[dict[str, Any]], columns: list[str]) -> None:
 def _cell(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
-    text = "" if value is None else str(value)
-    return " ".join(text.split())[:120]
+    text = " ".join(("" if value is None else str(value)).split())[:120]
+    # a file name or a query can hold terminal escapes and bidi controls: show them as "?"
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
