@@ -67,7 +67,7 @@ def register(app: typer.Typer, roster_app: typer.Typer) -> None:
         if scope is not None:
             message = scope.warning()
             if message:
-                say(f"warning: {message}")
+                say(f"warning: {_plain(message)}")
 
     @store_app.command("prune")
     def prune(
@@ -252,6 +252,9 @@ def _print(rows: list[dict[str, Any]], columns: list[str]) -> None:
 def _cell(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
-    text = " ".join(("" if value is None else str(value)).split())[:120]
-    # a file name or a query can hold terminal escapes and bidi controls: show them as "?"
+    return _plain(" ".join(("" if value is None else str(value)).split())[:120])
+
+
+def _plain(text: str) -> str:
+    """A file name or a query can hold terminal escapes and bidi controls: show them as ``?``."""
     return "".join(ch if ch.isprintable() else "?" for ch in text)
