@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -25,6 +25,9 @@ from mapper.errors import ConfigError, ImportFormatError, MapperError, StoreErro
 from mapper.progress import Meter, Progress
 from mapper.project import Project, Source
 from mapper.store import Store
+
+if TYPE_CHECKING:
+    from mapper.origins import SourceScope
 
 #: Layout seed of the maps, images and stored positions (``render_all``'s default).
 MAP_SEED = 0
@@ -43,6 +46,8 @@ class Analysis:
     bridges: list[dict[str, Any]] | None = None
     alliances: dict[str, Any] | None = None
     imports: list[dict[str, Any]] = field(default_factory=list)
+    #: Where the mapped posts came from (:meth:`mapper.origins.SourceScope.as_dict`).
+    sources: dict[str, Any] | None = None
     timings: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, Path] = field(default_factory=dict)
     warnings: list[Any] = field(default_factory=list)
@@ -66,6 +71,8 @@ class Analysis:
             "seconds": {k: round(v, 3) for k, v in self.timings.items()},
             "warnings": warnings_as_dicts(self.warnings),
         }
+        if self.sources is not None:
+            out["sources"] = self.sources
         if self.resolution is not None:
             out["edge_events"] = len(self.resolution.events)
         if self.factions is not None:
@@ -156,7 +163,8 @@ def import_sources(
     File sources are imported (and skipped when unchanged unless ``force``); live
     sources run only when ``collect`` is true, since remote reads can be paid. Graph
     files are not posts: they are read and described here (nodes, ties, whether
-    directed) and merged at the graph stage.
+    directed) and merged at the graph stage. The posts stored are recorded as the
+    project's, under their file or live source (:mod:`mapper.origins`).
 
     A source that cannot be used does not stop the others: a file unusable as a whole
     (empty, another format, UTF-16, a broken graph file), a pattern matching no file,
@@ -168,6 +176,9 @@ def import_sources(
     ``progress`` hears of each file and of the posts read (with the share of the
     files' bytes read so far).
     """
+    import os
+
+    from mapper.origins import source_key
     from mapper.sources import collect_source, describe_graph_source, import_file
 
     results: list[dict[str, Any]] = []
@@ -183,7 +194,8 @@ def import_sources(
                 continue
             meter.start(f"collect {source.describe()}")
             try:
-                results.append(collect_source(source, store, project=project))
+                with store.attributed(project=project.path, key=source_key(source), kind="live"):
+                    results.append(collect_source(source, store, project=project))
             except StoreError:
                 raise
             except MapperError as exc:
@@ -201,16 +213,19 @@ def import_sources(
                     results.append(describe_graph_source(path, options=source.options))
                 else:
                     counted = meter.counting_store(store, done_bytes=done_bytes)
-                    results.append(
-                        import_file(
-                            source.type,
-                            path,
-                            counted,
-                            force=force,
-                            options=source.options,
-                            base=project.base,
+                    with store.attributed(
+                        project=project.path, key=os.path.abspath(path), kind="file"
+                    ):
+                        results.append(
+                            import_file(
+                                source.type,
+                                path,
+                                counted,
+                                force=force,
+                                options=source.options,
+                                base=project.base,
+                            )
                         )
-                    )
             except StoreError:
                 raise
             except MapperError as exc:
@@ -248,21 +263,31 @@ def build(
     *,
     timings: dict[str, float] | None = None,
     progress: Progress | None = None,
+    scope: SourceScope | None = None,
 ) -> tuple[nx.DiGraph, Any]:
     """Resolve the store's posts against the roster and build the filtered graph.
+
+    Only the posts of the sources the project lists (and those added by hand) are
+    used: ``scope`` (:func:`mapper.origins.source_scope`, computed when not given)
+    says which.
 
     Returns the graph (with ``influence`` on every node) and the resolution (events,
     actors, topics, report).
     """
     from mapper.graph import apply_influence, build_graph, filter_events, filter_graph, influence
+    from mapper.origins import source_scope
     from mapper.resolve import Resolver, load_roster
 
     timings = timings if timings is not None else {}
     with _timed(timings, "resolve", progress, unit="posts") as meter:
         roster = load_roster(project.roster) if project.roster else None
         resolver = Resolver(roster) if roster else Resolver.empty()
+        if scope is None:
+            scope = source_scope(project, store)
         meter.total = store.count_posts()
-        resolution = resolver.resolve(meter.count(store.iter_posts()))
+        resolution = resolver.resolve(
+            meter.count(store.iter_posts(exclude_origins=scope.excluded_ids))
+        )
         meter.counts.update(actors=len(resolution.actors), references=len(resolution.events))
     with _timed(timings, "graph", progress) as meter:
         events: Any = resolution.events
@@ -518,6 +543,7 @@ def run_project(
     -------
     Analysis
     """
+    from mapper.origins import source_scope
     from mapper.project import _no_sources
 
     timings: dict[str, float] = {}
@@ -529,7 +555,8 @@ def run_project(
             imports = import_sources(
                 project, store, collect=collect, force=force, progress=progress
             )
-        G, resolution = build(project, store, timings=timings, progress=progress)
+        scope = source_scope(project, store)
+        G, resolution = build(project, store, timings=timings, progress=progress, scope=scope)
         votes = None
         if write and has_divisions(project):
             votes = write_vote_outputs(project, store, timings=timings, progress=progress)
@@ -553,8 +580,9 @@ def run_project(
         bridges=results.get("bridges"),
         alliances=results.get("alliances"),
         imports=imports,
+        sources=scope.as_dict(),
         timings=timings,
-        warnings=list(results.get("warnings", [])),
+        warnings=scope.warnings() + list(results.get("warnings", [])),
         votes=votes,
     )
     if votes is not None:

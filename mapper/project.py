@@ -670,7 +670,9 @@ def check_project(path: str | Path) -> list[Problem]:
     """Return every problem of the project file at ``path`` (an empty list when it is fine).
 
     ``path`` may be the file or a folder holding ``mapper.toml``. The roster (and its
-    ``issues.csv``) is checked too when the project names one. Unknown columns, a
+    ``issues.csv``) is checked too when the project names one, and so are the CSV
+    tables listed as ``edges-csv`` and ``posts-csv`` sources (an unterminated quote, a
+    record too long, a missing column: each with file and line). Unknown columns, a
     project without sources and ``[maps] focus`` ids the roster does not hold are
     warnings; everything else is an error.
     """
@@ -697,6 +699,9 @@ def check_project(path: str | Path) -> list[Problem]:
             problems.extend(
                 Problem(p, "warning") for p in _unknown_focus(data.get("maps"), ids, path, lines)
             )
+    problems.extend(Problem(e) for e in _table_problems(data, path))
+    if not any(p.is_error for p in problems):
+        problems.extend(Problem(w, "warning") for w in _unlisted_in_store(path))
     return problems
 
 
@@ -719,6 +724,38 @@ def _unknown_focus(
         for actor in focus
         if isinstance(actor, str) and actor not in ids and ":" not in actor
     ]
+
+
+def _unlisted_in_store(path: Path) -> list[MapperError]:
+    """A warning when the project's store holds posts from sources it does not list."""
+    from mapper.origins import source_scope
+    from mapper.store import Store
+
+    try:
+        project = load_project(path)
+        if not project.store.is_file():
+            return []
+        with Store(project.store) as store:
+            message = source_scope(project, store).warning()
+    except MapperError:
+        return []
+    return [MapperError(message, source=project.store)] if message else []
+
+
+def _table_problems(data: dict[str, Any], path: Path) -> list[MapperError]:
+    """What would cost rows in the project's CSV tables (see :func:`check_table`)."""
+    from mapper.collectors.tables import check_table
+
+    sources = data.get("sources")
+    found: list[MapperError] = []
+    for src in sources if isinstance(sources, list) else []:
+        if not isinstance(src, dict) or src.get("type") not in ("edges-csv", "posts-csv"):
+            continue
+        if not isinstance(src.get("path"), str):
+            continue
+        for match in sorted(glob.glob(str(path.parent / src["path"]))):
+            found.extend(check_table(match, kind=src["type"]))
+    return found
 
 
 def load_project(path: str | Path, *, output: str | Path | None = None) -> Project:

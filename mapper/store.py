@@ -1,5 +1,5 @@
-"""The post store: one SQLite database holding every collected post, the lines that
-could not be read, collection cursors and a record of imported files.
+"""The post store: one SQLite database holding every collected post, where each came
+from, the lines that could not be read, collection cursors and a record of imported files.
 
 Collectors hand :class:`~mapper.records.Post` records to :meth:`Store.add_posts`; later
 stages read them back with :meth:`Store.iter_posts`, streaming and ordered by uid. The
@@ -13,10 +13,22 @@ a pointer (file, line, byte offset) into the archive it came from
 (:meth:`Store.raw_payload`). References are queryable through the ``refs`` view, which
 unpacks the JSON record with SQLite's JSON functions, so inserting a post costs one row.
 
-Schema (``PRAGMA user_version`` 1)::
+Every post also records its **origin**: the file it was imported from, or the label of
+the live collection that fetched it (:meth:`Store.origins` lists them with their post
+counts). A post several origins gave keeps one in its row and the others in
+``post_origins``, so removing one source (:meth:`Store.prune_origins`) keeps the posts
+another source still gives. Posts stored inside :meth:`Store.attributed` are marked as
+brought in by a project run; the others as added by hand. A file read again as a whole
+inside :meth:`Store.file_pass` replaces what it gave before: posts it no longer gives
+are removed (or, when another origin still gives them, detached from it).
+
+Schema (``PRAGMA user_version`` 2)::
 
     posts(uid PRIMARY KEY, platform, author, author_id, created_at, url, text,
-          record, raw, raw_source -> sources.id, raw_line, raw_offset)
+          record, raw, raw_source -> sources.id, raw_line, raw_offset,
+          origin -> origins.id, seen)
+    origins(id, key UNIQUE, kind, added_by, project, passes, first_added, last_added)
+    post_origins(uid, origin, seen)     -- the other origins of a post
     sources(id, path)                   -- archive files the raw pointers refer to
     refs                                -- VIEW (post, kind, target, target_id, weight)
     quarantine(id, source, line, reason, raw, recorded_at)
@@ -30,7 +42,10 @@ Schema (``PRAGMA user_version`` 1)::
           line; PRIMARY KEY (division, member))
 
 ``created_at`` is ISO 8601 UTC text with microseconds (``2021-04-08T19:34:16.000000+00:00``),
-so text order is time order.
+so text order is time order. A store of version 1 (before origins were recorded) is
+migrated when it is opened: each post's origin is taken from its provenance, and those
+origins are marked ``legacy`` (how they were added is not known).
+
 
 Divisions and their votes (:meth:`Store.add_divisions`, :meth:`Store.iter_divisions`)
 live in two tables of their own, created when a store is opened without them (a store
@@ -65,7 +80,10 @@ __all__ = [
     "AddResult",
     "DivisionAddResult",
     "FileFingerprint",
+    "FilePass",
     "ImportStatus",
+    "OriginSummary",
+    "PruneResult",
     "RawPointer",
     "Store",
     "division_fingerprint",
@@ -74,7 +92,7 @@ __all__ = [
     "post_to_json",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Seconds a writer waits for another process's transaction before giving up.
 BUSY_TIMEOUT_S = 30.0
 #: Posts per write transaction in :meth:`Store.add_posts`.
@@ -101,7 +119,9 @@ CREATE TABLE IF NOT EXISTS posts (
     raw TEXT,
     raw_source INTEGER REFERENCES sources(id),
     raw_line INTEGER,
-    raw_offset INTEGER
+    raw_offset INTEGER,
+    origin INTEGER,
+    seen INTEGER
 );
 CREATE VIEW IF NOT EXISTS refs AS
     SELECT p.uid AS post,
@@ -124,6 +144,24 @@ CREATE TABLE IF NOT EXISTS cursors (
     value TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS origins (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL DEFAULT 'live',
+    added_by TEXT NOT NULL DEFAULT 'hand',
+    project TEXT,
+    passes INTEGER NOT NULL DEFAULT 0,
+    first_added TEXT,
+    last_added TEXT
+);
+CREATE TABLE IF NOT EXISTS post_origins (
+    uid TEXT NOT NULL,
+    origin INTEGER NOT NULL,
+    seen INTEGER,
+    PRIMARY KEY (uid, origin)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS post_origins_by_origin ON post_origins (origin);
+CREATE INDEX IF NOT EXISTS posts_by_origin ON posts (origin, seen);
 CREATE TABLE IF NOT EXISTS imports (
     source TEXT PRIMARY KEY,
     size INTEGER NOT NULL,
@@ -139,11 +177,54 @@ CREATE TABLE IF NOT EXISTS imports (
 );
 """
 
-_OUR_TABLES = {"sources", "posts", "refs", "quarantine", "cursors", "imports", "divisions", "votes"}
+_OUR_TABLES = {
+    "sources",
+    "posts",
+    "refs",
+    "quarantine",
+    "cursors",
+    "imports",
+    "origins",
+    "post_origins",
+    "divisions",
+    "votes",
+}
+
+#: Version 1 -> 2: every post records its origin (see the module docstring).
+_MIGRATE_1_TO_2 = (
+    "ALTER TABLE posts ADD COLUMN origin INTEGER",
+    "ALTER TABLE posts ADD COLUMN seen INTEGER",
+    # the tables and indexes of _SCHEMA come next; then the origins of stored posts:
+    "INSERT OR IGNORE INTO origins (key, kind, added_by, first_added, last_added)"
+    " SELECT src, CASE WHEN src IN (SELECT source FROM imports) THEN 'file' ELSE 'live' END,"
+    " 'legacy', :now, :now FROM (SELECT DISTINCT json_extract(record, '$.provenance.source')"
+    " AS src FROM posts) WHERE src IS NOT NULL AND src <> ''",
+    "UPDATE posts SET origin = (SELECT id FROM origins"
+    " WHERE key = json_extract(posts.record, '$.provenance.source'))",
+)
+
+#: Origins: how their posts were added.
+ADDED_BY_HAND = "hand"
+ADDED_BY_PROJECT = "project"
+ADDED_BEFORE_TRACKING = "legacy"
 
 _INSERT_POST = (
     "INSERT OR IGNORE INTO posts (uid, platform, author, author_id, created_at, url, text,"
-    " record, raw, raw_source, raw_line, raw_offset) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+    " record, raw, raw_source, raw_line, raw_offset, origin, seen)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+# Inside a file pass: a post the same origin gave before takes this pass's version.
+_REFRESH_POST = (
+    "UPDATE posts SET platform = ?, author = ?, author_id = ?, created_at = ?, url = ?,"
+    " text = ?, record = ?, raw = ?, raw_source = ?, raw_line = ?, raw_offset = ?, seen = ?"
+    " WHERE uid = ? AND origin = ? AND (seen IS NULL OR seen < ?)"
+)
+# A post already stored from another origin: record this origin too.
+_ADD_ORIGIN = (
+    "INSERT INTO post_origins (uid, origin, seen) SELECT ?1, ?2, ?3"
+    " WHERE EXISTS (SELECT 1 FROM posts WHERE uid = ?1 AND origin IS NOT ?2)"
+    " ON CONFLICT (uid, origin) DO UPDATE"
+    " SET seen = max(coalesce(post_origins.seen, 0), coalesce(excluded.seen, 0))"
 )
 
 
@@ -213,6 +294,76 @@ class ImportStatus:
     quarantined: int
     finished_at: datetime
     unchanged: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OriginSummary:
+    """Where stored posts came from: one file, or one live collection, and its posts.
+
+    Attributes
+    ----------
+    key : str
+        The file (an absolute path) or the label of the live collection
+        (``bluesky-posts alice.bsky.social``). ``""`` for posts stored without any.
+    kind : str
+        ``"file"`` or ``"live"`` (``"unknown"`` for posts stored without an origin).
+    added_by : str
+        ``"hand"`` (an import or collect command, a notebook), ``"project"`` (a project
+        run, whose file is ``project``) or ``"legacy"`` (stored before mapper recorded
+        origins): how its posts were last added.
+    project : str or None
+        The project file whose run last added its posts.
+    posts : int
+        Stored posts this origin gave (a post several origins gave counts for each).
+    exclusive : int or None
+        Of those, the posts no other origin gives: what removing it removes (``None``
+        unless :meth:`Store.origins` was asked for it).
+    last_added : datetime or None
+        When its posts were last stored.
+    id : int or None
+        Its row in the ``origins`` table.
+    """
+
+    key: str
+    kind: str
+    added_by: str
+    project: str | None
+    posts: int
+    exclusive: int | None
+    last_added: datetime | None
+    id: int | None
+
+
+@dataclass(slots=True)
+class FilePass:
+    """One reading of a whole file inside :meth:`Store.file_pass`.
+
+    ``removed`` (posts deleted: the file no longer gives them and no other origin
+    does) and ``detached`` (posts the file no longer gives but another origin still
+    does, so they stay) are set when the pass ends without an error.
+    """
+
+    origin: str
+    generation: int
+    removed: int = 0
+    detached: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PruneResult:
+    """What :meth:`Store.prune_origins` did: the origins removed, the posts deleted with
+    them, and the posts kept because another origin still gives them."""
+
+    origins: tuple[str, ...]
+    removed: int
+    kept: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Attribution:
+    project: str | None
+    key: str | None
+    kind: str | None
 
 
 def file_fingerprint(path: str | Path) -> FileFingerprint:
@@ -404,6 +555,9 @@ class Store:
         self.path = Path(path)
         self._busy_timeout = busy_timeout
         self._source_ids: dict[str, int] = {}
+        self._origin_ids: dict[str, int] = {}
+        self._attribution: _Attribution | None = None
+        self._pass: tuple[int, int] | None = None  # (origin id, generation)
         self._conn: sqlite3.Connection | None = None
         memory = str(path) == ":memory:"
         try:
@@ -468,9 +622,20 @@ class Store:
                     source=self.path,
                     hint="choose another store file",
                 )
+            # version 1 (or an unversioned store with posts): add what version 2 records
+            migrate = "posts" in names
+            if migrate:
+                columns = {row[1] for row in conn.execute("PRAGMA table_info(posts)")}
+                for statement in _MIGRATE_1_TO_2[:2]:
+                    if statement.split()[-2] not in columns:
+                        conn.execute(statement)
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            if migrate:
+                now = _iso(now_utc())
+                for statement in _MIGRATE_1_TO_2[2:]:
+                    conn.execute(statement, {"now": now})
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _retry_locked(self, fn: Callable[[], Any]) -> Any:
@@ -652,6 +817,13 @@ class Store:
         else:
             raw_text = raw
         created = post.created_at
+        origin: int | None
+        seen: int | None
+        if self._pass is not None:
+            origin, seen = self._pass
+        else:
+            prov = post.provenance
+            origin, seen = self._origin_for(prov.source if prov is not None else None), None
         return (
             post.uid,
             post.platform,
@@ -665,12 +837,320 @@ class Store:
             raw_source,
             raw_line,
             raw_offset,
+            origin,
+            seen,
         )
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> int:
         with self._write() as conn:
             cur = conn.executemany(_INSERT_POST, rows)
-            return max(cur.rowcount, 0)
+            added = max(cur.rowcount, 0)
+            if added < len(rows):  # some were stored before: record where else they came from
+                if self._pass is not None:
+                    conn.executemany(
+                        _REFRESH_POST, [(*r[1:12], r[13], r[0], r[12], r[13]) for r in rows]
+                    )
+                conn.executemany(_ADD_ORIGIN, self._from_elsewhere(conn, rows))
+            self._touch_origins(conn, {r[12] for r in rows if r[12] is not None})
+            return added
+
+    @staticmethod
+    def _from_elsewhere(
+        conn: sqlite3.Connection, rows: list[tuple[Any, ...]]
+    ) -> list[tuple[str, int, int | None]]:
+        """``(uid, origin, seen)`` of the rows whose post is stored under another origin
+        (one query per origin and 500 rows, not one per row)."""
+        by_origin: dict[int, list[tuple[Any, ...]]] = {}
+        for r in rows:
+            if r[12] is not None:
+                by_origin.setdefault(r[12], []).append(r)
+        out: list[tuple[str, int, int | None]] = []
+        for origin, group in by_origin.items():
+            seen = {r[0]: r[13] for r in group}
+            uids = list(seen)
+            for start in range(0, len(uids), 500):
+                chunk = uids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for (uid,) in conn.execute(
+                    f"SELECT uid FROM posts WHERE uid IN ({marks}) AND origin IS NOT ?",
+                    (*chunk, origin),
+                ):
+                    out.append((uid, origin, seen[uid]))
+        return out
+
+    # -- origins ---------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def attributed(
+        self,
+        *,
+        project: str | Path | None,
+        key: str | None = None,
+        kind: str | None = None,
+    ) -> Iterator[None]:
+        """Mark the posts stored inside the block as brought in by a project run.
+
+        Parameters
+        ----------
+        project : str or Path, optional
+            The project file.
+        key : str, optional
+            The origin to record for every post stored inside (a project source:
+            the file being imported, or the label of a live source). Without it each
+            post's origin is its provenance source.
+        kind : str, optional
+            ``"file"`` or ``"live"`` (by default: ``"file"`` for an absolute path).
+        """
+        saved = self._attribution
+        self._attribution = _Attribution(str(project) if project is not None else None, key, kind)
+        try:
+            yield
+        finally:
+            self._attribution = saved
+
+    def _origin_for(self, source: str | None) -> int | None:
+        """The origin id of a post whose provenance source is ``source``."""
+        att = self._attribution
+        key = att.key if att is not None and att.key else source
+        if not key:
+            return None
+        found = self._origin_ids.get(key)
+        if found is None:
+            kind = att.kind if att is not None and att.key else None
+            found = self._origin_id(key, kind)
+        return found
+
+    def _origin_id(self, key: str, kind: str | None = None) -> int:
+        """The id of origin ``key``, created when missing."""
+        found = self._origin_ids.get(key)
+        if found is not None:
+            return found
+        att = self._attribution
+        kind = kind or ("file" if os.path.isabs(key) else "live")
+        added_by = ADDED_BY_PROJECT if att is not None else ADDED_BY_HAND
+        now = _iso(now_utc())
+        try:
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT OR IGNORE INTO origins (key, kind, added_by, project, first_added,"
+                    " last_added) VALUES (?,?,?,?,?,?)",
+                    (key, kind, added_by, att.project if att else None, now, now),
+                )
+                found = int(
+                    conn.execute("SELECT id FROM origins WHERE key = ?", (key,)).fetchone()[0]
+                )
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot record where posts came from") from exc
+        self._origin_ids[key] = found
+        return found
+
+    def _touch_origins(self, conn: sqlite3.Connection, ids: set[int]) -> None:
+        """Record, in the current transaction, how and when these origins last added posts."""
+        if not ids:
+            return
+        att = self._attribution
+        added_by = ADDED_BY_PROJECT if att is not None else ADDED_BY_HAND
+        kind = att.kind if att is not None and att.key else None
+        now = _iso(now_utc())
+        conn.executemany(
+            "UPDATE origins SET added_by = ?, project = ?, last_added = ?,"
+            " kind = coalesce(?, kind) WHERE id = ?",
+            [(added_by, att.project if att else None, now, kind, i) for i in sorted(ids)],
+        )
+
+    @contextlib.contextmanager
+    def file_pass(self, path: str | Path) -> Iterator[FilePass]:
+        """Read a whole file again: the posts stored inside the block are what the file
+        gives now, and when the block ends without an error, the posts it gave before
+        and no longer gives are removed (or detached, when another origin still gives
+        them).
+
+        Inside the pass every post stored has the file as its origin, and a post the
+        file gave before takes the new version (its record and raw pointer). An
+        interrupted pass removes nothing: running it again completes it.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file (its absolute path is the origin's key).
+
+        Yields
+        ------
+        FilePass
+            ``removed`` and ``detached`` are filled in when the block ends.
+        """
+        key = _abspath(path)
+        origin = self._origin_id(key, "file")
+        try:
+            with self._write() as conn:
+                conn.execute("UPDATE origins SET passes = passes + 1 WHERE id = ?", (origin,))
+                row = conn.execute("SELECT passes FROM origins WHERE id = ?", (origin,)).fetchone()
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot start reading a file") from exc
+        current = FilePass(key, int(row[0]) if row else 1)
+        saved = self._pass
+        self._pass = (origin, current.generation)
+        try:
+            yield current
+        finally:
+            self._pass = saved
+        current.removed, current.detached = self._detach(origin, current.generation)
+
+    def _detach(self, origin: int, generation: int | None) -> tuple[int, int]:
+        """Take origin ``origin`` away from its posts: all of them (``generation`` None)
+        or those it did not give in pass ``generation``. Posts no other origin gives are
+        deleted. Returns ``(deleted, detached but kept)``."""
+        # "< gen", not "<> gen": a later pass over the same file (another process)
+        # marks what it reads with a higher generation, which this one must not remove
+        stale = "" if generation is None else " AND (seen IS NULL OR seen < :gen)"
+        params = {"origin": origin, "gen": generation}
+        try:
+            with self._write() as conn:
+                moved = conn.execute(
+                    "UPDATE posts SET (origin, seen) = (SELECT po.origin, po.seen"
+                    " FROM post_origins AS po WHERE po.uid = posts.uid AND po.origin <> :origin"
+                    " ORDER BY po.origin LIMIT 1)"
+                    f" WHERE origin = :origin{stale} AND EXISTS (SELECT 1 FROM post_origins"
+                    " AS po WHERE po.uid = posts.uid AND po.origin <> :origin)",
+                    params,
+                ).rowcount
+                if moved > 0:  # their new origin is now in the row: drop the duplicate
+                    conn.execute(
+                        "DELETE FROM post_origins WHERE EXISTS (SELECT 1 FROM posts AS p"
+                        " WHERE p.uid = post_origins.uid AND p.origin = post_origins.origin)"
+                    )
+                deleted = conn.execute(
+                    f"DELETE FROM posts WHERE origin = :origin{stale}", params
+                ).rowcount
+                detached = conn.execute(
+                    f"DELETE FROM post_origins WHERE origin = :origin{stale}", params
+                ).rowcount
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot remove posts") from exc
+        return max(deleted, 0), max(moved, 0) + max(detached, 0)
+
+    def origins(self, *, exclusive: bool = False) -> list[OriginSummary]:
+        """Where the stored posts came from, one entry an origin, ordered by key.
+
+        Parameters
+        ----------
+        exclusive : bool
+            Also count, for each origin, the posts no other origin gives (a pass over
+            the posts; slower on a large store).
+
+        Returns
+        -------
+        list of OriginSummary
+            Origins that no longer have posts are listed with ``posts == 0``; posts
+            stored without an origin appear under the key ``""``.
+        """
+        try:
+            conn = self.conn
+            counts: dict[int | None, int] = dict(
+                conn.execute("SELECT origin, count(*) FROM posts GROUP BY origin").fetchall()
+            )
+            for origin, n in conn.execute(
+                "SELECT origin, count(*) FROM post_origins GROUP BY origin"
+            ):
+                counts[origin] = counts.get(origin, 0) + n
+            only: dict[int | None, int] = {}
+            if exclusive:
+                only = dict(
+                    conn.execute(
+                        "SELECT origin, count(*) FROM posts AS p WHERE NOT EXISTS (SELECT 1"
+                        " FROM post_origins AS po WHERE po.uid = p.uid) GROUP BY origin"
+                    ).fetchall()
+                )
+            rows = conn.execute(
+                "SELECT id, key, kind, added_by, project, last_added FROM origins"
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot read where posts came from") from exc
+        out: list[OriginSummary] = []
+        known: set[int | None] = set()
+        for oid, key, kind, added_by, project, last in rows:
+            known.add(oid)
+            out.append(
+                OriginSummary(
+                    key=key,
+                    kind=kind,
+                    added_by=added_by,
+                    project=project,
+                    posts=counts.get(oid, 0),
+                    exclusive=only.get(oid, 0) if exclusive else None,
+                    last_added=_parse_dt(last),
+                    id=oid,
+                )
+            )
+        for oid, n in counts.items():  # posts without an origin, or whose origin was removed
+            if oid not in known and n:
+                out.append(
+                    OriginSummary(
+                        key="" if oid is None else f"#{oid}",
+                        kind="unknown",
+                        added_by=ADDED_BEFORE_TRACKING,
+                        project=None,
+                        posts=n,
+                        exclusive=only.get(oid, 0) if exclusive else None,
+                        last_added=None,
+                        id=oid,
+                    )
+                )
+        out.sort(key=lambda o: o.key)
+        return out
+
+    def prune_origins(self, origins: Iterable[str | int]) -> PruneResult:
+        """Remove origins from the store, with the posts only they gave.
+
+        A post another origin still gives is kept (and no longer counts for the pruned
+        one). The import records and quarantined lines of a pruned file go too, so
+        importing it again reads it afresh.
+
+        Parameters
+        ----------
+        origins : iterable of str or int
+            Origin keys (a file path, absolute or relative to the current folder, or a
+            live label as :meth:`origins` lists it) or ids.
+
+        Returns
+        -------
+        PruneResult
+
+        Raises
+        ------
+        StoreError
+            When one of them is not an origin in the store (nothing is removed then).
+        """
+        by_key = {o.key: o for o in self.origins() if o.id is not None}
+        by_id = {o.id: o for o in by_key.values()}
+        chosen: list[OriginSummary] = []
+        for wanted in origins:
+            found = by_id.get(wanted) if isinstance(wanted, int) else by_key.get(str(wanted))
+            if found is None and isinstance(wanted, str | Path):
+                found = by_key.get(_abspath(wanted))
+            if found is None:
+                raise StoreError(
+                    f"no posts in the store come from {str(wanted)!r}",
+                    source=self.path,
+                    hint="`mapper store sources` lists where the stored posts came from",
+                )
+            if found not in chosen:
+                chosen.append(found)
+        removed = kept = 0
+        for origin in chosen:
+            assert origin.id is not None
+            deleted, detached = self._detach(origin.id, None)
+            removed += deleted
+            kept += detached
+            try:
+                with self._write() as conn:
+                    conn.execute("DELETE FROM origins WHERE id = ?", (origin.id,))
+                    conn.execute("DELETE FROM imports WHERE source = ?", (origin.key,))
+                    conn.execute("DELETE FROM quarantine WHERE source = ?", (origin.key,))
+            except sqlite3.Error as exc:
+                raise self._error(exc, "cannot remove a source") from exc
+            self._origin_ids.pop(origin.key, None)
+        return PruneResult(tuple(o.key for o in chosen), removed, kept)
 
     def iter_posts(
         self,
@@ -678,6 +1158,7 @@ class Store:
         since: datetime | None = None,
         until: datetime | None = None,
         *,
+        exclude_origins: Iterable[int] | None = None,
         chunk: int = 2000,
     ) -> Iterator[Post]:
         """Yield stored posts ordered by uid, streaming (never all in memory).
@@ -689,6 +1170,9 @@ class Store:
         since, until : datetime, optional
             Only posts with ``since <= created_at < until`` (naive datetimes are taken
             as UTC). Posts without a time are left out when either bound is given.
+        exclude_origins : iterable of int, optional
+            Leave out the posts that only these origins (ids, see :meth:`origins`) gave;
+            a post another origin also gave is kept.
         chunk : int
             Rows fetched at a time.
 
@@ -711,6 +1195,14 @@ class Store:
         if until is not None:
             where.append("created_at < ?")
             params.append(_iso(until))
+        excluded = sorted(set(exclude_origins or ()))
+        if excluded:
+            marks = ",".join("?" * len(excluded))
+            where.append(
+                f"NOT (coalesce(origin, -1) IN ({marks}) AND NOT EXISTS (SELECT 1 FROM"
+                f" post_origins AS po WHERE po.uid = posts.uid AND po.origin NOT IN ({marks})))"
+            )
+            params.extend(excluded * 2)
         sql = "SELECT record FROM posts"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -743,6 +1235,21 @@ class Store:
             row = self._query_one("SELECT count(*) FROM posts", ())
         else:
             row = self._query_one("SELECT count(*) FROM posts WHERE platform = ?", (platform,))
+        return int(row[0]) if row else 0
+
+    def count_only_from(self, origins: Iterable[int]) -> int:
+        """Number of posts that only these origins (ids) gave: what
+        ``iter_posts(exclude_origins=origins)`` leaves out, and what pruning them
+        removes."""
+        ids = sorted(set(origins))
+        if not ids:
+            return 0
+        marks = ",".join("?" * len(ids))
+        row = self._query_one(
+            f"SELECT count(*) FROM posts WHERE origin IN ({marks}) AND NOT EXISTS (SELECT 1"
+            f" FROM post_origins AS po WHERE po.uid = posts.uid AND po.origin NOT IN ({marks}))",
+            (*ids, *ids),
+        )
         return int(row[0]) if row else 0
 
     def iter_refs(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -315,10 +316,28 @@ def test_empty_file(tmp_path: Path) -> None:
             load_roster(path)
 
 
-def test_header_only_lists_no_actors(tmp_path: Path) -> None:
-    path = write(tmp_path, "r.csv", "id,name,x\n")
-    with pytest.raises(RosterError, match="no actors"):
-        load_roster(path)
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("r.csv", "id,name,x\n"),
+        ("r.csv", "id,name\n\n\n"),
+        ("r.csv", "\ufeffid,name,kind,party,aliases,x,bluesky,domains,notes"),
+        ("r.csv", "# curated by hand\nid,name,x\n# nobody yet\n"),
+        ("r.tsv", "id\tname\tx\n"),
+        ("r.yaml", "actors: []\n"),
+        ("r.yaml", "actors: []\nissues: []\n"),
+    ],
+)
+def test_header_only_is_an_empty_roster(tmp_path: Path, name: str, text: str) -> None:
+    """Issue 13, item 18: a roster with only a header (or an empty actor list) loads."""
+    path = write(tmp_path, name, text)
+    roster = load_roster(path)
+    assert len(roster) == 0 and roster.issues == []
+    assert roster.by_handle("x", "anyone") is None
+    assert roster.name_matcher.find("Owen Jones said so") == []
+    problems = validate_roster(path)
+    assert not [p for p in problems if p.is_error]
+    assert any("no actors" in p.message for p in problems)  # said, as a warning
 
 
 def test_csv_without_required_header_columns(tmp_path: Path) -> None:
@@ -530,3 +549,149 @@ def test_comment_lines_are_skipped_and_line_numbers_still_count_them(tmp_path: P
     )
     problems = [p for p in validate_roster(path) if p.is_error]
     assert [(p.line, p.field) for p in problems] == [(5, "id")]
+
+
+# --------------------------------------------------------------------------- issue 13
+
+
+def _roster_rows(rnd: random.Random, n: int) -> list[list[str]]:
+    parties = ["Labour", "Green", "Lib Dem", "SNP", ""]
+    return [
+        [f"actor-{i}", f"Name{i} Surname{i}", "mp", rnd.choice(parties), f"handle_{i}"]
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("seed", [2, 5, 13, 31])
+@pytest.mark.parametrize("how", ["never-closed", "closed-later", "stray-quote"])
+def test_an_unterminated_quote_in_a_csv_roster_costs_its_row_only(
+    tmp_path: Path, seed: int, how: str
+) -> None:
+    """Issue 13, item 3: the quote is reported with its line; the rows after it are
+    still read (a duplicate id further down is still found)."""
+    rnd = random.Random(seed)
+    rows = _roster_rows(rnd, rnd.randint(6, 40))
+    k = rnd.randrange(len(rows) - 3)
+    lines = [",".join(r) for r in rows]
+    lines[k] = f'{rows[k][0]},"{rows[k][1]},{rows[k][2]},{rows[k][3]},{rows[k][4]}'
+    j = rnd.randrange(k + 1, len(rows) - 1)
+    if how == "closed-later":
+        lines[j] = f'{rows[j][0]},"{rows[j][1]}",mp,,{rows[j][4]}'
+    elif how == "stray-quote":
+        lines[j] = f'{rows[j][0]},{rows[j][1]}",mp,,{rows[j][4]}'
+    lines.append(f"actor-{j},Someone Else,mp,,")  # a duplicate id after the quote
+    path = write(tmp_path, "r.csv", "id,name,kind,party,x\n" + "\n".join(lines) + "\n")
+    found = [(p.line, p.message.split(":")[0].split(" (")[0]) for p in errors(path)]
+    assert found == [(k + 2, "unterminated quote"), (len(lines) + 1, f"duplicate id 'actor-{j}'")]
+    with pytest.raises(RosterError, match=rf"r\.csv:{k + 2}: (name: )?unterminated quote"):
+        load_roster(path)
+
+
+def test_mapper_check_reports_unterminated_quotes_with_file_and_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mapper.cli import app
+    from mapper.project import check_project
+
+    write(tmp_path, "roster.csv", 'id,name\na,Ann\nb,"Bob\nc,Cat\n')
+    write(tmp_path, "edges.csv", 'source,target,weight\na,b,1\nc,"d,2\ne,f,3\n')
+    write(tmp_path, "posts.csv", 'author,text\na,"hi @b\nc,hey @d\n')
+    toml = write(
+        tmp_path,
+        "mapper.toml",
+        '[project]\nroster = "roster.csv"\n\n[[sources]]\ntype = "edges-csv"\npath = "edges.csv"\n'
+        '\n[[sources]]\ntype = "posts-csv"\npath = "posts.csv"\n',
+    )
+    found = sorted(
+        (Path(p.error.source or "").name, p.error.line)
+        for p in check_project(toml)
+        if p.is_error and "unterminated quote" in p.error.message
+    )
+    assert found == [("edges.csv", 3), ("posts.csv", 2), ("roster.csv", 3)]
+    result = CliRunner().invoke(app, ["check", str(toml)])
+    assert result.exit_code == 1
+    assert "edges.csv:3: unterminated quote" in result.stderr
+    assert "3 error(s)" in result.stderr
+
+
+_HUGE_FIELDS = [
+    ("name", "Ann {}"),
+    ("aliases", "Ann;{}"),
+    ("x", "{}"),
+    ("bluesky", "{}.bsky.social"),
+    ("id", "{}"),
+    ("party", "{}"),
+    ("faction", "{}"),
+    ("domains", "example.org/{}"),
+    ("kind", "{}"),
+    ("wikidata", "Q{}"),
+]
+
+
+@pytest.mark.parametrize(("field", "template"), _HUGE_FIELDS)
+@pytest.mark.parametrize("fmt", ["csv", "yaml"])
+@pytest.mark.parametrize("size", [5_000, 1_000_000])
+def test_an_overlong_value_is_an_error_naming_file_line_and_field(
+    tmp_path: Path, field: str, template: str, fmt: str, size: int
+) -> None:
+    """Issue 13, item 9: no value reaches the name matcher (or a handle pattern) unchecked."""
+    value = template.format("a" * size)
+    base = {"id": "ann", "name": "Ann Smith", "kind": "mp"}
+    base[field] = value
+    if fmt == "csv":
+        header = list(base)
+        text = ",".join(header) + "\n" + ",".join(base[h] for h in header) + "\n"
+        text += ",".join(
+            {"id": "bob", "name": "Bob Jones", "kind": "mp"}.get(h, "") for h in header
+        )
+        line = 2
+    else:
+        text = "actors:\n  - id: bob\n    name: Bob Jones\n  - " + "\n    ".join(
+            f"{k}: {v}" for k, v in base.items()
+        )
+        line = 4 + list(base).index(field)
+    path = write(tmp_path, f"r.{fmt}", text + "\n")
+    found = errors(path)
+    assert [(p.line, p.field) for p in found] == [(line, field)], [
+        p.one_line()[:200] for p in found
+    ]
+    counts = {f"{len(value):,} characters", f"{len(value.split(';')[-1]):,} characters"}
+    assert any(c in found[0].message for c in counts), found[0].message
+    assert len(found[0].one_line()) < 400
+    with pytest.raises(RosterError, match=rf"r\.{fmt}:{line}: {field}:"):
+        load_roster(path)
+
+
+def test_a_megabyte_name_is_refused_not_a_crash(tmp_path: Path) -> None:
+    """The reported case, end to end in a child process: it used to die of SIGSEGV
+    inside pyahocorasick when the resolver built its automaton."""
+    import subprocess
+    import sys
+
+    path = write(tmp_path, "r.yaml", f"actors:\n  - id: a\n    name: {'x' * 1_000_000}\n")
+    code = (
+        "import sys\n"
+        "from mapper.errors import MapperError\n"
+        "from mapper.records import Post\n"
+        "from mapper.resolve import Resolver, load_roster\n"
+        "try:\n"
+        f"    Resolver(load_roster({str(path)!r})).resolve([Post(uid='x:1', platform='x',"
+        " author='a', created_at=None, text='x')])\n"
+        "except MapperError as exc:\n"
+        "    print(exc.one_line()[:300]); sys.exit(3)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 3, (proc.returncode, proc.stderr[-500:])
+    assert "r.yaml:3: name:" in proc.stdout and "1,000,000 characters" in proc.stdout
+
+
+def test_the_name_matcher_refuses_an_overlong_alias() -> None:
+    from mapper.resolve.names import MAX_ALIAS_CHARS, NameMatcher
+
+    NameMatcher({"a" * MAX_ALIAS_CHARS: "fine"})
+    for size in (MAX_ALIAS_CHARS + 1, 700_000):
+        with pytest.raises(RosterError, match="characters long"):
+            NameMatcher({"Owen Jones": "owen", "b" * size: "huge"})
+    roster = Roster([Actor(id="a", name="y" * 600_000, kind="mp")])
+    with pytest.raises(RosterError, match="aliases"):
+        roster.name_matcher  # noqa: B018 - building it is the test

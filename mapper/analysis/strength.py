@@ -77,6 +77,10 @@ MIN_DECLARED_WITH_TIES = 5
 #: Every warning code, by stage, with what it means. Codes are stable: scripts and
 #: tests may match on them. The messages carry the numbers; these lines say the rule.
 CODES: dict[str, str] = {
+    # import --------------------------------------------------------------------
+    "unlisted-sources": (
+        "the store holds posts from sources the project no longer lists; the run leaves them out"
+    ),
     # graph ---------------------------------------------------------------------
     "empty-graph": "no actor has a tie: there is nothing to analyse",
     "no-ties": "the actors have no ties between them",

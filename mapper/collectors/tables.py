@@ -12,37 +12,57 @@ one post a row; mentions, hashtags and links are extracted from its text with
 :func:`extract_entities`. Bad rows never stop a read: they go to the ``on_bad``
 callback with their line number (for the store's quarantine); a file that is unusable
 as a whole (empty, a required column missing, not the format its extension says)
-raises :class:`~mapper.errors.ImportFormatError` naming the file.
+raises :class:`~mapper.errors.ImportFormatError` naming the file. CSV is split into
+records by :mod:`mapper.csvrecords`, so a quote left open costs its row, not the rest
+of the file (:func:`check_table` finds such rows without importing).
+
+A table row's uid is keyed by its content and its file (:class:`RowKeys`), and
+:func:`import_edge_table` and :func:`import_post_table` read a changed table as a
+whole (:meth:`mapper.store.Store.file_pass`): its rows replace those it gave before.
+Their bad rows reach the quarantine a batch at a time, one row each.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+import numpy as np
 import orjson
 
 from mapper import __version__
-from mapper.collectors.base import CollectResult, import_file
+from mapper.collectors.base import CollectResult
 from mapper.collectors.graph_files import read_graph_file
+from mapper.csvrecords import (
+    EXCERPT_CHARS,
+    MAX_LINE_CHARS,
+    FileLines,
+    Record,
+    Records,
+    quote_left_open,
+)
 from mapper.errors import ImportFormatError
 from mapper.records import Post, Provenance, Reference, utc
-from mapper.store import Store
+from mapper.store import DEFAULT_BATCH, Store, file_fingerprint, post_to_json
 
 __all__ = [
     "DEFAULT_KIND_TYPES",
     "EDGE_KIND_ALIASES",
     "Entities",
     "Entity",
+    "RowKeys",
+    "TableImportResult",
+    "check_table",
     "extract_entities",
     "import_edge_table",
     "import_post_table",
@@ -330,30 +350,18 @@ EDGE_KIND_ALIASES: dict[str, str] = {
 DEFAULT_KIND_TYPES = frozenset(("", "directed", "undirected", "mutual", "edge"))
 
 
-def _open_text_lines(path: Path, bad_lines: set[int]) -> Iterator[str]:
-    """Decode a file line by line as UTF-8; undecodable lines and NUL bytes are
-    replaced and their numbers added to ``bad_lines``."""
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, 1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                bad_lines.add(number)
-                text = raw.decode("utf-8", errors="replace")
-            if "\x00" in text:
-                bad_lines.add(number)
-                text = text.replace("\x00", "")
-            yield text
-
-
 def _sniff_delimiter(header: str, path: Path) -> str:
     if path.suffix.lower() in (".tsv", ".tab"):
         return "\t"
     counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
+
+
+#: ``(line, cells, reason, excerpt)``: a non-empty reason means the row is bad; cells
+#: are ``None`` when the row could not be split into cells (then ``excerpt`` holds its
+#: start).
+_Row = tuple[int, list[str] | None, str, str]
 
 
 @dataclass
@@ -364,8 +372,11 @@ class _Table:
     header: list[str]
     columns: dict[str, int]  # normalized header -> index
     delimiter: str
-    #: (line, cells or None, reason): a non-empty reason means the row is bad.
-    rows: Iterator[tuple[int, list[str] | None, str]]
+    records: Records
+    fh: BinaryIO
+    #: Columns that never hold a line break: a quoted cell of one of them that spans
+    #: lines is an unterminated quote that swallowed the rows below it.
+    single_line: set[int] = field(default_factory=set)
 
     def find(self, aliases: tuple[str, ...]) -> int | None:
         for alias in aliases:
@@ -373,74 +384,156 @@ class _Table:
                 return self.columns[alias]
         return None
 
+    def close(self) -> None:
+        self.fh.close()
+
+    @property
+    def rows(self) -> Iterator[_Row]:
+        """Every row after the header, in file order; the file is closed at the end."""
+        return self._rows()
+
+    def _rows(self) -> Iterator[_Row]:
+        delimiter = self.delimiter
+        try:
+            for record in self.records:
+                if record.problem:
+                    yield record.first, None, record.problem, record.excerpt
+                    continue
+                try:
+                    parsed = list(csv.reader(record.lines, delimiter=delimiter))
+                except csv.Error as exc:
+                    reason = str(exc)
+                    if "field limit" in reason:
+                        reason = f"a cell is longer than {csv.field_size_limit():,} characters"
+                    yield record.first, None, f"unreadable CSV row: {reason}", _first_line(record)
+                    continue
+                for cells in parsed:
+                    if not cells or all(not c.strip() for c in cells):
+                        continue
+                    broken = self._spanning(record, cells)
+                    if broken is not None:
+                        self.records.reread_after(record)
+                        yield record.first, None, _spanning(record, broken), _first_line(record)
+                        break
+                    if record.repaired:
+                        yield record.first, cells, "invalid UTF-8 or NUL byte in row", ""
+                        continue
+                    yield record.first, cells, "", ""
+        except OSError as exc:
+            raise ImportFormatError(
+                f"cannot read: {exc.strerror or exc}", source=self.path
+            ) from exc
+        finally:
+            self.fh.close()
+
+    def _spanning(self, record: Record, cells: list[str]) -> str | None:
+        """The header of a single-line column whose cell spans lines, else ``None``."""
+        if not record.multiline:
+            return None
+        for index in sorted(self.single_line):
+            if index < len(cells) and ("\n" in cells[index] or "\r" in cells[index]):
+                return self.header[index] if index < len(self.header) else f"#{index + 1}"
+        return None
+
+    def problems(self) -> Iterator[tuple[int, str]]:
+        """``(line, reason)`` for each record that loses rows: an unterminated quote, a
+        record too long. Cells are only split for records spanning lines."""
+        try:
+            for record in self.records:
+                if record.problem:
+                    yield record.first, record.problem
+                    continue
+                if not record.multiline or not self.single_line:
+                    continue
+                try:
+                    parsed = list(csv.reader(record.lines, delimiter=self.delimiter))
+                except csv.Error:
+                    continue
+                for cells in parsed[:1]:
+                    broken = self._spanning(record, cells)
+                    if broken is not None:
+                        self.records.reread_after(record)
+                        yield record.first, _spanning(record, broken)
+        finally:
+            self.fh.close()
+
+
+def _spanning(record: Record, column: str) -> str:
+    return (
+        f"unterminated quote: the quoted cell opened on line {record.first} runs over "
+        f"lines {record.first}-{record.last} into the {_shown(column)} column"
+    )
+
+
+def _first_line(record: Record) -> str:
+    return record.lines[0][:EXCERPT_CHARS].rstrip("\r\n") if record.lines else record.excerpt
+
 
 def _open_csv(path: Path) -> _Table:
-    bad_lines: set[int] = set()
+    """Open a CSV, read its header and sniff its delimiter.
+
+    Raises
+    ------
+    ImportFormatError
+        For a file that cannot be read, an empty file, or an unusable header (one
+        that cannot be split into cells, or leaves a quote open).
+    """
     try:
-        lines = _LineCounter(_open_text_lines(path, bad_lines))
-        first = next(lines, None)
-        while first is not None and not first.strip():
-            first = next(lines, None)
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the table or on error below
     except OSError as exc:
         raise ImportFormatError(f"cannot read: {exc.strerror or exc}", source=path) from exc
-    if first is None:
-        raise ImportFormatError("empty file", source=path, hint="expected a CSV with a header")
+    try:
+        return _read_header(path, fh)
+    except BaseException:
+        fh.close()
+        raise
+
+
+def _read_header(path: Path, fh: BinaryIO) -> _Table:
+    lines = FileLines(fh)
+    try:
+        while True:
+            got = lines.read()
+            if got is None:
+                raise ImportFormatError(
+                    "empty file", source=path, hint="expected a CSV with a header"
+                )
+            first, _repaired, cut = got
+            if first.strip():
+                break
+    except OSError as exc:
+        raise ImportFormatError(f"cannot read: {exc.strerror or exc}", source=path) from exc
+    line = lines.number
+    if cut:
+        raise ImportFormatError(
+            f"the header line is longer than {MAX_LINE_CHARS:,} characters",
+            source=path,
+            line=line,
+            hint="expected a CSV with a header",
+        )
     delimiter = _sniff_delimiter(first, path)
+    if quote_left_open(first, delimiter):
+        raise ImportFormatError(
+            "unterminated quote in the header",
+            source=path,
+            line=line,
+            hint="close the quote: the lines after it would be read as one column name",
+        )
     try:
         header_cells = next(csv.reader([first], delimiter=delimiter), [])
     except csv.Error as exc:
-        raise ImportFormatError(
-            f"unreadable header: {exc}", source=path, line=lines.count
-        ) from None
+        raise ImportFormatError(f"unreadable header: {exc}", source=path, line=line) from None
     header = [h.replace("\ufeff", "").strip() for h in header_cells]
     columns: dict[str, int] = {}
     for index, name in enumerate(header):
         columns.setdefault(_norm_header(name), index)
-
-    def rows() -> Iterator[tuple[int, list[str] | None, str]]:
-        reader = csv.reader(lines, delimiter=delimiter)
-        while True:
-            start = lines.count + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except OSError as exc:
-                raise ImportFormatError(
-                    f"cannot read: {exc.strerror or exc}", source=path, line=start
-                ) from exc
-            except csv.Error as exc:
-                yield start, None, f"unreadable CSV row: {exc}"
-                continue
-            if not cells or all(not c.strip() for c in cells):
-                continue
-            if any(n in bad_lines for n in range(start, lines.count + 1)):
-                yield start, cells, "invalid UTF-8 or NUL byte in row"
-                continue
-            yield start, cells, ""
-
-    return _Table(path, header, columns, delimiter, rows())
-
-
-class _LineCounter:
-    """An iterator over lines that counts how many were handed out."""
-
-    def __init__(self, lines: Iterator[str]) -> None:
-        self.lines = lines
-        self.count = 0
-
-    def __iter__(self) -> _LineCounter:
-        return self
-
-    def __next__(self) -> str:
-        line = next(self.lines)
-        self.count += 1
-        return line
+    return _Table(path, header, columns, delimiter, Records(lines, delimiter), fh)
 
 
 def _require(table: _Table, role: str, aliases: tuple[str, ...]) -> int:
     index = table.find(aliases)
     if index is None:
+        table.close()
         raise ImportFormatError(
             f"no {role!r} column",
             source=table.path,
@@ -460,8 +553,17 @@ def _raw_row(cells: list[str] | None, delimiter: str = ",") -> str:
     if cells is None:
         return ""
     buf = io.StringIO()
-    csv.writer(buf, delimiter=delimiter).writerow(cells)
-    return buf.getvalue().rstrip("\r\n")[:2048]
+    writer = csv.writer(buf, delimiter=delimiter)
+    # a cell can be up to a megabyte: write only as much as the excerpt keeps
+    kept: list[str] = []
+    room = EXCERPT_CHARS
+    for cell in cells:
+        kept.append(cell[: room + 1])
+        room -= len(kept[-1]) + 1
+        if room < 0:
+            break
+    writer.writerow(kept)
+    return buf.getvalue().rstrip("\r\n")[:EXCERPT_CHARS]
 
 
 # --------------------------------------------------------------------------- edge tables
@@ -483,12 +585,13 @@ def read_node_table(path: str | Path, *, on_bad: OnBad | None = None) -> dict[st
     p = Path(path)
     table = _open_csv(p)
     key_index = _require(table, "id", ("id", "key", "node", "vertex", "name", "username", "handle"))
+    table.single_line.add(key_index)
     names = [h.strip().lower() for h in table.header]
     nodes: dict[str, dict[str, str]] = {}
-    for line, cells, reason in table.rows:
+    for line, cells, reason, excerpt in table.rows:
         if reason or cells is None:
             if on_bad:
-                on_bad(line, reason, _raw_row(cells, table.delimiter))
+                on_bad(line, reason, excerpt or _raw_row(cells, table.delimiter))
             continue
         key = _cell(cells, key_index)
         if not key:
@@ -517,6 +620,7 @@ def iter_edge_table(
     nodes_path: str | Path | None = None,
     on_bad: OnBad | None = None,
     default_kind: str = "mention",
+    on_nodes_bad: OnBad | None = None,
 ) -> Iterator[Post]:
     """Read an edge table (CSV) as posts on platform ``table``, one a row.
 
@@ -536,13 +640,17 @@ def iter_edge_table(
         ``on_bad(line, reason, raw_row)`` for each row set aside.
     default_kind : str
         The reference kind for rows without a type (default ``mention``).
+    on_nodes_bad : callable, optional
+        ``on_bad`` for the rows of the node table set aside.
 
     Yields
     ------
     Post
-        ``uid`` ``table:<file name>:<line>``, ``author`` the source key, one
-        ``Reference(kind, target key, weight=weight)``, ``created_at`` from ``time``,
-        ``url`` from ``url``.
+        ``author`` the source key, one ``Reference(kind, target key, weight=weight)``,
+        ``created_at`` from ``time``, ``url`` from ``url``. The ``uid`` is
+        ``table:<key>``, the key a hash of the file's absolute path and the row's
+        content (see :class:`RowKeys`): the same row keeps its uid when rows are
+        inserted or deleted around it, and an edited row is a new post.
 
     Raises
     ------
@@ -554,9 +662,12 @@ def iter_edge_table(
     ``type`` values are mapped through :data:`EDGE_KIND_ALIASES` (``retweet`` is a
     ``repost``, ``Replies to`` a ``reply``...); Gephi's ``Directed``/``Undirected``
     mean the default kind. A weight must be a finite number >= 0; an empty weight
-    leaves the graph's per-type weight in force.
+    leaves the graph's per-type weight in force. A quoted cell left open is set aside
+    with the line where it opened and the rows after it are read (a source, target,
+    weight, type or time cell never spans lines).
     """
     p = Path(path)
+    nodes = read_node_table(nodes_path, on_bad=on_nodes_bad) if nodes_path is not None else None
     table = _open_csv(p)
     src_i = _require(table, "source", _EDGE_COLUMNS["source"])
     tgt_i = _require(table, "target", _EDGE_COLUMNS["target"])
@@ -564,11 +675,10 @@ def iter_edge_table(
     type_i = table.find(_EDGE_COLUMNS["type"])
     time_i = table.find(_EDGE_COLUMNS["time"])
     url_i = table.find(_EDGE_COLUMNS["url"])
-    nodes = read_node_table(nodes_path) if nodes_path is not None else None
+    table.single_line.update(i for i in (src_i, tgt_i, w_i, type_i, time_i) if i is not None)
     source = os.path.abspath(p)
-    name = p.name
     return _edge_rows(
-        table, nodes, source, name, on_bad, default_kind, src_i, tgt_i, w_i, type_i, time_i, url_i
+        table, nodes, source, on_bad, default_kind, src_i, tgt_i, w_i, type_i, time_i, url_i
     )
 
 
@@ -576,7 +686,6 @@ def _edge_rows(
     table: _Table,
     nodes: Mapping[str, Mapping[str, str]] | None,
     source: str,
-    name: str,
     on_bad: OnBad | None,
     default_kind: str,
     src_i: int,
@@ -586,13 +695,14 @@ def _edge_rows(
     time_i: int | None,
     url_i: int | None,
 ) -> Iterator[Post]:
-    def bad(line: int, reason: str, cells: list[str] | None) -> None:
+    def bad(line: int, reason: str, cells: list[str] | None, excerpt: str = "") -> None:
         if on_bad is not None:
-            on_bad(line, reason, _raw_row(cells, table.delimiter))
+            on_bad(line, reason, excerpt or _raw_row(cells, table.delimiter))
 
-    for line, cells, reason in table.rows:
+    keys = RowKeys(source)
+    for line, cells, reason, excerpt in table.rows:
         if reason or cells is None:
-            bad(line, reason, cells)
+            bad(line, reason, cells, excerpt)
             continue
         src = _cell(cells, src_i)
         tgt = _cell(cells, tgt_i)
@@ -602,7 +712,7 @@ def _edge_rows(
         if nodes is not None:
             missing = [k for k in (src, tgt) if k not in nodes]
             if missing:
-                bad(line, f"node {missing[0]!r} is not in the node table", cells)
+                bad(line, f"node {_shown(missing[0])} is not in the node table", cells)
                 continue
         weight: float | None = None
         w_text = _cell(cells, w_i)
@@ -610,10 +720,10 @@ def _edge_rows(
             try:
                 weight = float(w_text.replace(",", ".") if w_text.count(",") == 1 else w_text)
             except ValueError:
-                bad(line, f"weight {w_text!r} is not a number", cells)
+                bad(line, f"weight {_shown(w_text)} is not a number", cells)
                 continue
             if not math.isfinite(weight) or weight < 0:
-                bad(line, f"weight {w_text!r} is not a finite number >= 0", cells)
+                bad(line, f"weight {_shown(w_text)} is not a finite number >= 0", cells)
                 continue
         type_text = _cell(cells, type_i)
         type_key = re.sub(r"[\s_\-]+", "", type_text.lower())
@@ -624,7 +734,8 @@ def _edge_rows(
             if found is None:
                 bad(
                     line,
-                    f"unknown edge type {type_text!r} (use mention, reply, repost, quote, link)",
+                    f"unknown edge type {_shown(type_text)} "
+                    "(use mention, reply, repost, quote, link)",
                     cells,
                 )
                 continue
@@ -632,22 +743,104 @@ def _edge_rows(
         try:
             when = parse_time(_cell(cells, time_i))
         except ValueError as exc:
-            bad(line, str(exc), cells)
+            bad(line, str(exc)[:200], cells)
             continue
         author_name = ""
         if nodes is not None:
             attrs = nodes[src]
             author_name = attrs.get("label") or attrs.get("name") or ""
-        yield Post(
-            uid=f"table:{name}:{line}",
+        post = Post(
+            uid="",
             platform="table",
             author=src,
             created_at=when,
             url=_cell(cells, url_i),
             author_name=author_name,
             references=(Reference(kind=kind, target=tgt, weight=weight),),
+        )
+        yield replace(
+            post,
+            uid=keys.uid(post),
             provenance=Provenance(COLLECTOR, __version__, source, line),
         )
+
+
+def _shown(value: str, width: int = 60) -> str:
+    """``repr(value)``, cut to about ``width`` characters (for messages)."""
+    if len(value) <= width:
+        return repr(value)
+    return repr(value[:width]) + f"… ({len(value):,} characters)"
+
+
+class RowKeys:
+    """Content keys for the rows of one table file.
+
+    A row's key is a hash of the file's absolute path and of the post the row
+    becomes (without its uid and provenance): the same row in the same file keeps its
+    key wherever it moves, an edited row gets a new one, and the same row in another
+    file is another post. The n-th repeat of identical content in a file gets the key
+    with ``.n`` appended, so repeated rows still count once each.
+
+    Parameters
+    ----------
+    source : str
+        The file's absolute path.
+
+    Notes
+    -----
+    The repeat counts take about 12 bytes a distinct row once more than
+    :attr:`_Occurrences.RECENT` rows have been seen (a sorted array), so a table of
+    millions of rows is keyed without holding its rows.
+    """
+
+    def __init__(self, source: str) -> None:
+        self._prefix = source.encode("utf-8", "surrogatepass") + b"\x1f"
+        self._seen = _Occurrences()
+
+    def uid(self, post: Post) -> str:
+        """The uid of the table post ``post`` (given without uid and provenance)."""
+        digest = hashlib.blake2b(self._prefix + post_to_json(post), digest_size=12).digest()
+        repeat = self._seen.next(int.from_bytes(digest[:8], "little"))
+        return f"table:{digest.hex()}" + (f".{repeat}" if repeat else "")
+
+
+class _Occurrences:
+    """How often each 64-bit key was seen: a dict for the recent keys, merged into
+    sorted numpy arrays (8 + 4 bytes a key) when it grows past :attr:`RECENT`."""
+
+    RECENT = 200_000
+
+    def __init__(self) -> None:
+        self.recent: dict[int, int] = {}
+        self.keys = np.empty(0, dtype=np.uint64)
+        self.counts = np.empty(0, dtype=np.uint32)
+
+    def next(self, key: int) -> int:
+        """How many times ``key`` was seen before (and count this time)."""
+        count = self.recent.get(key)
+        if count is not None:
+            self.recent[key] = count + 1
+            return count
+        if len(self.keys):
+            at = int(np.searchsorted(self.keys, np.uint64(key)))
+            if at < len(self.keys) and int(self.keys[at]) == key:
+                count = int(self.counts[at])
+                self.counts[at] = count + 1
+                return count
+        self.recent[key] = 1
+        if len(self.recent) >= self.RECENT:
+            self._merge()
+        return 0
+
+    def _merge(self) -> None:
+        keys = np.fromiter(self.recent.keys(), dtype=np.uint64, count=len(self.recent))
+        counts = np.fromiter(self.recent.values(), dtype=np.uint32, count=len(self.recent))
+        order = np.argsort(keys)
+        keys, counts = keys[order], counts[order]
+        at = np.searchsorted(self.keys, keys)
+        self.keys = np.insert(self.keys, at, keys)
+        self.counts = np.insert(self.counts, at, counts)
+        self.recent = {}
 
 
 # --------------------------------------------------------------------------- post tables
@@ -714,7 +907,8 @@ def iter_post_table(
     ------
     Post
         ``uid`` ``<platform>:<id>`` when both are known (so the same post from an
-        archive and a table is stored once), else ``table:<file name>:<line>``.
+        archive and a table is stored once), else ``table:<key>``, the key a hash
+        of the file's path and the row's content (see :class:`RowKeys`).
         References: one ``mention`` per distinct handle and one ``link`` per distinct
         URL, each with a snippet; ``tags`` are the hashtags.
 
@@ -745,7 +939,18 @@ def iter_post_table(
     idx = {role: table.find(aliases) for role, aliases in _POST_COLUMNS.items()}
     _require(table, "author", _POST_COLUMNS["author"])
     _require(table, "text", _POST_COLUMNS["text"])
+    table.single_line.update(
+        i for role, i in idx.items() if i is not None and role in _SINGLE_LINE_POST_COLUMNS
+    )
     return _post_csv_rows(table, idx, source, default_platform, on_bad)
+
+
+#: Post-table columns that never hold a line break.
+_SINGLE_LINE_POST_COLUMNS = frozenset(
+    ("id", "author", "author_id", "created_at", "platform", "language")
+)
+#: The longest JSONL line read whole (bytes); a longer one is set aside.
+MAX_JSON_LINE = 16 << 20
 
 
 def _post_csv_rows(
@@ -755,13 +960,14 @@ def _post_csv_rows(
     default_platform: str | None,
     on_bad: OnBad | None,
 ) -> Iterator[Post]:
-    for line, cells, reason in table.rows:
+    keys = RowKeys(source)
+    for line, cells, reason, excerpt in table.rows:
         if reason or cells is None:
             if on_bad:
-                on_bad(line, reason, _raw_row(cells, table.delimiter))
+                on_bad(line, reason, excerpt or _raw_row(cells, table.delimiter))
             continue
         row = {role: _cell(cells, i) for role, i in idx.items()}
-        post_or_reason = _post_from_row(row, line, table.path.name, source, default_platform)
+        post_or_reason = _post_from_row(row, line, source, default_platform, keys)
         if isinstance(post_or_reason, str):
             if on_bad:
                 on_bad(line, post_or_reason, _raw_row(cells, table.delimiter))
@@ -769,28 +975,52 @@ def _post_csv_rows(
         yield post_or_reason
 
 
+def _json_lines(fh: BinaryIO) -> Iterator[tuple[int, bytes, bool]]:
+    """``(line number, line, cut)``: a line longer than :data:`MAX_JSON_LINE` is cut
+    (the rest skipped) so one line never fills memory."""
+    number = 0
+    while True:
+        raw = fh.readline(MAX_JSON_LINE)
+        if not raw:
+            return
+        number += 1
+        cut = len(raw) >= MAX_JSON_LINE and not raw.endswith(b"\n")
+        if cut:
+            while True:
+                more = fh.readline(MAX_JSON_LINE)
+                if not more or more.endswith(b"\n"):
+                    break
+        yield number, raw, cut
+
+
 def _post_json_rows(
     path: Path, source: str, default_platform: str | None, on_bad: OnBad | None
 ) -> Iterator[Post]:
     readable = 0
+    keys = RowKeys(source)
     alias_of = {alias: role for role, aliases in _POST_COLUMNS.items() for alias in aliases}
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed by the with below; open errors differ
     except OSError as exc:
         raise ImportFormatError(f"cannot read: {exc.strerror or exc}", source=path) from exc
     with fh:
-        for line, raw in enumerate(fh, 1):
+        for line, raw, cut in _json_lines(fh):
             if not raw.strip():
+                continue
+            excerpt = raw[:EXCERPT_CHARS].decode("utf-8", "replace")
+            if cut:
+                if on_bad:
+                    on_bad(line, f"line longer than {MAX_JSON_LINE:,} bytes", excerpt)
                 continue
             try:
                 obj = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
                 if on_bad:
-                    on_bad(line, f"invalid JSON: {exc}", raw[:2048].decode("utf-8", "replace"))
+                    on_bad(line, f"invalid JSON: {exc}"[:300], excerpt)
                 continue
             if not isinstance(obj, dict):
                 if on_bad:
-                    on_bad(line, "not a JSON object", raw[:2048].decode("utf-8", "replace"))
+                    on_bad(line, "not a JSON object", excerpt)
                 continue
             readable += 1
             row: dict[str, Any] = {}
@@ -798,16 +1028,73 @@ def _post_json_rows(
                 role = alias_of.get(_norm_header(str(key)))
                 if role is not None and role not in row and value is not None:
                     row[role] = value
-            post_or_reason = _post_from_row(row, line, path.name, source, default_platform)
+            post_or_reason = _post_from_row(row, line, source, default_platform, keys)
             if isinstance(post_or_reason, str):
                 if on_bad:
-                    on_bad(line, post_or_reason, raw[:2048].decode("utf-8", "replace"))
+                    on_bad(line, post_or_reason, excerpt)
                 continue
             yield post_or_reason
     if readable == 0:
         raise ImportFormatError(
             "no JSON object found", source=path, hint="expected one post object a line"
         )
+
+
+#: Problems :func:`check_table` lists before it says how many more there are.
+CHECK_LIMIT = 20
+
+
+def check_table(path: str | Path, *, kind: str = "edges-csv") -> list[ImportFormatError]:
+    """Find what would cost rows when a CSV table is imported, without importing it.
+
+    Parameters
+    ----------
+    path : str or Path
+        An edge table (``kind="edges-csv"``) or a post table in CSV
+        (``kind="posts-csv"``; a JSONL post table is not checked).
+    kind : str
+        The source type.
+
+    Returns
+    -------
+    list of ImportFormatError
+        Each names the file and the line: an unusable file or header, a missing
+        column, an unterminated quote (which would swallow the rows after it), a
+        record too long. The first :data:`CHECK_LIMIT`, then one saying how many more.
+    """
+    p = Path(path)
+    if kind == "posts-csv" and p.suffix.lower() not in (".csv", ".tsv", ".tab"):
+        return []
+    try:
+        table = _open_csv(p)
+        if kind == "posts-csv":
+            idx = {role: table.find(aliases) for role, aliases in _POST_COLUMNS.items()}
+            _require(table, "author", _POST_COLUMNS["author"])
+            _require(table, "text", _POST_COLUMNS["text"])
+            table.single_line.update(
+                i for role, i in idx.items() if i is not None and role in _SINGLE_LINE_POST_COLUMNS
+            )
+        else:
+            roles = ("source", "target", "weight", "type", "time")
+            for role in ("source", "target"):
+                _require(table, role, _EDGE_COLUMNS[role])
+            found = (table.find(_EDGE_COLUMNS[role]) for role in roles)
+            table.single_line.update(i for i in found if i is not None)
+    except ImportFormatError as exc:
+        return [exc]
+    out: list[ImportFormatError] = []
+    more = 0
+    try:
+        for line, reason in table.problems():
+            if len(out) < CHECK_LIMIT:
+                out.append(ImportFormatError(reason, source=p, line=line))
+            else:
+                more += 1
+    except ImportFormatError as exc:
+        out.append(exc)
+    if more:
+        out.append(ImportFormatError(f"and {more} more rows that cannot be read", source=p))
+    return out
 
 
 def _as_list(value: Any) -> list[str]:
@@ -825,7 +1112,11 @@ def _text(value: Any) -> str:
 
 
 def _post_from_row(
-    row: Mapping[str, Any], line: int, name: str, source: str, default_platform: str | None
+    row: Mapping[str, Any],
+    line: int,
+    source: str,
+    default_platform: str | None,
+    keys: RowKeys,
 ) -> Post | str:
     author = _text(row.get("author")).lstrip("@")
     text = row.get("text")
@@ -837,11 +1128,11 @@ def _post_from_row(
     try:
         created = parse_time(row.get("created_at"))
     except ValueError as exc:
-        return str(exc)
+        return str(exc)[:200]
     plat_cell = _text(row.get("platform"))
     platform = _norm_platform(plat_cell) if plat_cell else default_platform
     post_id = _text(row.get("id"))
-    uid = f"{platform}:{post_id}" if platform and post_id else f"table:{name}:{line}"
+    uid = f"{platform}:{post_id}" if platform and post_id else ""
     platform = platform or "table"
     entities = extract_entities(text, platform=platform)
     refs: list[Reference] = []
@@ -867,7 +1158,7 @@ def _post_from_row(
     )
     lang = _text(row.get("language")) or None
     author_id = _text(row.get("author_id")) or None
-    return Post(
+    post = Post(
         uid=uid,
         platform=platform,
         author=author,
@@ -879,11 +1170,135 @@ def _post_from_row(
         language=lang,
         references=tuple(refs),
         tags=tags,
+    )
+    return replace(
+        post,
+        uid=uid or keys.uid(post),
         provenance=Provenance(COLLECTOR, __version__, source, line),
     )
 
 
 # --------------------------------------------------------------------------- importers
+
+
+#: Quarantine rows written at a time while a table is read.
+QUARANTINE_BATCH = 1000
+#: Characters of a reason kept in the quarantine.
+REASON_CHARS = 500
+#: Recorded with each import: tables imported before rows were keyed by content are
+#: read again (and their old posts replaced).
+_KEYING = "keys=content"
+
+
+@dataclass(slots=True)
+class TableImportResult(CollectResult):
+    """What one table import did: :class:`~mapper.collectors.base.CollectResult`'s
+    counts, plus ``removed``: posts the file gave when it was last imported and no
+    longer gives (deleted, or no longer counted for this file when another source still
+    gives them)."""
+
+    removed: int = 0
+
+    def summary(self, unit: str = "pages") -> str:
+        """One line for the user (see :meth:`CollectResult.summary`)."""
+        text = CollectResult.summary(self, unit)
+        if self.removed and not self.skipped_unchanged:
+            text += f", {self.removed} no longer in the file removed"
+        return text
+
+
+def _import_table(
+    store: Store,
+    path: str | Path,
+    read: Callable[[OnBad, OnBad], Iterable[Post]],
+    *,
+    force: bool,
+    options: str,
+    nodes_path: str | Path | None = None,
+    batch_size: int = DEFAULT_BATCH,
+) -> TableImportResult:
+    """Import one table file as a whole: its posts replace those of its last import.
+
+    ``read(on_bad, on_nodes_bad)`` gives the file's posts. An unchanged file imported
+    before with the same options is skipped unless ``force``. Bad rows go to the
+    quarantine a batch at a time (a file of bad rows never piles up in memory), one
+    row each, its reason and excerpt capped. Posts the file gave before and no longer
+    gives are removed when the reading ends without an error.
+    """
+    p = Path(path)
+    result = TableImportResult(source=str(p))
+    if not p.is_file():
+        raise ImportFormatError("file not found", source=p)
+    source = os.path.abspath(p)
+    nodes_source = os.path.abspath(nodes_path) if nodes_path is not None else None
+    try:
+        fingerprint = file_fingerprint(p)
+    except OSError as exc:
+        raise ImportFormatError(f"cannot read: {exc.strerror or exc}", source=p) from exc
+    options = ";".join(part for part in (_KEYING, options) if part)
+    if not force:
+        status = store.import_status(source)
+        if status is not None and status.unchanged and status.options == options:
+            result.skipped_unchanged = True
+            return result
+    pending: dict[str, list[tuple[int | None, str, str]]] = {source: []}
+    if nodes_source is not None:
+        pending[nodes_source] = []
+    for where in pending:
+        store.clear_quarantine(where)
+    highest = [0]
+
+    def flush() -> None:
+        for where, rows in pending.items():
+            if rows:
+                store.quarantine_many(where, rows)
+                rows.clear()
+
+    def sink(where: str) -> OnBad:
+        rows = pending[where]
+
+        def on_bad(line: int, reason: str, excerpt: str) -> None:
+            result.quarantined += 1
+            if where == source and line > highest[0]:
+                highest[0] = line
+            rows.append((line, reason[:REASON_CHARS], str(excerpt)[:EXCERPT_CHARS]))
+            if len(rows) >= QUARANTINE_BATCH:
+                flush()
+
+        return on_bad
+
+    def items() -> Iterator[Post]:
+        nodes_sink = sink(nodes_source) if nodes_source is not None else sink(source)
+        for post in read(sink(source), nodes_sink):
+            result.posts += 1
+            prov = post.provenance
+            if prov is not None and prov.line is not None and prov.line > highest[0]:
+                highest[0] = prov.line
+            yield post
+
+    try:
+        with store.file_pass(source) as reading:
+            added = store.add_posts(items(), batch_size=batch_size)
+            flush()
+    except ImportFormatError:
+        for where in pending:
+            pending[where].clear()
+            store.clear_quarantine(where)
+        raise
+    result.added, result.duplicates = added.added, added.duplicates
+    result.removed = reading.removed + reading.detached
+    result.lines = highest[0]
+    store.record_import(
+        source,
+        fingerprint,
+        options=options,
+        lines=result.lines,
+        posts=result.posts,
+        added=result.added,
+        duplicates=result.duplicates,
+        quarantined=result.quarantined,
+    )
+    return result
 
 
 def import_edge_table(
@@ -893,38 +1308,58 @@ def import_edge_table(
     force: bool = False,
     nodes_path: str | Path | None = None,
     default_kind: str = "mention",
-) -> CollectResult:
+    batch_size: int = DEFAULT_BATCH,
+) -> TableImportResult:
     """Import an edge table (see :func:`iter_edge_table`) into ``store``.
 
-    Bad rows are quarantined with their line numbers; an unchanged file imported before
-    is skipped (``skipped_unchanged``) unless ``force`` (see
-    :func:`mapper.collectors.base.import_file`).
+    The file's rows replace those of its last import: an edited row replaces the old
+    one, a deleted row leaves the store (unless another source gives the same post),
+    and an unchanged file imported before is skipped (``skipped_unchanged``) unless
+    ``force``. Bad rows are quarantined with their line numbers (those of the node
+    table under the node table's path).
 
     Raises
     ------
     ImportFormatError
-        When the file is empty or a required column is missing.
+        When the file is missing, empty or a required column is missing.
     """
     options = f"nodes={os.path.abspath(nodes_path)}" if nodes_path is not None else ""
     if default_kind != "mention":
         options += f";kind={default_kind}"
 
-    def read(on_bad: OnBad) -> Iterator[Post]:
+    def read(on_bad: OnBad, on_nodes_bad: OnBad) -> Iterator[Post]:
         return iter_edge_table(
-            path, nodes_path=nodes_path, on_bad=on_bad, default_kind=default_kind
+            path,
+            nodes_path=nodes_path,
+            on_bad=on_bad,
+            default_kind=default_kind,
+            on_nodes_bad=on_nodes_bad,
         )
 
-    return import_file(store, path, read, force=force, options=options)
+    return _import_table(
+        store,
+        path,
+        read,
+        force=force,
+        options=options,
+        nodes_path=nodes_path,
+        batch_size=batch_size,
+    )
 
 
 def import_post_table(
-    store: Store, path: str | Path, *, force: bool = False, platform: str | None = None
-) -> CollectResult:
+    store: Store,
+    path: str | Path,
+    *,
+    force: bool = False,
+    platform: str | None = None,
+    batch_size: int = DEFAULT_BATCH,
+) -> TableImportResult:
     """Import a post table (see :func:`iter_post_table`) into ``store``, like
     :func:`import_edge_table`; it raises when the file has no author or text column."""
 
-    def read(on_bad: OnBad) -> Iterator[Post]:
+    def read(on_bad: OnBad, _on_nodes_bad: OnBad) -> Iterator[Post]:
         return iter_post_table(path, platform=platform, on_bad=on_bad)
 
     options = f"platform={platform}" if platform else ""
-    return import_file(store, path, read, force=force, options=options)
+    return _import_table(store, path, read, force=force, options=options, batch_size=batch_size)

@@ -57,7 +57,10 @@ from typing import Any, NamedTuple
 
 import ahocorasick
 
+from mapper.errors import RosterError
+
 __all__ = [
+    "MAX_ALIAS_CHARS",
     "AmbiguousName",
     "Match",
     "NameMatcher",
@@ -83,6 +86,10 @@ _REPLACEMENTS: tuple[tuple[str, str], ...] = (
 _APOSTROPHES = frozenset("'\u2019\u2018\u02bc\u201b\uff07")
 _MAY_GLUE = _APOSTROPHES | {"_"}
 UNAMBIGUOUS_MARK = "!"
+#: The longest alias a matcher takes (characters, after folding). The automaton is a
+#: trie with one node a character, freed recursively: an alias of about half a million
+#: characters overflowed the C stack (a segfault). Rosters refuse far shorter values.
+MAX_ALIAS_CHARS = 1000
 # Joins texts in scan_many: two separators, so no alias (single spaces) spans texts.
 _JOINER = "\n\n"
 
@@ -323,8 +330,12 @@ class NameMatcher:
         for raw, actor_id in pairs:
             if not isinstance(raw, str):
                 continue
+            if len(raw) > MAX_ALIAS_CHARS * 4:  # before folding, which could take long
+                raise _too_long(raw, actor_id)
             alias, marked = alias_text(raw)
             words = fold(alias)
+            if len(words) > MAX_ALIAS_CHARS:
+                raise _too_long(raw, actor_id)
             key = _separate(words)
             if not key.strip():
                 continue
@@ -536,6 +547,14 @@ class NameMatcher:
                     continue
             hits.append((start, -end, pid))
         return hits
+
+
+def _too_long(alias: str, actor_id: str) -> RosterError:
+    return RosterError(
+        f"an alias of {actor_id!r} is {len(alias):,} characters long "
+        f"(at most {MAX_ALIAS_CHARS:,}): {alias[:40]!r}…",
+        field="aliases",
+    )
 
 
 def _glued_before(text: str, start: int, before: str) -> bool:

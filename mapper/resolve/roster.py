@@ -57,7 +57,6 @@ line is where it starts; in YAML the line of the entry or of the offending key.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -67,6 +66,7 @@ from typing import Any
 
 import yaml
 
+from mapper.csvrecords import Record, Records, TextLines
 from mapper.errors import RosterError
 from mapper.fsutil import atomic_open
 from mapper.records import ACTOR_KINDS, PROVISIONAL_KIND, Actor
@@ -127,6 +127,29 @@ _BSKY_HANDLE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Z
 _DID = re.compile(r"^did:[a-z]+:[A-Za-z0-9._:%-]+$")
 _MASTODON_HANDLE = re.compile(r"^[A-Za-z0-9_.-]+@[^\s@/]+\.[^\s@/]+$")
 _EXTERNAL_KEY = re.compile(r"^[a-z0-9_]+$")
+
+#: The longest value each field may hold, in characters (one alias, handle, domain or
+#: issue of a list); ``id_<name>`` columns and ``wikidata``/``parliament`` take
+#: :data:`MAX_EXTERNAL_ID_CHARS`. Longer values are errors: they are not names, and
+#: the name matcher must never see them.
+MAX_FIELD_CHARS: dict[str, int] = {
+    "id": 200,
+    "name": 300,
+    "kind": 50,
+    "party": 200,
+    "faction": 200,
+    "aliases": 300,
+    "x": 100,
+    "bluesky": 300,
+    "mastodon": 300,
+    "domains": 2000,
+    "issues": 200,
+}
+MAX_EXTERNAL_ID_CHARS = 300
+#: The longest cell (a whole list of aliases, handles or domains), in characters.
+MAX_CELL_CHARS = 20_000
+#: The longest CSV record of a roster, in characters.
+MAX_ROSTER_RECORD_CHARS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -468,6 +491,28 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> Iterato
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
+def _split(lines: list[str], delimiter: str) -> list[list[str]]:
+    """The rows of one record. A cell longer than the csv module's limit is read whole
+    (a roster line is at most a few megabytes), so that the field check names it."""
+    size = sum(len(line) for line in lines)
+    limit = csv.field_size_limit()
+    if size <= limit:
+        return list(csv.reader(lines, delimiter=delimiter))
+    csv.field_size_limit(size + 1)
+    try:
+        return list(csv.reader(lines, delimiter=delimiter))
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _shown(value: Any, width: int = 60) -> str:
+    """``repr(value)`` cut to about ``width`` characters, for messages."""
+    text = str(value)
+    if len(text) <= width:
+        return repr(text)
+    return repr(text[:width]) + f"… ({len(text):,} characters)"
+
+
 def _canonical_field(name: str) -> str:
     name = name.strip().lower().replace("-", "_").replace(" ", "_")
     return _SYNONYMS.get(name, name)
@@ -506,6 +551,8 @@ class _Reader:
         *,
         warning: bool = False,
     ) -> None:
+        if field_name is not None and len(field_name) > 80:  # a column name is any text
+            field_name = field_name[:80] + "…"
         self.problems.append(
             RosterProblem(
                 self.source, line, field_name, message, hint, "warning" if warning else "error"
@@ -527,15 +574,36 @@ class _Reader:
             )
             return ""
         if isinstance(value, str | int | float):
-            return str(value).strip()
+            text = str(value).strip()
+            return text if self.fits(entry, name, text) else ""
         self.problem(entry.line_of(name), name, f"expected text, got a {type(value).__name__}")
         return ""
+
+    def fits(self, entry: _Entry, name: str, text: str, *, unit: str = "") -> bool:
+        """Whether ``text`` is short enough for field ``name`` (``unit``: ``"cell"``
+        for a whole list, ``"item"`` for one of its items); records the problem if not."""
+        if unit == "cell":
+            limit, what = MAX_CELL_CHARS, f"{name} is"
+        else:
+            limit = MAX_FIELD_CHARS.get(name, MAX_EXTERNAL_ID_CHARS)
+            what = f"an item of {name} is" if unit == "item" else f"{name} is"
+        if len(text) <= limit:
+            return True
+        self.problem(
+            entry.line_of(name),
+            name,
+            f"{what} {len(text):,} characters long (at most {limit:,}): {_shown(text)}",
+            "names, aliases, handles and ids are short texts: check this value",
+        )
+        return False
 
     def items(self, entry: _Entry, name: str, separators: re.Pattern[str]) -> list[str]:
         value = entry.values.get(name)
         if value is None:
             return []
         if isinstance(value, str):
+            if not self.fits(entry, name, value, unit="cell"):
+                return []
             parts = separators.split(value)
         elif isinstance(value, list):
             parts = []
@@ -560,7 +628,7 @@ class _Reader:
         seen: list[str] = []
         for part in parts:
             part = part.strip()
-            if part and part not in seen:
+            if part and part not in seen and self.fits(entry, name, part, unit="item"):
                 seen.append(part)
         return seen
 
@@ -758,27 +826,64 @@ class _Reader:
                         warning=True,
                     )
         if not self.actors and not any(p.is_error for p in self.problems):
-            self.problem(1, None, "the roster lists no actors", "add one actor per row")
+            self.problem(
+                1,
+                None,
+                "the roster lists no actors yet: every account becomes a provisional actor",
+                "add one actor per row (`mapper roster suggest` lists the most frequent)",
+                warning=True,
+            )
 
     # -- formats --------------------------------------------------------------
 
     def read_csv(self, text: str, delimiter: str, *, issues: bool = False) -> None:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        records = Records(TextLines(text), delimiter, max_chars=MAX_ROSTER_RECORD_CHARS)
         header: list[str | None] | None = None
-        previous = 0
-        try:
-            for row in reader:
-                line = previous + 1
-                previous = reader.line_num
+        for record in records:
+            if record.problem:
+                self.problem(
+                    record.first,
+                    None,
+                    record.problem,
+                    "close the quote or remove it; the rows after it are read on their own",
+                )
+                continue
+            try:
+                rows = _split(record.lines, delimiter)
+            except csv.Error as exc:
+                self.problem(record.first, None, f"unreadable CSV: {exc}")
+                continue
+            for row in rows:
+                line = record.first
                 if not any(cell.strip() for cell in row):
                     continue
                 if row[0].lstrip().startswith("#"):
                     continue  # a comment line
                 if header is None:
+                    if record.multiline:
+                        self.problem(
+                            line,
+                            None,
+                            f"the header runs over lines {line}-{record.last}: "
+                            "a quote is left open",
+                            "the first line must name the columns, at least: id, name",
+                        )
+                        return
                     header = self._csv_header(row, line)
                     if header is None:
                         return
                     continue
+                spanning = self._spanning(record, row, header)
+                if spanning is not None:
+                    records.reread_after(record)
+                    self.problem(
+                        line,
+                        spanning,
+                        f"unterminated quote: the quoted cell opened on line {line} runs "
+                        f"over lines {line}-{record.last} into the {spanning!r} column",
+                        "close the quote or remove it; the rows after it are read on their own",
+                    )
+                    break
                 if len(row) > len(header) and any(c.strip() for c in row[len(header) :]):
                     self.problem(
                         line,
@@ -792,11 +897,24 @@ class _Reader:
                     if name is not None
                 }
                 self.add(_Entry(line, values), issue=issues)
-        except csv.Error as exc:
-            self.problem(reader.line_num or previous + 1, None, f"unreadable CSV: {exc}")
-            return
         if header is None and not issues:
             self.problem(1, None, "the roster is empty", "the first line must be a header")
+
+    @staticmethod
+    def _spanning(record: Record, row: list[str], header: list[str | None]) -> str | None:
+        """The column whose cell spans lines in a multi-line record, among those that
+        never hold a line break (ids, names, kinds, parties, factions, external ids;
+        lists may be written one item a line), else ``None``."""
+        if not record.multiline:
+            return None
+        for index, name in enumerate(header):
+            if name is None or index >= len(row):
+                continue
+            if name not in _SCALAR_FIELDS and not _is_external(name):
+                continue
+            if "\n" in row[index] or "\r" in row[index]:
+                return name
+        return None
 
     def _csv_header(self, row: list[str], line: int) -> list[str | None] | None:
         names: list[str | None] = []
@@ -811,14 +929,14 @@ class _Reader:
                 self.problem(
                     line,
                     raw,
-                    f"unknown column {raw!r} (ignored)",
+                    f"unknown column {_shown(raw)} (ignored)",
                     "known columns: " + ", ".join(sorted(_KNOWN)) + ", id_<name>",
                     warning=True,
                 )
                 names.append(None)
                 continue
             if name in seen:
-                self.problem(line, raw, f"column {raw!r} appears twice", "keep one")
+                self.problem(line, raw, f"column {_shown(raw)} appears twice", "keep one")
                 names.append(None)
                 continue
             seen.add(name)
@@ -863,7 +981,7 @@ class _Reader:
             self.problem(
                 key_lines.get(str(key)),
                 str(key),
-                f"unknown top-level key {key!r} (ignored)",
+                f"unknown top-level key {_shown(key)} (ignored)",
                 "the roster has 'actors:' and 'issues:'",
                 warning=True,
             )
@@ -919,7 +1037,7 @@ class _Reader:
                         self.problem(
                             inner_lines.get(str(inner_key), at),
                             str(inner_key),
-                            f"unknown platform {inner_key!r} under handles (ignored)",
+                            f"unknown platform {_shown(inner_key)} under handles (ignored)",
                             "platforms: " + ", ".join(HANDLE_PLATFORMS),
                             warning=True,
                         )
@@ -933,7 +1051,7 @@ class _Reader:
                 self.problem(
                     at,
                     raw,
-                    f"unknown key {raw!r} (ignored)",
+                    f"unknown key {_shown(raw)} (ignored)",
                     "known keys: " + ", ".join(sorted(_KNOWN)) + ", handles, external_ids",
                     warning=True,
                 )
