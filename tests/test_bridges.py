@@ -254,9 +254,13 @@ def test_participation_isolated_and_missing_partition():
     G.add_node("alone")
     G.add_edge("a", "b")
     G.add_edge("a", "c")
-    p = participation_coefficient(G, {"a": 0, "b": 0})  # c and alone unassigned
+    G.add_edge("a", "d")
+    p = participation_coefficient(G, {"a": 0, "b": 0, "d": 1})  # c and alone unassigned
     assert p["alone"] == 0.0
-    assert p["a"] == pytest.approx(0.5)  # c is its own faction
+    # c is unassigned, not a faction of its own: a's ties count in factions 0 and 1 only
+    assert p["a"] == pytest.approx(0.5)
+    assert p["c"] == 0.0  # an unassigned actor gets no faction-based score
+    assert participation_coefficient(G, {"a": 0, "b": 0})["a"] == 0.0
 
 
 def test_within_faction_z_star():
@@ -547,21 +551,27 @@ HOSTILE = [
 
 
 def hostile_graph() -> tuple[nx.DiGraph, dict[str, int], dict[int, str]]:
+    """Hostile names in three small cliques; h0 and h4 bridge them (h0's posts carry a
+    ``javascript:`` URL, the others https)."""
     G = nx.DiGraph()
     part = {}
     for i, name in enumerate(HOSTILE):
         G.add_node(f"h{i}", label=name)
-        part[f"h{i}"] = i % 3
-    for u, v in itertools.permutations(list(G), 2):
-        ev = [
-            {
-                "post": "x:1",
-                "type": "mention",
-                "url": "javascript:alert(1)" if u == "h0" else f"https://e.org/{u}?a=(1)",
-                "snippet": "=cmd|' /C calc'!A0 <b>|</b>",
-            }
-        ]
-        G.add_edge(u, v, weight=1.0, evidence=ev)
+        part[f"h{i}"] = 0 if i < 3 else 1 if i < 6 else 2
+    groups = [["h0", "h1", "h2"], ["h3", "h4", "h5"], ["h6", "h7"]]
+    pairs = [p for g in groups for p in itertools.permutations(g, 2)]
+    pairs += [("h0", "h3"), ("h0", "h4"), ("h4", "h6"), ("h4", "h7")]
+    for a, b in pairs:
+        for u, v in ((a, b), (b, a)):
+            ev = [
+                {
+                    "post": "x:1",
+                    "type": "mention",
+                    "url": "javascript:alert(1)" if u == "h0" else f"https://e.org/{u}?a=(1)",
+                    "snippet": "=cmd|' /C calc'!A0 <b>|</b>",
+                }
+            ]
+            G.add_edge(u, v, weight=1.0, evidence=ev)
     names = {0: "=evil()", 1: "<i>left</i>", 2: "| pipes |"}
     return G, part, names
 
@@ -596,6 +606,7 @@ def test_write_bridges_md_escapes(tmp_path):
     rows = bridge_figures(G, part, names=names)
     path = write_bridges_md(rows, tmp_path / "bridges.md", top=20)
     text = path.read_text(encoding="utf-8")
+    assert {r["actor"] for r in rows if r["is_bridge"]} == {"h0", "h4"}
     assert "<script>" not in text and "<i>" not in text and "<b>" not in text
     assert "&lt;script&gt;" in text
     assert not re.search(r"(?<!\\)\]\(javascript:", text)  # no live link
@@ -603,7 +614,7 @@ def test_write_bridges_md_escapes(tmp_path):
     for line in text.splitlines():
         if line.startswith("| ") and not line.startswith("| ---"):
             unescaped = [i for i, ch in enumerate(line) if ch == "|" and line[i - 1 : i] != "\\"]
-            assert len(unescaped) == 8, line  # 7 columns
+            assert len(unescaped) == 9, line  # 8 columns
     assert "https://e.org/" in text  # http(s) evidence becomes a link
 
 
