@@ -51,8 +51,10 @@ __all__ = [
     "MIN_BRIDGE_TIES",
     "MIN_CROSS_SHARE",
     "MIN_JUDGED_TIES",
+    "MIN_OUTSIDE_SHARE",
     "PRIOR_TIES",
     "REDUCED_NODES",
+    "ROUTING_SD",
     "SCORE_WEIGHTS",
     "apply_bridges",
     "betweenness",
@@ -94,6 +96,9 @@ SCORE_WEIGHTS: dict[str, float] = {
 #: The bridge rule. An actor in a faction is a bridge when at least this many of its
 #: distinct neighbours lie outside its main faction (the one holding most of them) ...
 MIN_BRIDGE_TIES = 2
+#: ... and at least this share of its distinct neighbours (a scatter of single ties out
+#: of a large home network is not a bridge, however unusual) ...
+MIN_OUTSIDE_SHARE = 0.2
 #: ... and either (by ties) its ties outside that faction, or into one other faction,
 #: exceed what random ties of the same number would give, at this false discovery
 #: rate over all the actors tested (Benjamini-Hochberg adjusted p-value at most it) ...
@@ -101,12 +106,19 @@ BRIDGE_FDR = 0.05
 #: ... or (by paths) it lies on at least this share of the shortest paths between
 #: actors of different factions.
 MIN_CROSS_SHARE = 0.25
+#: A bridge by paths must not be a hub that merely routes its own faction to the
+#: exits: its own ties must leave its main faction no more than this many standard
+#: deviations less often than random ties at its faction's rate would.
+ROUTING_SD = 1.0
 #: The null model's baseline: an actor's ties leave faction ``g`` as often as the ties
 #: of ``g``'s other members do, pulled towards the rate of the whole network as if by
 #: this many more ties (so a faction with few ties gets a cautious baseline); and they
 #: land in each other faction as the ties leaving ``g`` do, pulled the same way
 #: towards each faction's share of all tie ends.
 PRIOR_TIES = 10.0
+#: The baseline is estimated again without the bridges found, at most this many
+#: times in all (it stops as soon as no new bridge appears).
+BASELINE_ROUNDS = 5
 #: An actor with fewer distinct ties than this cannot be told apart from chance at
 #: the usual baselines; when most actors have fewer, the bridge list is "thin".
 MIN_JUDGED_TIES = 4
@@ -1257,30 +1269,45 @@ class _TieTests:
     tested: np.ndarray
 
 
-def _tie_tests(tie_counts: sp.csr_matrix, kf: sp.csr_matrix, code: np.ndarray, k: int) -> _TieTests:
+def _tie_tests(
+    binary: sp.csr_matrix,
+    sym: sp.csr_matrix,
+    code: np.ndarray,
+    k: int,
+    exclude: np.ndarray | None = None,
+) -> _TieTests:
     """Test every assigned actor's ties against random ties of the same number.
+
+    ``binary`` is the 0/1 undirected adjacency, ``sym`` the weighted one (for
+    tie-breaks), ``exclude`` the actors set aside with all their ties (the bridges
+    found so far): their ties count neither in any baseline nor in any actor's test.
 
     The null model is a block model of the observed mixing between factions (a
     degree-corrected stochastic block model, Karrer & Newman 2011, read on distinct
     ties): each of an actor's ``d`` distinct neighbours independently lies outside
     its main faction ``m`` with probability ``q_m``, the share of the ties of ``m``'s
-    other members that leave ``m`` (the actor itself left out), pulled towards the
-    whole network's share by :data:`PRIOR_TIES`; a tie that leaves ``m`` lands in
-    faction ``h`` in proportion to the ties from ``m`` to ``h``, pulled towards ``h``'s
-    share of all tie ends. Two one-sided binomial tests follow: are there more ties
-    outside ``m`` than ``Binomial(d, q_m)`` gives (a spread-out connector), and, with
-    three factions or more, more ties in some one other faction ``h`` than
-    ``Binomial(d, q_mh)`` gives (a broker between two factions; Bonferroni over the
-    ``k - 1`` factions ``h``)? The actor's p-value is the smaller, doubled
-    (Bonferroni over the two tests); with two factions the tests coincide and only
-    the first runs.
+    members that leave ``m``, counted without the actor's own ties, pulled towards
+    the whole network's share by :data:`PRIOR_TIES`; a tie that leaves ``m`` lands in
+    faction ``h`` in proportion to the ties from ``m`` to ``h``, pulled towards
+    ``h``'s share of all tie ends. Two one-sided binomial tests follow: are there
+    more ties outside ``m`` than ``Binomial(d, q_m)`` gives (a spread-out
+    connector), and, with three factions or more, more ties in some one other faction
+    ``h`` than ``Binomial(d, q_mh)`` gives (a broker between two factions;
+    Bonferroni over the ``k - 1`` factions ``h``)? The actor's p-value is the
+    smaller, doubled (Bonferroni over the two tests); with two factions the tests
+    coincide and only the first runs.
     """
     from mapper.analysis.strength import binomial_excess, fdr_adjust
 
     n = len(code)
-    counts = tie_counts.tocsr()
+    kk = max(k, 1)
+    assigned = code >= 0
+    kept = assigned if exclude is None else assigned & ~exclude
+    onehot_kept = _onehot(np.where(kept, code, -1), kk)
+    rows_assigned = sp.diags(assigned.astype(float))
+    counts = (rows_assigned @ binary @ onehot_kept).tocsr()  # neighbours that count
     counts.sort_indices()
-    weights = kf.tocsr()
+    weights = (rows_assigned @ sym @ onehot_kept).tocsr()  # same sparsity pattern
     weights.sort_indices()
     rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(counts.indptr))
     cols = counts.indices.astype(np.int64)
@@ -1298,25 +1325,34 @@ def _tie_tests(tie_counts: sp.csr_matrix, kf: sp.csr_matrix, code: np.ndarray, k
         main[rows[pick]] = cols[pick]
         main_count[rows[pick]] = c[pick]
     outside = degree - main_count
-
-    # the mixing between factions, and each actor's baseline with itself left out
-    mixing = np.zeros((max(k, 1), max(k, 1)))
-    assigned_rows = code[rows] >= 0
-    np.add.at(mixing, (code[rows][assigned_rows], cols[assigned_rows]), c[assigned_rows])
-    total_g = mixing.sum(axis=1)
-    out_g = total_g - np.diag(mixing)
-    all_total = float(total_g.sum())
-    overall = float(out_g.sum()) / all_total if all_total > 0 else 0.0
     has_main = main >= 0
     m = np.where(has_main, main, 0)
-    member = has_main & (code == main)
-    total_i = total_g[m] - np.where(member, degree, 0.0)
-    out_i = out_g[m] - np.where(member, outside, 0.0)
+
+    # the baseline: the mixing between factions of the ties between kept actors ...
+    mixing = np.asarray((onehot_kept.T @ counts).todense()).reshape(kk, kk)
+    total_m = mixing.sum(axis=1)[m]
+    out_m = total_m - mixing[m, m]
+    # ... without the actor's own ties: its row of the mixing (when it counts in its
+    # main faction) and its main faction's members' ties to it
+    mine = np.asarray(counts[np.arange(n), m]).ravel()  # its neighbours in m
+    in_main = kept & has_main & (code == m)
+    elsewhere = kept & has_main & (code != m)
+    total_i = total_m - np.where(in_main, degree + mine, 0.0) - np.where(elsewhere, mine, 0.0)
+    out_i = out_m - np.where(in_main, degree - mine, 0.0) - np.where(elsewhere, mine, 0.0)
+    total_i, out_i = np.maximum(total_i, 0.0), np.maximum(out_i, 0.0)
+    total_g = mixing.sum(axis=1)
+    all_total = float(total_g.sum())
+    # the prior's rate: the whole network's share of tie ends outside their faction,
+    # bridges included (setting them aside must not make a faction look sealed)
+    everyone = (rows_assigned @ binary @ _onehot(code, kk)).tocsr()
+    ends = float(everyone.sum())
+    inside = float(everyone[np.flatnonzero(assigned), code[assigned]].sum()) if ends else 0.0
+    overall = (ends - inside) / ends if ends > 0 else 0.0
     q = (out_i + PRIOR_TIES * overall) / (total_i + PRIOR_TIES)
     q = np.where(has_main, np.clip(q, 0.0, 1.0), 0.0)
     expected, z, p_outside = binomial_excess(outside, degree, q)
 
-    k_eff = int(np.count_nonzero(total_g > 0))
+    k_eff = int(np.count_nonzero(np.bincount(code[code >= 0], minlength=kk)))
     pair = np.full(n, -1, dtype=np.int64)
     pair_count = np.zeros(n)
     pair_expected = np.zeros(n)
@@ -1325,9 +1361,11 @@ def _tie_tests(tie_counts: sp.csr_matrix, kf: sp.csr_matrix, code: np.ndarray, k
         sel = cols != main[rows]
         r, h, ch = rows[sel], cols[sel], c[sel]
         mr = main[r]
-        loo = np.where(member[r], ch, 0.0)
-        flow = mixing[mr, h] - loo  # ties from main faction to h, actor left out
-        ends = total_g[h] / np.maximum(all_total - total_g[mr], 1e-12)  # h's share of ends
+        # ties from the main faction to h, the actor's own left out
+        flow = mixing[mr, h] - np.where(in_main[r], ch, 0.0)
+        flow -= np.where(elsewhere[r] & (h == code[r]), mine[r], 0.0)
+        flow = np.maximum(flow, 0.0)
+        ends = total_g[h] / np.maximum(all_total - total_g[mr], 1e-12)
         share = (flow + PRIOR_TIES * ends) / (out_i[r] + PRIOR_TIES)
         qh = np.clip(q[r] * share, 0.0, 1.0)
         exp_h, _, p_h = binomial_excess(ch, degree[r], qh)
@@ -1437,6 +1475,8 @@ class _Context:
     pair_expected: float
     p_outside: float  # the outside test alone
     p_pair: float  # the one-other-faction test alone (Bonferroni over factions)
+    test_main: str  # the main faction in the test (when ties were set aside, it may differ)
+    crosses: bool  # its ties leave its main faction at least as often as ordinary members'
 
 
 def _paths_text(row: Mapping[str, Any], ctx: _Context) -> str:
@@ -1473,12 +1513,15 @@ def _brokerage_text(row: Mapping[str, Any]) -> str:
 
 def _test_text(row: Mapping[str, Any], ctx: _Context, main: str) -> str:
     """The ties test in words: observed against random ties, and how sure."""
-    total = sum(row["ties"].values())
-    out = int(row["ties_outside"])
     exp = float(row["expected_outside"])
     z = float(row["participation_z"])
     p, q = float(row["p_value"]), float(row["p_adjusted"])
-    head = f"{out} of {_plural(total, 'tie')} outside {main}"
+    total = int(row["tested_ties"])
+    where = ctx.test_main or main
+    head = f"{int(row['tested_outside'])} of {_plural(total, 'tie')} outside {where}"
+    aside = sum(row["ties"].values()) - total
+    if aside:
+        head += f" (leaving aside {_plural(aside, 'tie')} to bridges found before it)"
     numbers = f"{exp:.1f} expected, {_p_text(ctx.p_outside)}"
     if q <= BRIDGE_FDR:
         if z > 0:
@@ -1495,7 +1538,7 @@ def _test_text(row: Mapping[str, Any], ctx: _Context, main: str) -> str:
     if p <= BRIDGE_FDR:
         return (
             f"{head} ({numbers}); {_p_text(p)} for its ties as a whole, not significant "
-            f"once all {ctx.tested} actors are tested (adjusted p = {q:.2f})"
+            f"once all {ctx.tested} actors are tested (adjusted p = {q:.2g})"
         )
     if z > 0:
         return (
@@ -1533,13 +1576,9 @@ def _reason(row: dict[str, Any], ctx: _Context) -> str:
         shown = [f"{_faction_name(ctx.names, f)} ({_plural(ties[f], 'tie')})" for f in factions[:3]]
         more = len(factions) - 3
         text = _join_words(shown) + (f" and {_plural(more, 'more faction')}" if more > 0 else "")
-        basis = row["bridge_basis"]
         evidence = [_test_text(row, ctx, main), paths]
-        if basis == "paths":  # the paths carry it: say so first, and against what
-            evidence = [
-                f"{paths}, at least the {MIN_CROSS_SHARE:.0%} the rule asks",
-                _test_text(row, ctx, main),
-            ]
+        if row["bridge_basis"] == "paths":  # the paths carry it: say so first
+            evidence = [f"{paths}, at least the {MIN_CROSS_SHARE:.0%} the rule asks", evidence[0]]
         return f"{who} connects {text}: " + "; ".join([*evidence, brokerage, bt]) + "."
     if len(factions) == 1:
         if total == 1:
@@ -1550,23 +1589,73 @@ def _reason(row: dict[str, Any], ctx: _Context) -> str:
     outside = int(row["ties_outside"])
     if outside < MIN_BRIDGE_TIES:
         why = f"only {_plural(outside, 'tie')} outside {main}"
+    elif outside < MIN_OUTSIDE_SHARE * total:
+        why = (
+            f"too few of its ties outside {main} ({outside} of {total}, under the "
+            f"{MIN_OUTSIDE_SHARE:.0%} a bridge needs)"
+        )
     else:
         exp = float(row["expected_outside"])
         p, q = float(row["p_value"]), float(row["p_adjusted"])
+        tested, tested_out = int(row["tested_ties"]), int(row["tested_outside"])
+        aside = total - tested
+        counted = f"{tested_out} of {tested}"
+        if aside:
+            counted += f", leaving aside {_plural(aside, 'tie')} to bridges"
         why = (
-            f"too few ties outside {main} to stand out from chance ({outside}; random "
-            f"ties of the same number would give {exp:.1f} ± {ctx.sd:.1f}, "
-            f"{_p_text(ctx.p_outside)}"
+            f"too few ties outside {ctx.test_main or main} to stand out from chance "
+            f"({counted}; random ties of the same number would give {exp:.1f} ± "
+            f"{ctx.sd:.1f}, {_p_text(ctx.p_outside)}"
         )
         if p <= BRIDGE_FDR < q:
-            why += f"; adjusted p = {q:.2f} once all {ctx.tested} actors are tested"
+            why += f"; adjusted p = {q:.2g} once all {ctx.tested} actors are tested"
         why += ")"
     if ctx.method != "none" and row["cross_betweenness"] < MIN_CROSS_SHARE:
         paths += f", under the {MIN_CROSS_SHARE:.0%} that would make it a bridge"
+    elif ctx.method != "none" and not ctx.crosses:
+        paths += (
+            ", but its own ties cross factions less often than its faction's members' "
+            "do, so the paths run through it rather than across it"
+        )
     return (
         f"Not a bridge: {who} has {ties[first]} of {_plural(total, 'tie')} in {main}, "
         f"{why}; {paths}; {brokerage}; {bt}."
     )
+
+
+def _crosses(outside: np.ndarray, degree: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Whether an actor's own ties leave its main faction about as often as ordinary
+    members' do: no more than :data:`ROUTING_SD` standard deviations below. A hub that
+    routes its own faction to the exits lies on many cross-faction paths too, but its
+    ties cross far less often than its members' do."""
+    spread = np.sqrt(np.maximum(degree * q * (1.0 - q), 0.0))
+    return outside >= degree * q - ROUTING_SD * spread
+
+
+def _bridge_rule(
+    tests: _TieTests,
+    full: _TieTests,
+    cross: np.ndarray,
+    method: str,
+    k: int,
+    assigned: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(by_ties, by_paths)``: who meets the bridge rule, and on which evidence.
+
+    ``full`` counts all of an actor's ties (the floors and the crossing condition
+    use them); ``tests`` holds the test with the bridges found so far set aside.
+    """
+    enough = (
+        assigned
+        & (full.outside >= MIN_BRIDGE_TIES)
+        & (full.outside >= MIN_OUTSIDE_SHARE * full.degree)
+        & (k >= 2)
+    )
+    adjusted = np.nan_to_num(tests.p_adjusted, nan=1.0)
+    by_ties = enough & tests.tested & (adjusted <= BRIDGE_FDR)
+    crosses = _crosses(full.outside, full.degree, tests.q)
+    by_paths = enough & crosses & (method != "none") & (cross >= MIN_CROSS_SHARE)
+    return by_ties, by_paths
 
 
 def bridge_figures(
@@ -1757,7 +1846,21 @@ def bridge_figures(
     cons, esize = _structural_holes(arrays.sym, tri)
     brok = _brokerage_array(arrays, code, k, tri)
     cross_brokerage = brok[:, 1:].sum(axis=1).astype(float)
-    tests = _tie_tests(tie_counts, kf, code, k)
+    # The baseline describes ordinary members: each round leaves out the ties of the
+    # bridges found so far, until no new one appears (bridges' ties to each other's
+    # factions must not raise the bar for one another).
+    exclude = np.zeros(n, dtype=bool)
+    full = tests = _tie_tests(binary, arrays.sym, code, k)
+    for _ in range(BASELINE_ROUNDS):
+        if exclude.any():
+            tests = _tie_tests(binary, arrays.sym, code, k, exclude)
+        by_ties, by_paths = _bridge_rule(tests, full, cross, method, k, assigned)
+        found = by_ties | by_paths
+        if not (found & ~exclude).any():
+            break
+        exclude |= found
+    is_bridge = by_ties | by_paths
+    crosses = _crosses(full.outside, full.degree, tests.q)
 
     z_part = _percentile(tests.z, tests.tested)
     if method == "none":
@@ -1768,10 +1871,6 @@ def bridge_figures(
             + SCORE_WEIGHTS["participation_z"] * z_part
             + SCORE_WEIGHTS["brokerage"] * _share_of_max(cross_brokerage)
         )
-    enough = assigned & (tests.outside >= MIN_BRIDGE_TIES) & (k >= 2)
-    by_ties = enough & tests.tested & (np.nan_to_num(tests.p_adjusted, nan=1.0) <= BRIDGE_FDR)
-    by_paths = enough & (method != "none") & (cross >= MIN_CROSS_SHARE)
-    is_bridge = by_ties | by_paths
 
     # rank: 1 + number of actors with a strictly larger value
     def ranks(x: np.ndarray) -> np.ndarray:
@@ -1851,7 +1950,9 @@ def bridge_figures(
             "constraint": None if math.isnan(cons[i]) else float(cons[i]),
             "effective_size": None if math.isnan(esize[i]) else float(esize[i]),
             "brokerage": {role: int(x) for role, x in zip(BROKERAGE_ROLES, brok[i], strict=True)},
-            "ties_outside": int(tests.outside[i]),
+            "ties_outside": int(full.outside[i]),
+            "tested_ties": int(tests.degree[i]),
+            "tested_outside": int(tests.outside[i]),
             "expected_outside": float(tests.expected[i]),
             "participation_z": float(tests.z[i]),
             "p_value": maybe(float(tests.p[i])),
@@ -1879,6 +1980,8 @@ def bridge_figures(
             pair_expected=float(tests.pair_expected[i]),
             p_outside=float(tests.p_outside[i]),
             p_pair=float(tests.p_pair[i]),
+            test_main=_faction_name(names, int(fid[tests.main[i]])) if tests.main[i] >= 0 else "",
+            crosses=bool(crosses[i]),
         )
         row["reason"] = _reason(row, ctx)
         rows.append(row)
