@@ -1529,7 +1529,7 @@ def _test_text(row: Mapping[str, Any], ctx: _Context, main: str) -> str:
     head = f"{int(row['tested_outside'])} of {_plural(total, 'tie')} outside {where}"
     aside = sum(row["ties"].values()) - total
     if aside:
-        head += f" (leaving aside {_plural(aside, 'tie')} to bridges found before it)"
+        head += f" (leaving aside {_plural(aside, 'tie')} to other bridges)"
     numbers = f"{exp:.1f} expected, {_p_text(ctx.p_outside)}"
     if q <= BRIDGE_FDR:
         if z > 0:
@@ -1610,14 +1610,19 @@ def _reason(row: dict[str, Any], ctx: _Context) -> str:
         counted = f"{tested_out} of {tested}"
         if aside:
             counted += f", leaving aside {_plural(aside, 'tie')} to bridges"
-        why = (
-            f"too few ties outside {ctx.test_main or main} to stand out from chance "
-            f"({counted}; random ties of the same number would give {exp:.1f} ± "
+        numbers = (
+            f"{counted}; random ties of the same number would give {exp:.1f} ± "
             f"{ctx.sd:.1f}, {_p_text(ctx.p_outside)}"
         )
+        where = ctx.test_main or main
         if p <= BRIDGE_FDR < q:
-            why += f"; adjusted p = {q:.2g} once all {ctx.tested} actors are tested"
-        why += ")"
+            why = (
+                f"its ties outside {where} exceed chance ({numbers}; {_p_text(p)} for "
+                f"its ties as a whole) but not by enough once all {ctx.tested} actors "
+                f"are tested (adjusted p = {q:.2g})"
+            )
+        else:
+            why = f"too few ties outside {where} to stand out from chance ({numbers})"
     if ctx.method != "none" and row["cross_betweenness"] < MIN_CROSS_SHARE:
         paths += f", under the {MIN_CROSS_SHARE:.0%} that would make it a bridge"
     elif ctx.method != "none" and not ctx.crosses:
