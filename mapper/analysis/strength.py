@@ -15,7 +15,10 @@ What lives here:
 - degree-preserving randomisation (:func:`rewired`) and the comparison of an observed
   statistic with its null distribution (:func:`significance`);
 - the concentration of a group over a partition against random groups of the same
-  size (:func:`group_concentration`), the test behind fault lines.
+  size (:func:`group_concentration`), the test behind fault lines;
+- counts against independent chances (:func:`binomial_excess`) and the
+  Benjamini-Hochberg adjustment for testing many actors at once
+  (:func:`fdr_adjust`), the tests behind bridge figures.
 
 Thresholds are module constants so the documentation (``docs/concepts.md``) and the
 code say the same numbers.
