@@ -1337,9 +1337,11 @@ def _tie_tests(
     m = np.where(has_main, main, 0)
 
     # the baseline: the mixing between factions of the ties between kept actors ...
-    mixing = np.asarray((onehot_kept.T @ counts).todense()).reshape(kk, kk)
-    total_m = mixing.sum(axis=1)[m]
-    out_m = total_m - mixing[m, m]
+    mixing = (onehot_kept.T @ counts).tocsr()  # k x k, sparse: k can be large
+    total_g = np.asarray(mixing.sum(axis=1)).ravel()
+    inside_g = mixing.diagonal()
+    total_m = total_g[m]
+    out_m = total_m - inside_g[m]
     # ... without the actor's own ties: its row of the mixing (when it counts in its
     # main faction) and its main faction's members' ties to it
     mine = np.asarray(counts[np.arange(n), m]).ravel()  # its neighbours in m
@@ -1348,7 +1350,6 @@ def _tie_tests(
     total_i = total_m - np.where(in_main, degree + mine, 0.0) - np.where(elsewhere, mine, 0.0)
     out_i = out_m - np.where(in_main, degree - mine, 0.0) - np.where(elsewhere, mine, 0.0)
     total_i, out_i = np.maximum(total_i, 0.0), np.maximum(out_i, 0.0)
-    total_g = mixing.sum(axis=1)
     all_total = float(total_g.sum())
     # the prior's rate: the whole network's share of tie ends outside their faction,
     # bridges included (setting them aside must not make a faction look sealed)
@@ -1370,7 +1371,7 @@ def _tie_tests(
         r, h, ch = rows[sel], cols[sel], c[sel]
         mr = main[r]
         # ties from the main faction to h, the actor's own left out
-        flow = mixing[mr, h] - np.where(in_main[r], ch, 0.0)
+        flow = np.asarray(mixing[mr, h]).ravel() - np.where(in_main[r], ch, 0.0)
         flow -= np.where(elsewhere[r] & (h == code[r]), mine[r], 0.0)
         flow = np.maximum(flow, 0.0)
         ends = total_g[h] / np.maximum(all_total - total_g[mr], 1e-12)
