@@ -1374,8 +1374,8 @@ def _tie_tests(
         flow = np.asarray(mixing[mr, h]).ravel() - np.where(in_main[r], ch, 0.0)
         flow -= np.where(elsewhere[r] & (h == code[r]), mine[r], 0.0)
         flow = np.maximum(flow, 0.0)
-        ends = total_g[h] / np.maximum(all_total - total_g[mr], 1e-12)
-        share = (flow + PRIOR_TIES * ends) / (out_i[r] + PRIOR_TIES)
+        h_share = total_g[h] / np.maximum(all_total - total_g[mr], 1e-12)  # of tie ends
+        share = (flow + PRIOR_TIES * h_share) / (out_i[r] + PRIOR_TIES)
         qh = np.clip(q[r] * share, 0.0, 1.0)
         exp_h, _, p_h = binomial_excess(ch, degree[r], qh)
         p_h = np.minimum(1.0, p_h * (k_eff - 1))
@@ -1920,13 +1920,15 @@ def bridge_figures(
         )
         per_row.append(by)
     # strongest neighbour of each returned actor in each of its two main factions
-    nb_keys, nb_node = _strongest_neighbour(arrays.sym, code, max(k, 1))
+    kk = max(k, 1)
+    nb_keys, nb_node = _strongest_neighbour(arrays.sym, code, kk)
     want = np.array(
-        [i * k + c for i, by in zip(order, per_row, strict=True) for c, _, _ in by[:2]],
+        [i * kk + c for i, by in zip(order, per_row, strict=True) for c, _, _ in by[:2]],
         dtype=np.int64,
     )
-    pos, found = _lookup(nb_keys, want)
-    strongest = iter(np.where(found, nb_node[pos], -1).tolist())
+    pos, hit = _lookup(nb_keys, want)
+    strongest = iter(np.where(hit, nb_node[pos], -1).tolist())
+    n_tested = int(tests.tested.sum())
 
     def maybe(x: float) -> float | None:
         return None if math.isnan(x) else float(x)
@@ -1992,7 +1994,7 @@ def bridge_figures(
             names=names,
             n=n,
             k=k,
-            tested=int(tests.tested.sum()),
+            tested=n_tested,
             method=method,
             degree=int(degree[i]),
             bt_rank=int(bt_rank[i]),
