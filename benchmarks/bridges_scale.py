@@ -8,8 +8,9 @@ heavy-tailed, and cross-faction ties concentrate on a heavy-tailed minority of
 A quarter of the arcs are reciprocated; weights are small integers (repeated mentions).
 
 Then it times :func:`mapper.analysis.bridges.bridge_figures` end to end, and each
-measure separately (reading the graph, participation and z, betweenness, triangles,
-constraint and effective size, brokerage), then
+measure separately (reading the graph, participation and z, betweenness alone and
+with the cross-faction betweenness, triangles, constraint and effective size,
+brokerage, one round of the ties test), then
 :func:`mapper.analysis.alliances.alliance_report` (actors carry synthetic topics: their
 faction's issue, an issue shared by pairs of factions, a hashtag everyone uses and a
 random one), and prints seconds per step.
@@ -158,7 +159,7 @@ def run_scale(nodes: int, factions: int, args: argparse.Namespace) -> dict[str, 
     build = time.perf_counter() - t0
     times: dict[str, float] = {}
     arrays = _timed("read graph", times, bridges._arrays, G, "weight")
-    code, fid = bridges._faction_codes(arrays, partition)
+    code, fid = bridges._assigned_codes(arrays, partition)
     k = len(fid)
     kf = _timed("faction strengths", times, bridges._faction_strength, arrays, code, k)
     _timed("participation", times, bridges._participation_array, kf)
@@ -175,9 +176,23 @@ def run_scale(nodes: int, factions: int, args: argparse.Namespace) -> dict[str, 
         args.reduced_nodes,
         cand if arrays.n > args.max_exact_nodes else None,
     )
+    _timed(
+        "betweenness + cross-faction",
+        times,
+        bridges._betweenness_pair,
+        arrays,
+        args.max_exact_nodes,
+        args.reduced_nodes,
+        cand if arrays.n > args.max_exact_nodes else None,
+        None,
+        code,
+    )
     tri = _timed("triangles", times, bridges._triangles, arrays.sym)
     _timed("constraint + effective size", times, bridges._structural_holes, arrays.sym, tri)
     _timed("brokerage", times, bridges._brokerage_array, arrays, code, k, tri)
+    binary = arrays.sym.copy()
+    binary.data[:] = 1.0
+    _timed("ties test (one round)", times, bridges._tie_tests, binary, arrays.sym, code, k)
     rows = _timed(
         "bridge_figures (total)",
         times,

@@ -387,16 +387,14 @@ def analyse(
         out["fault_lines"] = fault_lines(G, result)
         warned += list(result.warnings) + fault_line_warnings(out["fault_lines"])
     if "bridges" in stages or "alliances" in stages:
-        from mapper.analysis import bridges as bridges_module
+        from mapper.analysis.bridges import apply_bridges, bridge_figures, bridge_warnings
 
         with _timed(timings, "bridges", progress) as meter:
-            rows = bridges_module.bridge_figures(
-                G, result.partition, names=result.names, seed=project.seed
-            )
-            bridges_module.apply_bridges(G, rows)
+            rows = bridge_figures(G, result.partition, names=result.names, seed=project.seed)
+            apply_bridges(G, rows)
             out["bridges"] = rows
             meter.counts["bridge figures"] = sum(1 for r in rows if r.get("is_bridge"))
-            warned += _stage_warnings(bridges_module, "bridge_warnings", rows, result)
+            warned += bridge_warnings(rows)
     if "alliances" in stages:
         from mapper.analysis.alliances import alliance_report
 
@@ -418,14 +416,6 @@ def analyse(
                 data["pos_x"] = x
                 data["pos_y"] = y
     return out
-
-
-def _stage_warnings(module: Any, name: str, rows: Any, result: Any) -> list[Any]:
-    """Warnings from a stage's ``<name>(rows, partition=...)`` function, if it has one."""
-    function = getattr(module, name, None)
-    if function is None:
-        return []
-    return list(function(rows, partition=result.partition))
 
 
 def write_outputs(analysis: Analysis, *, progress: Progress | None = None) -> dict[str, Path]:

@@ -1,6 +1,7 @@
-"""Tests of mapper.analysis.bridges: each measure against hand-computed values and
-networkx, the Florentine families (Padgett & Ansell 1993), a planted scenario, and
-hostile names in the writers."""
+"""Tests of mapper.analysis.bridges: each measure against hand-computed values,
+networkx and brute force, the Florentine families (Padgett & Ansell 1993), planted
+networks with brokers and in-faction hubs (known answers), random graphs (no
+answer to find), unassigned actors, and hostile names in the writers."""
 
 from __future__ import annotations
 
@@ -11,24 +12,28 @@ import random
 import re
 
 import networkx as nx
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mapper.analysis import bridges
+from mapper.analysis import bridges, strength
 from mapper.analysis.bridges import (
     apply_bridges,
     betweenness,
     bridge_figures,
+    bridge_warnings,
     brokerage_roles,
     cartographic_role,
     constraint,
+    cross_faction_betweenness,
     effective_size,
     participation_coefficient,
     within_faction_z,
     write_bridges_csv,
     write_bridges_md,
 )
+from mapper.analysis.factions import detect_factions
 from mapper.errors import AnalysisError
 
 # --------------------------------------------------------------------------------------
@@ -254,9 +259,13 @@ def test_participation_isolated_and_missing_partition():
     G.add_node("alone")
     G.add_edge("a", "b")
     G.add_edge("a", "c")
-    p = participation_coefficient(G, {"a": 0, "b": 0})  # c and alone unassigned
+    G.add_edge("a", "d")
+    p = participation_coefficient(G, {"a": 0, "b": 0, "d": 1})  # c and alone unassigned
     assert p["alone"] == 0.0
-    assert p["a"] == pytest.approx(0.5)  # c is its own faction
+    # c is unassigned, not a faction of its own: a's ties count in factions 0 and 1 only
+    assert p["a"] == pytest.approx(0.5)
+    assert p["c"] == 0.0  # an unassigned actor gets no faction-based score
+    assert participation_coefficient(G, {"a": 0, "b": 0})["a"] == 0.0
 
 
 def test_within_faction_z_star():
@@ -418,6 +427,17 @@ def test_brokerage_undirected_graph_counts_both_directions():
 
 ROW_KEYS = {
     "actor",
+    "faction",
+    "cross_betweenness",
+    "ties_outside",
+    "tested_ties",
+    "tested_outside",
+    "expected_outside",
+    "participation_z",
+    "p_value",
+    "p_adjusted",
+    "bridge_basis",
+    "faction_names",
     "name",
     "rank",
     "score",
@@ -547,21 +567,27 @@ HOSTILE = [
 
 
 def hostile_graph() -> tuple[nx.DiGraph, dict[str, int], dict[int, str]]:
+    """Hostile names in three small cliques; h0 and h4 bridge them (h0's posts carry a
+    ``javascript:`` URL, the others https)."""
     G = nx.DiGraph()
     part = {}
     for i, name in enumerate(HOSTILE):
         G.add_node(f"h{i}", label=name)
-        part[f"h{i}"] = i % 3
-    for u, v in itertools.permutations(list(G), 2):
-        ev = [
-            {
-                "post": "x:1",
-                "type": "mention",
-                "url": "javascript:alert(1)" if u == "h0" else f"https://e.org/{u}?a=(1)",
-                "snippet": "=cmd|' /C calc'!A0 <b>|</b>",
-            }
-        ]
-        G.add_edge(u, v, weight=1.0, evidence=ev)
+        part[f"h{i}"] = 0 if i < 3 else 1 if i < 6 else 2
+    groups = [["h0", "h1", "h2"], ["h3", "h4", "h5"], ["h6", "h7"]]
+    pairs = [p for g in groups for p in itertools.permutations(g, 2)]
+    pairs += [("h0", "h3"), ("h0", "h4"), ("h4", "h6"), ("h4", "h7")]
+    for a, b in pairs:
+        for u, v in ((a, b), (b, a)):
+            ev = [
+                {
+                    "post": "x:1",
+                    "type": "mention",
+                    "url": "javascript:alert(1)" if u == "h0" else f"https://e.org/{u}?a=(1)",
+                    "snippet": "=cmd|' /C calc'!A0 <b>|</b>",
+                }
+            ]
+            G.add_edge(u, v, weight=1.0, evidence=ev)
     names = {0: "=evil()", 1: "<i>left</i>", 2: "| pipes |"}
     return G, part, names
 
@@ -596,6 +622,7 @@ def test_write_bridges_md_escapes(tmp_path):
     rows = bridge_figures(G, part, names=names)
     path = write_bridges_md(rows, tmp_path / "bridges.md", top=20)
     text = path.read_text(encoding="utf-8")
+    assert {r["actor"] for r in rows if r["is_bridge"]} == {"h0", "h4"}
     assert "<script>" not in text and "<i>" not in text and "<b>" not in text
     assert "&lt;script&gt;" in text
     assert not re.search(r"(?<!\\)\]\(javascript:", text)  # no live link
@@ -603,7 +630,7 @@ def test_write_bridges_md_escapes(tmp_path):
     for line in text.splitlines():
         if line.startswith("| ") and not line.startswith("| ---"):
             unescaped = [i for i, ch in enumerate(line) if ch == "|" and line[i - 1 : i] != "\\"]
-            assert len(unescaped) == 8, line  # 7 columns
+            assert len(unescaped) == 9, line  # 8 columns
     assert "https://e.org/" in text  # http(s) evidence becomes a link
 
 
@@ -616,9 +643,10 @@ def test_write_bridges_md_without_bridges(tmp_path):
 
 def test_a_scatter_of_single_outside_ties_is_not_a_bridge() -> None:
     # Two dense factions of 30; eight brokers split evenly between them; one member of
-    # A with 12 ties inside and a single tie to each of two B members. Its participation
-    # passes the floor, but B holds less than a third as many of its ties as A and its
-    # betweenness is not in the top 10%: not a bridge. The brokers are.
+    # A with 12 ties inside and a single tie to each of two B members. Apart from the
+    # brokers nobody else has a tie out, so its two ties are rare; but 2 of 14 is under
+    # the fifth of its ties a bridge needs outside its main faction: not a bridge. The
+    # brokers are.
     import random
 
     rng = random.Random(7)
@@ -647,3 +675,452 @@ def test_a_scatter_of_single_outside_ties_is_not_a_bridge() -> None:
     assert not rows[x]["is_bridge"]
     assert "few" in rows[x]["reason"]
     assert all(rows[f"broker{j}"]["is_bridge"] for j in range(8))
+
+
+# --------------------------------------------------------------------------------------
+# planted brokers and hubs (issue 12): what crosses factions, judged against chance
+# --------------------------------------------------------------------------------------
+
+
+def planted_brokers(
+    *,
+    factions: int = 4,
+    size: int = 40,
+    p_in: float = 0.25,
+    outside: int = 2,
+    brokers: int = 4,
+    broker_ties: int | None = None,
+    hub_share: float = 0.8,
+    seed: int = 0,
+) -> tuple[nx.DiGraph, dict[str, int], list[str], list[str]]:
+    """A planted influence network with known bridges.
+
+    ``factions`` groups of ``size`` members tied at random with density ``p_in``;
+    every member has at most ``outside`` random ties to members of other factions (a
+    few random ties out); one hub per faction with strong ties (weight 3) to a
+    ``hub_share`` of its own faction's members and none outside; ``brokers`` actors
+    with balanced ties to two factions each, ``broker_ties`` into each (by default as
+    many as a member has inside its faction), assigned to the first of the two.
+    Returns ``(G, partition, brokers, hubs)``.
+    """
+    rng = random.Random(seed)
+    G = nx.DiGraph()
+    part: dict[str, int] = {}
+    members = {f: [f"f{f}-{i:02d}" for i in range(size)] for f in range(factions)}
+    out_count: dict[str, int] = {}
+
+    def tie(u: str, v: str, w: float | None = None) -> None:
+        w = w if w is not None else rng.choice([1.0, 1.0, 2.0, 3.0])
+        G.add_edge(u, v, weight=w)
+        G.add_edge(v, u, weight=w)
+
+    for f, ms in members.items():
+        for v in ms:
+            G.add_node(v, label=v.upper())
+            part[v] = f
+            out_count[v] = 0
+        for i, u in enumerate(ms):
+            for v in ms[i + 1 :]:
+                if rng.random() < p_in:
+                    tie(u, v)
+    everyone = [v for ms in members.values() for v in ms]
+    for u in everyone:
+        for _ in range(rng.randint(0, outside)):
+            if out_count[u] >= outside:
+                break
+            options = [
+                v
+                for v in everyone
+                if part[v] != part[u] and out_count[v] < outside and not G.has_edge(u, v)
+            ]
+            if not options:
+                break
+            v = rng.choice(options)
+            tie(u, v)
+            out_count[u] += 1
+            out_count[v] += 1
+    hubs = []
+    for f, ms in members.items():
+        hub = f"hub-{f}"
+        G.add_node(hub, label=hub.upper())
+        part[hub] = f
+        hubs.append(hub)
+        for v in rng.sample(ms, round(hub_share * size)):
+            tie(hub, v, 3.0)
+    if broker_ties is None:
+        broker_ties = max(5, round(p_in * (size - 1)))
+    pairs = [(a, b) for a in range(factions) for b in range(a + 1, factions)]
+    rng.shuffle(pairs)
+    planted = []
+    for j in range(brokers):
+        a, b = pairs[j % len(pairs)]
+        x = f"broker-{j}"
+        G.add_node(x, label=x.upper())
+        part[x] = a
+        planted.append(x)
+        for f in (a, b):
+            for v in rng.sample(members[f], broker_ties):
+                tie(x, v)
+    return G, part, planted, hubs
+
+
+PLANTED = [
+    # (factions, size, p_in, outside ties per member, brokers), several seeds each
+    *[((4, 40, 0.25, 2, 4), seed) for seed in (0, 1, 2)],
+    ((3, 30, 0.25, 2, 4), 3),
+    ((6, 25, 0.35, 2, 4), 4),
+    ((4, 60, 0.15, 3, 4), 5),
+    ((5, 40, 0.2, 1, 4), 6),
+    ((2, 50, 0.2, 2, 3), 7),
+    ((8, 20, 0.4, 2, 6), 8),
+]
+
+
+def assert_brokers_found(rows: list[dict], brokers: list[str], hubs: list[str]) -> None:
+    rank = {r["actor"]: r["rank"] for r in rows}
+    by_actor = {r["actor"]: r for r in rows}
+    worst_broker = max(rank[b] for b in brokers)
+    others = [v for v in rank if v not in brokers]
+    assert worst_broker < min(rank[v] for v in others), "a hub or member outranks a broker"
+    assert all(by_actor[b]["is_bridge"] for b in brokers)
+    assert not [v for v in others if by_actor[v]["is_bridge"]], "a hub or member is a bridge"
+    for h in hubs:
+        assert not by_actor[h]["is_bridge"]
+        assert by_actor[h]["within_z"] > 2.5  # a hub of its faction ...
+        assert by_actor[h]["ties_outside"] == 0  # ... with no tie out
+        assert "ties are within" in by_actor[h]["reason"]
+    for b in brokers:
+        row = by_actor[b]
+        assert row["bridge_basis"] in ("ties", "ties and paths")
+        assert row["p_adjusted"] <= bridges.BRIDGE_FDR
+        assert "sd more than random ties of the same number would give" in row["reason"]
+        assert len(row["factions"]) >= 2 and row["ties_outside"] >= row["expected_outside"]
+
+
+@pytest.mark.parametrize(("shape", "seed"), PLANTED)
+def test_planted_brokers_outrank_hubs_and_members(shape, seed):
+    factions, size, p_in, outside, n_brokers = shape
+    G, part, brokers, hubs = planted_brokers(
+        factions=factions, size=size, p_in=p_in, outside=outside, brokers=n_brokers, seed=seed
+    )
+    rows = bridge_figures(G, part)
+    assert_brokers_found(rows, brokers, hubs)
+    # members do have random ties out: some have two or more, and none is a bridge
+    by_actor = {r["actor"]: r for r in rows}
+    with_ties_out = [v for v, r in by_actor.items() if v.startswith("f") and r["ties_outside"] >= 2]
+    assert with_ties_out
+    assert all(not by_actor[v]["is_bridge"] for v in with_ties_out)
+
+
+def test_planted_hubs_are_central_but_not_bridges():
+    # the issue's network: weighted betweenness puts the in-faction hubs on top; the
+    # bridge list must not
+    G, part, brokers, hubs = planted_brokers(seed=0)
+    rows = bridge_figures(G, part)
+    by_actor = {r["actor"]: r for r in rows}
+    top_betweenness = max(rows, key=lambda r: r["betweenness"])["actor"]
+    assert top_betweenness in hubs
+    assert max(by_actor[h]["betweenness"] for h in hubs) > max(
+        by_actor[b]["betweenness"] for b in brokers
+    )
+    assert_brokers_found(rows, brokers, hubs)
+    # the score alone also puts every broker above every hub
+    assert min(by_actor[b]["score"] for b in brokers) > max(by_actor[h]["score"] for h in hubs)
+
+
+@pytest.mark.parametrize(("shape", "seed"), [((4, 40, 0.25, 2, 4), 11), ((5, 40, 0.2, 1, 4), 12)])
+def test_planted_brokers_with_detected_factions(shape, seed):
+    factions, size, p_in, outside, n_brokers = shape
+    G, planted_part, brokers, hubs = planted_brokers(
+        factions=factions, size=size, p_in=p_in, outside=outside, brokers=n_brokers, seed=seed
+    )
+    result = detect_factions(G, seed=seed)
+    members = [v for v in G if v.startswith("f")]
+    # detection recovers the planted factions (else this test would test detection)
+    pairs = {(planted_part[v], result.partition[v]) for v in members}
+    assert len(pairs) == factions == len({f for _, f in pairs})
+    assert_brokers_found(bridge_figures(G, result.partition), brokers, hubs)
+
+
+def test_florentine_medici_first_with_detected_factions():
+    H = nx.florentine_families_graph()
+    result = detect_factions(H, seed=0)
+    rows = bridge_figures(H, result.partition)
+    top = rows[0]
+    assert top["actor"] == "Medici" and top["is_bridge"]
+    assert "paths" in top["bridge_basis"]
+    assert top["cross_betweenness"] >= bridges.MIN_CROSS_SHARE
+    assert top["cross_betweenness"] == max(r["cross_betweenness"] for r in rows)
+    assert "of the shortest paths between actors of different factions" in top["reason"]
+    # the Medici married into rival families one tie each: few ties out, a central place
+    assert top["ties_outside"] == 2
+    assert top["score"] == max(r["score"] for r in rows)
+
+
+ER_GRAPHS = [
+    (n, d, seed) for n, d in ((60, 6), (100, 8), (200, 10), (300, 6)) for seed in (0, 1, 2)
+]
+
+
+def test_random_graph_has_almost_no_bridges():
+    """Erdős–Rényi graphs have no community structure, so no real bridges: whatever
+    factions detection draws in them, at most one actor per graph may be called a
+    bridge, and at most 0.5% of all actors over the 12 graphs (actors tested: ~2,000).
+    With the false discovery rate at 5% the ties test flags none in expectation; the
+    25% path share is the riskier route in small sparse graphs."""
+    total = flagged = 0
+    for n, degree, seed in ER_GRAPHS:
+        H = nx.gnp_random_graph(n, degree / (n - 1), seed=seed)
+        result = detect_factions(H, seed=seed)
+        assert len(set(result.partition.values())) >= 2
+        rows = bridge_figures(H, result.partition)
+        found = sum(r["is_bridge"] for r in rows)
+        assert found <= 1, (n, degree, seed)
+        total += n
+        flagged += found
+        if found == 0:
+            assert "no-bridges" in {w.code for w in bridge_warnings(rows)}
+    assert flagged <= 0.005 * total
+
+
+# --------------------------------------------------------------------------------------
+# cross-faction betweenness
+# --------------------------------------------------------------------------------------
+
+
+def brute_cross_share(G: nx.Graph, part: dict, weight: str = "distance") -> dict:
+    """Share of shortest paths between actors of different factions through each
+    actor, by enumerating every shortest path (unassigned actors: not ends, 0)."""
+    raw = dict.fromkeys(G, 0.0)
+    nodes = [v for v in G if v in part]
+    pairs = [
+        (s, t)
+        for i, s in enumerate(nodes)
+        for t in nodes[i + 1 :]
+        if part[s] != part[t] and nx.has_path(G, s, t)
+    ]
+    for s, t in pairs:
+        paths = list(nx.all_shortest_paths(G, s, t, weight=weight))
+        for path in paths:
+            for x in path[1:-1]:
+                raw[x] += 1.0 / len(paths)
+    out = {}
+    for v in G:
+        own = sum(1 for s, t in pairs if v in (s, t))
+        denom = len(pairs) - own
+        out[v] = raw[v] / denom if v in part and denom > 0 else 0.0
+    return out
+
+
+def test_igraph_subset_betweenness_counts_each_pair_half():
+    # the convention cross_faction_betweenness relies on: on an undirected graph,
+    # igraph's betweenness with disjoint sources and targets counts each source-target
+    # pair with weight 1/2, exactly half of networkx's betweenness_centrality_subset
+    import igraph as ig
+
+    rng = random.Random(3)
+    H = nx.gnp_random_graph(14, 0.3, seed=3)
+    for u, v in H.edges:
+        H.edges[u, v]["distance"] = rng.choice([0.5, 1.0, 2.0])
+    edges = list(H.edges)
+    g = ig.Graph(n=14, edges=edges, directed=False)
+    dist = [H.edges[e]["distance"] for e in edges]
+    sources, targets = [0, 1, 2, 3, 4], [7, 8, 9, 10, 11, 12]
+    ours = g.betweenness(weights=dist, directed=False, sources=sources, targets=targets)
+    ref = nx.betweenness_centrality_subset(H, sources, targets, normalized=False, weight="distance")
+    for v in H:
+        assert 2 * ours[v] == pytest.approx(2 * ref[v], abs=1e-9)  # networkx halves too
+    brute = dict.fromkeys(H, 0.0)
+    for s in sources:
+        for t in targets:
+            if nx.has_path(H, s, t):
+                paths = list(nx.all_shortest_paths(H, s, t, weight="distance"))
+                for path in paths:
+                    for x in path[1:-1]:
+                        brute[x] += 1.0 / len(paths)
+    for v in H:
+        assert 2 * ours[v] == pytest.approx(brute[v], abs=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(4, 14),
+    p=st.floats(0.15, 0.6),
+    k=st.integers(2, 4),
+    missing=st.integers(0, 2),
+    seed=st.integers(0, 10_000),
+)
+def test_cross_faction_betweenness_matches_brute_force(n, p, k, missing, seed):
+    rng = random.Random(seed)
+    H = nx.gnp_random_graph(n, p, seed=seed)  # may be disconnected
+    for u, v in H.edges:
+        w = rng.choice([0.5, 1.0, 2.0, 4.0])  # powers of two: path sums are exact
+        H.edges[u, v]["weight"] = w
+        H.edges[u, v]["distance"] = 1.0 / w
+    part = {v: rng.randrange(k) for v in H}
+    for v in rng.sample(list(H), min(missing, n)):
+        del part[v]  # unassigned actors: neither ends nor values
+    ours, method = cross_faction_betweenness(H, part)
+    assert method == "exact"
+    ref = brute_cross_share(H, part)
+    for v in H:
+        assert ours[v] == pytest.approx(ref[v], abs=1e-9), v
+
+
+def test_cross_faction_betweenness_visits_each_pair_once():
+    code = np.array([0, 0, 1, 1, 1, 2, -1, 2, 1, 0])
+    tasks = bridges._cross_tasks(code)
+    met = [(int(s), int(t)) for sources, targets in tasks for s in sources for t in targets]
+    assigned = np.flatnonzero(code >= 0)
+    cross = {(int(a), int(b)) for a in assigned for b in assigned if a < b and code[a] != code[b]}
+    assert {tuple(sorted(x)) for x in met} == cross and len(met) == len(cross)
+    # the cost: single-source passes = assigned actors minus the largest faction
+    passes = sum(len(sources) for sources, _ in tasks)
+    assert passes == len(assigned) - np.bincount(code[code >= 0]).max() < len(code)
+
+
+def test_cross_faction_betweenness_split_over_processes_is_exact(monkeypatch):
+    G, part, _, _ = planted_brokers(factions=3, size=20, seed=5)
+    one, _ = cross_faction_betweenness(G, part, n_jobs=1)
+    full_one, _ = betweenness(G, n_jobs=1)
+    monkeypatch.setattr(bridges, "SPLIT_BETWEENNESS_NODES", 10)
+    two, _ = cross_faction_betweenness(G, part, n_jobs=2)
+    full_two, _ = betweenness(G, n_jobs=2)
+    for v in G:
+        assert two[v] == pytest.approx(one[v], abs=1e-12)
+        assert full_two[v] == pytest.approx(full_one[v], abs=1e-12)
+
+
+def test_cross_faction_betweenness_ignores_paths_inside_a_faction():
+    # a-b-c-d inside faction 0, d-e into faction 1: b and c carry only faction-0 pairs
+    # to each other, but every path from a, b, c to e runs through d
+    G = nx.path_graph(["a", "b", "c", "d", "e"])
+    part = {"a": 0, "b": 0, "c": 0, "d": 0, "e": 1}
+    values, _ = cross_faction_betweenness(G, part)
+    assert values["d"] == 1.0  # a-e, b-e, c-e all pass d (d-e is its own pair)
+    assert values["b"] == pytest.approx(1 / 3)  # of a-e, c-e, d-e only a-e passes b
+    full, _ = betweenness(G)
+    assert full["c"] > full["d"] * 0.9 and values["c"] < values["d"]
+
+
+# --------------------------------------------------------------------------------------
+# unassigned actors, no or one faction, warnings
+# --------------------------------------------------------------------------------------
+
+
+def test_unassigned_actors_are_no_faction_and_no_bridge():
+    G, part, brokers, _ = planted_brokers(factions=3, size=30, seed=9)
+    # a small component outside every faction, and a member dropped from the partition
+    G.add_edge("x1", "x2", weight=1.0)
+    G.add_edge("x2", "x3", weight=1.0)
+    G.add_node("alone")
+    dropped = "f0-00"
+    part = {v: f for v, f in part.items() if v != dropped}
+    rows = {r["actor"]: r for r in bridge_figures(G, part)}
+    for v in ("x1", "x2", "x3", "alone", dropped):
+        row = rows[v]
+        assert row["faction"] is None and row["role"] == "unassigned"
+        assert not row["is_bridge"] and row["bridge_basis"] == ""
+        assert row["factions"] == [] and row["ties"] == {}
+        assert row["p_value"] is None and row["cross_betweenness"] == 0.0
+        assert row["participation"] == 0.0 and row["within_z"] == 0.0
+        assert sum(row["brokerage"].values()) == 0
+    assert "belongs to no faction" in rows["x2"]["reason"]
+    assert "no ties" in rows["alone"]["reason"]
+    assert rows["x2"]["betweenness"] > 0  # faction-free measures still computed
+    # no actor counts the unassigned member as a faction of its own
+    for v, row in rows.items():
+        assert set(row["ties"]) <= {0, 1, 2}
+        if G.has_edge(v, dropped) and v in part:
+            assert sum(row["ties"].values()) == len(set(G[v]) - {dropped})
+    assert all(rows[b]["is_bridge"] for b in brokers)
+
+
+@pytest.mark.parametrize("k", [0, 1])
+def test_no_or_one_faction_gives_rows_without_bridges(k):
+    G = nx.karate_club_graph()
+    part = {} if k == 0 else dict.fromkeys(G, 3)
+    rows = bridge_figures(G, part)
+    assert len(rows) == G.number_of_nodes()
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    assert not any(r["is_bridge"] for r in rows)
+    assert all(r["cross_betweenness"] == 0.0 for r in rows)
+    for row in rows:
+        assert set(row) >= ROW_KEYS
+    if k == 0:
+        assert all("belongs to no faction" in r["reason"] for r in rows)
+        assert all(r["faction"] is None for r in rows)
+    else:
+        assert all("only one faction" in r["reason"] for r in rows)
+        assert all(r["p_value"] is None for r in rows)
+    (warning,) = bridge_warnings(rows)
+    assert warning.code == "bridges-too-few-factions" and warning.stage == "bridges"
+    assert "nothing to bridge" in warning.message
+
+
+def test_bridge_warnings():
+    G, part, _, _ = planted_brokers(seed=0)
+    rows = bridge_figures(G, part)
+    assert bridge_warnings(rows) == []
+    reduced = bridge_figures(G, part, max_exact_nodes=50, reduced_nodes=60)
+    assert [w.code for w in bridge_warnings(reduced)] == ["bridges-reduced"]
+    # a sparse tree: most actors have one to three ties, too few to be judged
+    T = nx.random_labeled_tree(60, seed=1)
+    result = detect_factions(T, seed=1)
+    codes = {w.code for w in bridge_warnings(bridge_figures(T, result.partition))}
+    assert "bridges-thin" in codes
+    for rows_ in (rows, reduced):
+        for w in bridge_warnings(rows_):
+            assert w.code in strength.CODES
+    assert bridge_warnings([]) == []
+
+
+def test_reasons_carry_the_strength_of_the_evidence():
+    G, part, brokers, _ = planted_brokers(seed=1)
+    rows = {r["actor"]: r for r in bridge_figures(G, part)}
+    broker = rows[brokers[0]]
+    text = broker["reason"]
+    assert re.search(r"\d+ of \d+ ties outside ", text)
+    assert re.search(r"\d+\.\d sd more than random ties of the same number would give", text)
+    assert re.search(r"\(\d+\.\d expected, p [<=] ", text)
+    assert "of the shortest paths between actors of different factions" in text
+    member = next(
+        r
+        for v, r in rows.items()
+        if v.startswith("f")
+        and r["ties_outside"] >= 2
+        and r["ties_outside"] >= 0.2 * sum(r["ties"].values())
+    )
+    assert "to stand out from chance" in member["reason"]
+    assert "random ties of the same number would give" in member["reason"]
+    expected = member["expected_outside"]
+    assert f"{expected:.1f} ±" in member["reason"]
+
+
+def test_strength_helpers():
+    adjusted = strength.fdr_adjust([0.01, 0.04, 0.03, 0.5, float("nan")])
+    assert adjusted[:4] == pytest.approx([0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, 0.5])
+    assert math.isnan(adjusted[4])
+    assert strength.fdr_adjust([]).size == 0
+    expected, z, p = strength.binomial_excess([9, 0, 3], [14, 5, 3], [0.2, 0.2, 0.0])
+    assert expected.tolist() == pytest.approx([2.8, 1.0, 0.0])
+    assert z[0] == pytest.approx((9 - 2.8) / math.sqrt(14 * 0.2 * 0.8))
+    from scipy.stats import binom
+
+    assert p[0] == pytest.approx(binom.sf(8, 14, 0.2))
+    assert p[1] == 1.0  # nothing observed: nothing to explain
+    assert p[2] == 0.0 and z[2] == 0.0  # impossible under the null, no spread to scale
+
+
+def test_csv_carries_the_test(tmp_path):
+    G, part, brokers, _ = planted_brokers(seed=2)
+    path = write_bridges_csv(bridge_figures(G, part), tmp_path / "b.csv")
+    with open(path, newline="", encoding="utf-8") as fh:
+        by_actor = {line["actor"]: line for line in csv.DictReader(fh)}
+    line = by_actor[brokers[0]]
+    for column in ("cross_betweenness", "expected_outside", "participation_z", "p_value"):
+        float(line[column])
+    assert line["bridge_basis"] in ("ties", "ties and paths")
+    assert float(line["p_adjusted"]) <= bridges.BRIDGE_FDR
+    assert int(line["ties_outside"]) >= 2 and line["faction"].startswith("faction ")
+    assert by_actor["hub-0"]["is_bridge"] == "false" and by_actor["hub-0"]["bridge_basis"] == ""

@@ -1,14 +1,19 @@
-"""Bridge figures: the actors who connect factions, and why.
+"""Bridge figures: the actors who connect factions, how surely, and why.
 
 Given the weighted influence graph and a faction partition, this module measures per
 actor how much it sits *between* factions: weighted betweenness (Freeman 1977, computed
-with Brandes' algorithm in igraph), the participation coefficient and within-faction
+with Brandes' algorithm in igraph) and its restriction to the shortest paths between
+actors of different factions, the participation coefficient and within-faction
 z-score with the cartographic role they imply (Guimerà & Amaral 2005), Burt's
 constraint and effective size (Burt 1992), and the Gould & Fernandez (1989) brokerage
-roles. :func:`bridge_figures` combines them into one ranked list, each row carrying
-the evidence and a sentence that says in words why the actor is (or is not) a bridge.
-Results are plain structures; :func:`apply_bridges` is the only function that writes
-onto the graph. The CSV and Markdown writers neutralise hostile names.
+roles. It also tests each actor's ties against random ties of the same number at its
+faction's rate, so that only actors whose position across factions stands out from
+chance are called bridges. :func:`bridge_figures` combines everything into one ranked
+list, each row carrying the evidence, its strength, and a sentence that says in words
+why the actor is (or is not) a bridge; :func:`bridge_warnings` says what the list
+cannot claim. Actors missing from the partition are *unassigned*: no faction, no
+bridge. Results are plain structures; :func:`apply_bridges` is the only function that
+writes onto the graph. The CSV and Markdown writers neutralise hostile names.
 
 Everything except brokerage works on the *undirected projection*: the tie between two
 actors weighs the sum of both directions (``w(u, v) + w(v, u)``), not one of them as
@@ -38,24 +43,32 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.stats import rankdata
 
+from mapper.analysis.strength import EvidenceWarning
 from mapper.errors import AnalysisError
 from mapper.fsutil import atomic_open, write_text
 
 __all__ = [
     "BRIDGE_CSV_COLUMNS",
+    "BRIDGE_FDR",
     "BROKERAGE_ROLES",
     "CROSS_FACTION_ROLES",
     "MAX_EXACT_NODES",
-    "MIN_BRIDGE_PARTICIPATION",
     "MIN_BRIDGE_TIES",
+    "MIN_CROSS_SHARE",
+    "MIN_JUDGED_TIES",
+    "MIN_OUTSIDE_SHARE",
+    "PRIOR_TIES",
     "REDUCED_NODES",
+    "ROUTING_SD",
     "SCORE_WEIGHTS",
     "apply_bridges",
     "betweenness",
     "bridge_figures",
+    "bridge_warnings",
     "brokerage_roles",
     "cartographic_role",
     "constraint",
+    "cross_faction_betweenness",
     "csv_cell",
     "effective_size",
     "md_link",
@@ -76,25 +89,54 @@ BROKERAGE_ROLES: tuple[str, ...] = (
 )
 #: The roles whose two-path crosses a faction boundary (all but coordinator).
 CROSS_FACTION_ROLES: tuple[str, ...] = ("liaison", "gatekeeper", "representative", "itinerant")
-#: Weights of the rank-normalised components of the bridge score.
-SCORE_WEIGHTS: dict[str, float] = {"betweenness": 0.4, "participation": 0.3, "brokerage": 0.3}
-#: An actor is a bridge only with at least this many distinct neighbours outside the
-#: faction that holds most of its neighbours ...
+#: Weights of the components of the bridge score: cross-faction betweenness and
+#: cross-faction brokerage, each as a share of the largest value among the actors,
+#: and the percentile of the participation z-score (how far an actor's ties outside
+#: its main faction exceed what random ties would give) among the actors tested.
+SCORE_WEIGHTS: dict[str, float] = {
+    "cross_betweenness": 0.4,
+    "participation_z": 0.3,
+    "brokerage": 0.3,
+}
+#: The bridge rule. An actor in a faction is a bridge when at least this many of its
+#: distinct neighbours lie outside its main faction (the one holding most of them) ...
 MIN_BRIDGE_TIES = 2
-#: ... and a participation coefficient of at least this much ...
-MIN_BRIDGE_PARTICIPATION = 0.2
-#: ... and either real weight in a second faction (distinct neighbours there at least
-#: this share of those in its main faction) ...
-MIN_SECOND_SHARE = 1 / 3
-#: ... or a betweenness among this top share of all actors (at least one actor).
-TOP_BETWEENNESS_SHARE = 0.1
+#: ... and at least this share of its distinct neighbours (a scatter of single ties out
+#: of a large home network is not a bridge, however unusual) ...
+MIN_OUTSIDE_SHARE = 0.2
+#: ... and either (by ties) its ties outside that faction, or into one other faction,
+#: exceed what random ties of the same number would give, at this false discovery
+#: rate over all the actors tested (Benjamini-Hochberg adjusted p-value at most it) ...
+BRIDGE_FDR = 0.05
+#: ... or (by paths) it lies on at least this share of the shortest paths between
+#: actors of different factions.
+MIN_CROSS_SHARE = 0.25
+#: A bridge by paths must not be a hub that merely routes its own faction to the
+#: exits: its own ties must leave its main faction no more than this many standard
+#: deviations less often than random ties at its faction's rate would.
+ROUTING_SD = 1.0
+#: The null model's baseline: an actor's ties leave faction ``g`` as often as the ties
+#: of ``g``'s other members do, pulled towards the rate of the whole network as if by
+#: this many more ties (so a faction with few ties gets a cautious baseline); and they
+#: land in each other faction as the ties leaving ``g`` do, pulled the same way
+#: towards each faction's share of all tie ends.
+PRIOR_TIES = 10.0
+#: The baseline is estimated again without the bridges found, at most this many
+#: times in all (it stops as soon as no new bridge appears).
+BASELINE_ROUNDS = 5
+#: An actor with fewer distinct ties than this cannot be told apart from chance at
+#: the usual baselines; when most actors have fewer, the bridge list is "thin".
+MIN_JUDGED_TIES = 4
 #: Default size of the candidate set for the reduced betweenness of large graphs.
 REDUCED_NODES = 2500
 #: Default largest number of actors for exact betweenness. Measured on the benchmark
 #: graphs (``benchmarks/run.py``; 2 cores shared with other jobs, load 2-3): exact
 #: igraph betweenness took 1.4 s at 2,000 actors (17k ties), 8 s at 5,000 (42k) and
 #: 36-69 s at 10,000 (84k); the reduced computation on 2,500 candidates 1.7-1.9 s.
-#: So the bridges stage stays under about 10 s at 10,000 actors.
+#: So the bridges stage stayed under about 10 s at 10,000 actors. Cross-faction
+#: betweenness runs the same passes again from every faction but the largest, so
+#: the bridge list now spends 1.7-2.0 times that CPU time on betweenness (measured:
+#: 2,000 and 10,000 benchmark actors, one process).
 MAX_EXACT_NODES = 5000
 #: From this many actors, exact betweenness is summed from two halves (the sources of
 #: even and of odd index), computed in two forked processes when that is safe and a
@@ -184,7 +226,9 @@ def _faction_codes(arrays: _Arrays, partition: Mapping[Any, int]) -> tuple[np.nd
     """Return ``(code, fid)``: a 0..K-1 code per node and the faction id of each code.
 
     Nodes missing from ``partition`` each form their own one-actor faction, with fresh
-    ids above the largest given id, so they never inflate a real faction.
+    ids above the largest given id, so they never inflate a real faction. (Kept for
+    :mod:`mapper.analysis.alliances`; the bridge measures use :func:`_assigned_codes`,
+    which leaves such nodes unassigned.)
     """
     given = [partition.get(v) for v in arrays.nodes]
     try:
@@ -206,9 +250,35 @@ def _faction_codes(arrays: _Arrays, partition: Mapping[Any, int]) -> tuple[np.nd
     return code.astype(np.int64), fid
 
 
+def _assigned_codes(arrays: _Arrays, partition: Mapping[Any, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(code, fid)``: a 0..k-1 code per node (-1 when the node is missing from
+    ``partition``, i.e. *unassigned*) and the faction id of each code.
+
+    Unassigned actors form no faction: their ties are neither inside nor across
+    factions, and they get no faction-based measure (see ``factions_interface``).
+    """
+    given = [partition.get(v) for v in arrays.nodes]
+    try:
+        ids = np.array([-1 if f is None else int(f) for f in given], dtype=np.int64)
+    except (TypeError, ValueError) as exc:
+        raise AnalysisError(
+            "faction ids in the partition must be integers",
+            hint="pass FactionResult.partition (actor -> int)",
+        ) from exc
+    assigned = np.array([f is not None for f in given], dtype=bool)
+    code = np.full(arrays.n, -1, dtype=np.int64)
+    if not assigned.any():
+        return code, np.zeros(0, dtype=np.int64)
+    fid, inverse = np.unique(ids[assigned], return_inverse=True)
+    code[assigned] = inverse
+    return code, fid
+
+
 def _onehot(code: np.ndarray, k: int) -> sp.csr_matrix:
+    """Node x faction indicator matrix; nodes with a negative code get an empty row."""
     n = len(code)
-    return sp.csr_matrix((np.ones(n), (np.arange(n), code)), shape=(n, k))
+    rows = np.flatnonzero(code >= 0)
+    return sp.csr_matrix((np.ones(len(rows)), (rows, code[rows])), shape=(n, k))
 
 
 def _keys(rows: np.ndarray, cols: np.ndarray, n: int) -> np.ndarray:
@@ -284,32 +354,54 @@ def _triangles(sym: sp.csr_matrix) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 
 
-def _betweenness_half(g: Any, weights: list[float], sources: list[int], conn: Any) -> None:
-    """Child process body: betweenness from half the sources, sent back as an array."""
+#: One betweenness job: the sources whose shortest paths are followed and the targets
+#: they are counted to (``None``: every actor).
+_Task = tuple[np.ndarray, np.ndarray | None]
+
+
+def _run_tasks(g: Any, weights: list[float], tasks: Sequence[_Task], part: int) -> np.ndarray:
+    """igraph subset betweenness of every task from the sources of one parity.
+
+    ``part`` 0 takes the sources at even positions of each task, 1 those at odd
+    positions, -1 all of them. Returns a ``(len(tasks), n)`` array; subset betweenness
+    is a sum over sources, so the two parities add up to the whole.
+    """
+    out = np.zeros((len(tasks), g.vcount()))
+    for i, (sources, targets) in enumerate(tasks):
+        chosen = sources if part < 0 else sources[part::2]
+        if len(chosen) == 0 or (targets is not None and len(targets) == 0):
+            continue
+        out[i] = g.betweenness(
+            weights=weights,
+            directed=False,
+            sources=chosen.tolist(),
+            targets=None if targets is None else targets.tolist(),
+        )
+    return out
+
+
+def _tasks_half(g: Any, weights: list[float], tasks: Sequence[_Task], conn: Any) -> None:
+    """Child process body: the odd-position sources of every task, sent back as an array."""
     try:
-        conn.send(np.asarray(g.betweenness(weights=weights, directed=False, sources=sources)))
+        conn.send(_run_tasks(g, weights, tasks, 1))
     finally:
         conn.close()
 
 
-def _split_betweenness(g: Any, weights: list[float], n: int, jobs: int) -> np.ndarray:
-    """igraph betweenness as the sum of the even-source and odd-source halves; the odd
+def _split_tasks(g: Any, weights: list[float], tasks: Sequence[_Task], jobs: int) -> np.ndarray:
+    """:func:`_run_tasks` as the sum of the even-source and odd-source halves; the odd
     half in a forked child when ``jobs > 1`` and forking is safe (else, or if the child
     fails, here)."""
     from mapper.analysis.factions import _fork_available
 
-    halves = [list(range(0, n, 2)), list(range(1, n, 2))]
-
-    def half(i: int) -> np.ndarray:
-        return np.asarray(g.betweenness(weights=weights, directed=False, sources=halves[i]))
-
+    shape = (len(tasks), g.vcount())
     proc = recv = None
     if jobs > 1 and _fork_available():
         import multiprocessing
 
         ctx = multiprocessing.get_context("fork")
         recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_betweenness_half, args=(g, weights, halves[1], send))
+        proc = ctx.Process(target=_tasks_half, args=(g, weights, tasks, send))
         proc.daemon = True
         try:
             proc.start()
@@ -318,7 +410,7 @@ def _split_betweenness(g: Any, weights: list[float], n: int, jobs: int) -> np.nd
         finally:
             send.close()
     try:
-        first = half(0)
+        first = _run_tasks(g, weights, tasks, 0)
         other = None
         if proc is not None and recv is not None:
             try:
@@ -326,10 +418,10 @@ def _split_betweenness(g: Any, weights: list[float], n: int, jobs: int) -> np.nd
             except (EOFError, OSError):
                 other = None
             proc.join()
-            if proc.exitcode != 0 or not isinstance(other, np.ndarray) or other.shape != (n,):
+            if proc.exitcode != 0 or not isinstance(other, np.ndarray) or other.shape != shape:
                 other = None
         if other is None:
-            other = half(1)
+            other = _run_tasks(g, weights, tasks, 1)
     finally:
         if recv is not None:
             recv.close()
@@ -347,25 +439,106 @@ def _jobs(n_jobs: int | None) -> int:
     return min(2, _cpu_count())
 
 
-def _igraph_betweenness(sym: sp.csr_matrix, n_jobs: int | None = None) -> np.ndarray:
-    """Exact weighted betweenness of an undirected projection, normalised like networkx."""
+def _cross_tasks(code: np.ndarray) -> list[_Task]:
+    """Subset-betweenness jobs that visit every pair of actors in different factions once.
+
+    Factions are taken from the smallest to the largest: the members of each are the
+    sources, the members of every *later* faction the targets. A pair of factions is
+    then counted from one side only, and the largest faction is never a source, so the
+    jobs run ``A - (largest faction)`` single-source passes for ``A`` assigned actors,
+    fewer than the ``n`` of full betweenness. Unassigned actors (code -1) are neither.
+    """
+    assigned = code >= 0
+    if not assigned.any():
+        return []
+    k = int(code.max()) + 1
+    sizes = np.bincount(code[assigned], minlength=k)
+    present = np.flatnonzero(sizes)
+    order = present[np.lexsort((present, sizes[present]))]  # smallest first, by id
+    members = {int(f): np.flatnonzero(code == f) for f in order.tolist()}
+    tasks: list[_Task] = []
+    later: list[np.ndarray] = []
+    for f in order[::-1].tolist():  # largest first: accumulate the targets
+        if later:
+            tasks.append((members[f], np.concatenate(later)))
+        later.append(members[f])
+    return tasks[::-1]
+
+
+def _igraph_of(sym: sp.csr_matrix) -> tuple[Any, list[float]] | None:
+    """The undirected projection as an igraph Graph with distances ``1 / weight``."""
     import igraph as ig
 
-    n = sym.shape[0]
-    if n < 3:
-        return np.zeros(n)
     upper = sp.triu(sym, k=1).tocoo()
     if upper.nnz == 0:
+        return None
+    edges = np.column_stack([upper.row, upper.col]).tolist()
+    g = ig.Graph(n=sym.shape[0], edges=edges, directed=False)
+    return g, (1.0 / upper.data).tolist()
+
+
+def _cross_pairs(sym: sp.csr_matrix, code: np.ndarray) -> np.ndarray:
+    """Per actor, the pairs of actors in different factions that a path can join and
+    that do not include the actor itself: the denominator of cross-faction betweenness.
+
+    Pairs in different connected components have no path and are not counted.
+    """
+    from mapper.analysis.strength import component_labels
+
+    n = sym.shape[0]
+    assigned = code >= 0
+    if not assigned.any():
         return np.zeros(n)
-    g = ig.Graph(n=n, edges=np.column_stack([upper.row, upper.col]).tolist(), directed=False)
-    weights = (1.0 / upper.data).tolist()
+    coo = sp.triu(sym, k=1).tocoo()
+    comp = component_labels(n, coo.row.astype(np.int64), coo.col.astype(np.int64))
+    k = int(code.max()) + 1
+    c = int(comp.max()) + 1
+    keys = comp[assigned] * k + code[assigned]
+    uniq, counts = np.unique(keys, return_counts=True)
+    total_c = np.bincount(comp[assigned], minlength=c).astype(float)
+    squares_c = np.bincount(uniq // k, weights=counts.astype(float) ** 2, minlength=c)
+    total = float(((total_c**2 - squares_c) / 2.0).sum())
+    own = np.zeros(n)
+    same = counts[np.searchsorted(uniq, keys)]
+    own[assigned] = total_c[comp[assigned]] - same
+    return total - own
+
+
+def _igraph_betweenness(
+    sym: sp.csr_matrix, n_jobs: int | None = None, code: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact weighted betweenness of an undirected projection, normalised like networkx,
+    and (when ``code`` gives factions) the cross-faction betweenness share.
+
+    Both come from one pass plan: the ``n`` sources of full betweenness plus the jobs of
+    :func:`_cross_tasks`, split by source parity over two processes from
+    :data:`SPLIT_BETWEENNESS_NODES` actors on.
+    """
+    n = sym.shape[0]
+    zeros = np.zeros(n)
+    built = _igraph_of(sym) if n >= 3 else None
+    if built is None:
+        return zeros, zeros.copy()
+    g, weights = built
+    tasks: list[_Task] = [(np.arange(n), None)]
+    cross_tasks = _cross_tasks(code) if code is not None else []
+    tasks += cross_tasks
     if n >= SPLIT_BETWEENNESS_NODES:
-        values = _split_betweenness(g, weights, n, _jobs(n_jobs))
+        values = _split_tasks(g, weights, tasks, _jobs(n_jobs))
     else:
-        values = np.asarray(g.betweenness(weights=weights, directed=False))
-    # igraph counts each unordered pair once; networkx's normalisation for undirected
-    # graphs is 2 / ((n - 1)(n - 2)) on that count.
-    return values * (2.0 / ((n - 1) * (n - 2)))
+        values = _run_tasks(g, weights, tasks, -1)
+    # igraph halves undirected subset betweenness: with every actor as a source each
+    # unordered pair is met twice, so the full value counts each pair once; networkx's
+    # normalisation for undirected graphs is 2 / ((n - 1)(n - 2)) on that count.
+    full = values[0] * (2.0 / ((n - 1) * (n - 2)))
+    cross = zeros.copy()
+    if cross_tasks and code is not None:
+        # each cross pair was met once (from its earlier faction), so undo the halving
+        raw = 2.0 * values[1:].sum(axis=0)
+        pairs = _cross_pairs(sym, code)
+        ok = pairs > 0
+        cross[ok] = np.clip(raw[ok] / pairs[ok], 0.0, 1.0)
+    return full, cross
 
 
 def _default_candidates(sym: sp.csr_matrix, size: int) -> np.ndarray:
@@ -375,16 +548,44 @@ def _default_candidates(sym: sp.csr_matrix, size: int) -> np.ndarray:
 
 
 def _reduced_betweenness(
-    sym: sp.csr_matrix, candidates: np.ndarray, size: int, n_jobs: int | None = None
-) -> np.ndarray:
-    """Exact betweenness inside the subgraph induced by ``candidates`` (others get 0)."""
+    sym: sp.csr_matrix,
+    candidates: np.ndarray,
+    size: int,
+    n_jobs: int | None = None,
+    code: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact betweenness (and cross-faction share) inside the subgraph induced by
+    ``candidates``; every other actor gets 0."""
     n = sym.shape[0]
     chosen = np.unique(np.asarray(candidates, dtype=np.int64)[:size])
-    out = np.zeros(n)
+    full, cross = np.zeros(n), np.zeros(n)
     if len(chosen) >= 3:
         sub = sym[chosen][:, chosen].tocsr()
-        out[chosen] = _igraph_betweenness(sub, n_jobs)
-    return out
+        sub_code = None if code is None else code[chosen]
+        full[chosen], cross[chosen] = _igraph_betweenness(sub, n_jobs, sub_code)
+    return full, cross
+
+
+def _betweenness_pair(
+    arrays: _Arrays,
+    max_exact_nodes: int,
+    reduced_nodes: int,
+    candidates: np.ndarray | None,
+    n_jobs: int | None = None,
+    code: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(betweenness, cross-faction share, method)`` by the exact/reduced strategy."""
+    n = arrays.n
+    if n <= max_exact_nodes:
+        return (*_igraph_betweenness(arrays.sym, n_jobs, code), "exact")
+    if reduced_nodes < 3:
+        return np.zeros(n), np.zeros(n), "none"
+    if candidates is None:
+        candidates = _default_candidates(arrays.sym, reduced_nodes)
+    return (
+        *_reduced_betweenness(arrays.sym, candidates, reduced_nodes, n_jobs, code),
+        "reduced",
+    )
 
 
 def _betweenness_array(
@@ -394,14 +595,8 @@ def _betweenness_array(
     candidates: np.ndarray | None,
     n_jobs: int | None = None,
 ) -> tuple[np.ndarray, str]:
-    n = arrays.n
-    if n <= max_exact_nodes:
-        return _igraph_betweenness(arrays.sym, n_jobs), "exact"
-    if reduced_nodes < 3:
-        return np.zeros(n), "none"
-    if candidates is None:
-        candidates = _default_candidates(arrays.sym, reduced_nodes)
-    return _reduced_betweenness(arrays.sym, candidates, reduced_nodes, n_jobs), "reduced"
+    full, _, method = _betweenness_pair(arrays, max_exact_nodes, reduced_nodes, candidates, n_jobs)
+    return full, method
 
 
 def betweenness(
@@ -499,14 +694,94 @@ def betweenness(
     return dict(zip(arrays.nodes, values.tolist(), strict=True)), method
 
 
+def cross_faction_betweenness(
+    G: nx.Graph,
+    partition: Mapping[Any, int],
+    *,
+    weight: str | None = "weight",
+    max_exact_nodes: int = MAX_EXACT_NODES,
+    reduced_nodes: int = REDUCED_NODES,
+    candidates: Iterable[Any] | None = None,
+    n_jobs: int | None = None,
+) -> tuple[dict[Any, float], str]:
+    """Cross-faction betweenness: the share of the shortest paths *between actors of
+    different factions* that run through each actor.
+
+    ``c(v) = sum over pairs {s, t} with faction(s) != faction(t) and v not in {s, t} of
+    sigma_st(v) / sigma_st``, divided by the number of such pairs that a path can join
+    (pairs in different connected components have no path). ``sigma_st`` counts the
+    shortest ``s``-``t`` paths and ``sigma_st(v)`` those through ``v``; paths are
+    measured as in :func:`betweenness` (undirected projection, distance
+    ``1 / weight``). 0.25 means a quarter of all shortest routes between factions pass
+    through the actor. Paths inside one faction do not count, however many run
+    through an actor, and unassigned actors (missing from ``partition``) are neither
+    ends of a counted path nor given a value (0.0).
+
+    It is computed with igraph's subset betweenness (Brandes 2008): the members of
+    each faction, smallest faction first, are the sources and the members of the
+    later factions the targets, so each pair is visited once and the largest faction
+    is never a source; the cost is at most that of full betweenness. Above
+    ``max_exact_nodes`` actors it is computed inside the candidate subgraph, as
+    :func:`betweenness` does, and the method says so.
+
+    Parameters
+    ----------
+    G : networkx.Graph or networkx.DiGraph
+        The influence graph.
+    partition : mapping
+        Actor -> faction id (integers).
+    weight, max_exact_nodes, reduced_nodes, candidates, n_jobs
+        As for :func:`betweenness`.
+
+    Returns
+    -------
+    values : dict
+        Actor -> share in [0, 1].
+    method : str
+        ``"exact"``, ``"reduced"`` or ``"none"``.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.path_graph(["a", "b", "c", "d"])
+    >>> values, _ = cross_faction_betweenness(G, {"a": 0, "b": 0, "c": 1, "d": 1})
+    >>> values["b"]  # the cross pairs without b, a-c and a-d, both pass b
+    1.0
+    >>> values, _ = cross_faction_betweenness(G, {"a": 0, "b": 1, "c": 1, "d": 1})
+    >>> values["b"], values["c"]  # a-c and a-d pass b; only a-d passes c, of a-b and a-d
+    (1.0, 0.5)
+
+    References
+    ----------
+    .. [1] Freeman, L. C. (1977). A set of measures of centrality based on
+       betweenness. *Sociometry* 40(1), 35-41.
+    .. [2] Brandes, U. (2008). On variants of shortest-path betweenness centrality
+       and their generic computation. *Social Networks* 30(2), 136-145.
+    """
+    arrays = _arrays(G, weight)
+    code, _ = _assigned_codes(arrays, partition)
+    cand = None
+    if candidates is not None:
+        cand = np.array([arrays.index[v] for v in candidates if v in arrays.index], dtype=np.int64)
+    _, cross, method = _betweenness_pair(arrays, max_exact_nodes, reduced_nodes, cand, n_jobs, code)
+    cross[code < 0] = 0.0
+    return dict(zip(arrays.nodes, cross.tolist(), strict=True)), method
+
+
 # --------------------------------------------------------------------------------------
 # Participation, within-faction z, cartographic roles
 # --------------------------------------------------------------------------------------
 
 
 def _faction_strength(arrays: _Arrays, code: np.ndarray, k: int) -> sp.csr_matrix:
-    """Node x faction matrix of tie weight to each faction (undirected projection)."""
-    return (arrays.sym @ _onehot(code, k)).tocsr()
+    """Node x faction matrix of tie weight to each faction (undirected projection).
+
+    Ties to unassigned actors (code -1) count nowhere, and the rows of unassigned
+    actors are empty: they have no faction to be inside or outside of.
+    """
+    onehot = _onehot(code, k)
+    keep = sp.diags((code >= 0).astype(float))
+    return (keep @ arrays.sym @ onehot).tocsr()
 
 
 def _participation_array(kf: sp.csr_matrix) -> np.ndarray:
@@ -520,15 +795,19 @@ def _participation_array(kf: sp.csr_matrix) -> np.ndarray:
 
 def _within_z_array(kf: sp.csr_matrix, code: np.ndarray, k: int) -> np.ndarray:
     n = len(code)
-    inside = np.asarray(kf[np.arange(n), code]).ravel()
-    size = np.bincount(code, minlength=k).astype(float)
-    mean = np.bincount(code, weights=inside, minlength=k) / np.maximum(size, 1)
-    var = np.bincount(code, weights=inside**2, minlength=k) / np.maximum(size, 1) - mean**2
-    std = np.sqrt(np.maximum(var, 0.0))
-    sd = std[code]
     out = np.zeros(n)
-    ok = sd > 1e-12 * np.maximum(1.0, np.abs(mean[code]))
-    out[ok] = (inside[ok] - mean[code][ok]) / sd[ok]
+    rows = np.flatnonzero(code >= 0)
+    if len(rows) == 0:
+        return out
+    own = code[rows]
+    inside = np.asarray(kf[rows, own]).ravel()
+    size = np.bincount(own, minlength=k).astype(float)
+    mean = np.bincount(own, weights=inside, minlength=k) / np.maximum(size, 1)
+    var = np.bincount(own, weights=inside**2, minlength=k) / np.maximum(size, 1) - mean**2
+    std = np.sqrt(np.maximum(var, 0.0))
+    sd = std[own]
+    ok = sd > 1e-12 * np.maximum(1.0, np.abs(mean[own]))
+    out[rows[ok]] = (inside[ok] - mean[own][ok]) / sd[ok]
     return out
 
 
@@ -547,7 +826,8 @@ def participation_coefficient(
     G : networkx.Graph or networkx.DiGraph
         The influence graph.
     partition : mapping
-        Actor -> faction id. Actors missing from it count as one-actor factions.
+        Actor -> faction id. Actors missing from it are *unassigned*: their ties
+        count in no faction, and their own coefficient is 0.
     weight : str or None, default "weight"
         Edge attribute of the tie strength; ``None`` counts edges.
 
@@ -569,7 +849,7 @@ def participation_coefficient(
        metabolic networks. *Nature* 433, 895-900.
     """
     arrays = _arrays(G, weight)
-    code, fid = _faction_codes(arrays, partition)
+    code, fid = _assigned_codes(arrays, partition)
     values = _participation_array(_faction_strength(arrays, code, len(fid)))
     return dict(zip(arrays.nodes, values.tolist(), strict=True))
 
@@ -589,7 +869,8 @@ def within_faction_z(
     G : networkx.Graph or networkx.DiGraph
         The influence graph.
     partition : mapping
-        Actor -> faction id. Actors missing from it count as one-actor factions.
+        Actor -> faction id. Actors missing from it are *unassigned*: their ties
+        count in no faction, and their own z is 0.
     weight : str or None, default "weight"
         Edge attribute of the tie strength; ``None`` counts edges.
 
@@ -611,7 +892,7 @@ def within_faction_z(
        metabolic networks. *Nature* 433, 895-900.
     """
     arrays = _arrays(G, weight)
-    code, fid = _faction_codes(arrays, partition)
+    code, fid = _assigned_codes(arrays, partition)
     kf = _faction_strength(arrays, code, len(fid))
     values = _within_z_array(kf, code, len(fid))
     return dict(zip(arrays.nodes, values.tolist(), strict=True))
@@ -802,11 +1083,18 @@ def effective_size(G: nx.Graph, *, weight: str | None = "weight") -> dict[Any, f
 
 
 def _brokerage_array(arrays: _Arrays, code: np.ndarray, k: int, tri: np.ndarray) -> np.ndarray:
-    """``(n, 5)`` int array of open two-paths per broker and role (BROKERAGE_ROLES order)."""
+    """``(n, 5)`` int array of open two-paths per broker and role (BROKERAGE_ROLES order).
+
+    Only arcs between assigned actors (code >= 0) take part: a two-path that touches
+    an unassigned actor has no faction pattern.
+    """
     n = arrays.n
-    src, dst = arrays.src, arrays.dst
+    both = (code[arrays.src] >= 0) & (code[arrays.dst] >= 0)
+    src, dst = arrays.src[both], arrays.dst[both]
     if len(src) == 0:
         return np.zeros((n, 5), dtype=np.int64)
+    if len(tri):
+        tri = tri[(code[tri] >= 0).all(axis=1)]
     same = code[src] == code[dst]
     in_tot = np.bincount(dst, minlength=n).astype(np.int64)
     out_tot = np.bincount(src, minlength=n).astype(np.int64)
@@ -876,7 +1164,9 @@ def brokerage_roles(G: nx.Graph, partition: Mapping[Any, int]) -> dict[Any, dict
     G : networkx.Graph or networkx.DiGraph
         The influence graph (edge weights are ignored).
     partition : mapping
-        Actor -> faction id. Actors missing from it count as one-actor factions.
+        Actor -> faction id. Actors missing from it are *unassigned*: a two-path
+        through, from or to one of them has no faction pattern and is not counted,
+        so an unassigned actor brokers nothing.
 
     Returns
     -------
@@ -908,7 +1198,7 @@ def brokerage_roles(G: nx.Graph, partition: Mapping[Any, int]) -> dict[Any, dict
        89-126.
     """
     arrays = _arrays(G, None)
-    code, fid = _faction_codes(arrays, partition)
+    code, fid = _assigned_codes(arrays, partition)
     counts = _brokerage_array(arrays, code, len(fid), _triangles(arrays.sym))
     return {
         v: dict(zip(BROKERAGE_ROLES, (int(x) for x in counts[i]), strict=True))
@@ -921,28 +1211,203 @@ def brokerage_roles(G: nx.Graph, partition: Mapping[Any, int]) -> dict[Any, dict
 # --------------------------------------------------------------------------------------
 
 
-def _positive_rank(x: np.ndarray) -> np.ndarray:
-    """Rank-normalise to [0, 1]: 0 for values <= 0, else rank among positives / count."""
+def _share_of_max(x: np.ndarray) -> np.ndarray:
+    """Each value as a share of the largest (all zeros when none is positive)."""
+    top = float(x.max()) if len(x) else 0.0
+    return np.clip(x / top, 0.0, 1.0) if top > 0 else np.zeros(len(x))
+
+
+def _percentile(x: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Rank of each value among the entries selected by ``among``, divided by their
+    number (average ranks for ties; 1 for the largest); 0 outside the selection."""
     out = np.zeros(len(x))
-    pos = x > 0
-    npos = int(pos.sum())
-    if npos:
-        out[pos] = rankdata(x[pos], method="average") / npos
+    count = int(among.sum())
+    if count:
+        out[among] = rankdata(x[among], method="average") / count
     return out
 
 
 def _strongest_neighbour(
     sym: sp.csr_matrix, code: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted keys ``node * k + faction`` and the strongest neighbour for each key."""
+    """Sorted keys ``node * k + faction`` and the strongest neighbour for each key
+    (neighbours in a faction only: unassigned ones are left out)."""
     rows = np.repeat(np.arange(sym.shape[0], dtype=np.int64), np.diff(sym.indptr))
     cols = sym.indices.astype(np.int64)
+    data = sym.data
+    keep = code[cols] >= 0
+    rows, cols, data = rows[keep], cols[keep], data[keep]
     keys = rows * k + code[cols]
-    order = np.lexsort((cols, -sym.data, keys))
+    order = np.lexsort((cols, -data, keys))
     keys, cols = keys[order], cols[order]
     first = np.ones(len(keys), dtype=bool)
     first[1:] = keys[1:] != keys[:-1]
     return keys[first], cols[first]
+
+
+@dataclass(frozen=True)
+class _TieTests:
+    """Per actor: its ties by faction and how they compare with random ties.
+
+    Arrays of length n. ``main`` is the code of the faction holding most of the
+    actor's distinct neighbours (-1 for actors without ties in a faction); ``outside``
+    the neighbours outside it; ``q`` the chance that a random tie of an actor whose
+    main faction is ``main`` leaves it; ``expected``, ``z``, ``p_outside`` compare
+    ``outside`` with ``Binomial(degree, q)``. ``pair`` is the other faction where the
+    actor's ties are most concentrated against chance, with ``pair_count`` ties there
+    where ``pair_expected`` were expected and tail probability ``p_pair`` (already
+    multiplied by the number of other factions); ``p`` the actor's p-value (the
+    smaller of the two tests, doubled when both ran), ``p_adjusted`` its
+    Benjamini-Hochberg adjustment over the actors tested (NaN when not tested).
+    """
+
+    degree: np.ndarray
+    main: np.ndarray
+    outside: np.ndarray
+    q: np.ndarray
+    expected: np.ndarray
+    z: np.ndarray
+    p_outside: np.ndarray
+    pair: np.ndarray
+    pair_count: np.ndarray
+    pair_expected: np.ndarray
+    p_pair: np.ndarray
+    p: np.ndarray
+    p_adjusted: np.ndarray
+    tested: np.ndarray
+
+
+def _tie_tests(
+    binary: sp.csr_matrix,
+    sym: sp.csr_matrix,
+    code: np.ndarray,
+    k: int,
+    exclude: np.ndarray | None = None,
+) -> _TieTests:
+    """Test every assigned actor's ties against random ties of the same number.
+
+    ``binary`` is the 0/1 undirected adjacency, ``sym`` the weighted one (for
+    tie-breaks), ``exclude`` the actors set aside with all their ties (the bridges
+    found so far): their ties count neither in any baseline nor in any actor's test.
+
+    The null model is a block model of the observed mixing between factions (a
+    degree-corrected stochastic block model, Karrer & Newman 2011, read on distinct
+    ties): each of an actor's ``d`` distinct neighbours independently lies outside
+    its main faction ``m`` with probability ``q_m``, the share of the ties of ``m``'s
+    members that leave ``m``, counted without the actor's own ties, pulled towards
+    the whole network's share by :data:`PRIOR_TIES`; a tie that leaves ``m`` lands in
+    faction ``h`` in proportion to the ties from ``m`` to ``h``, pulled towards
+    ``h``'s share of all tie ends. Two one-sided binomial tests follow: are there
+    more ties outside ``m`` than ``Binomial(d, q_m)`` gives (a spread-out
+    connector), and, with three factions or more, more ties in some one other faction
+    ``h`` than ``Binomial(d, q_mh)`` gives (a broker between two factions;
+    Bonferroni over the ``k - 1`` factions ``h``)? The actor's p-value is the
+    smaller, doubled (Bonferroni over the two tests); with two factions the tests
+    coincide and only the first runs.
+    """
+    from mapper.analysis.strength import binomial_excess, fdr_adjust
+
+    n = len(code)
+    kk = max(k, 1)
+    assigned = code >= 0
+    kept = assigned if exclude is None else assigned & ~exclude
+    onehot_kept = _onehot(np.where(kept, code, -1), kk)
+    rows_assigned = sp.diags(assigned.astype(float))
+    counts = (rows_assigned @ binary @ onehot_kept).tocsr()  # neighbours that count
+    counts.sort_indices()
+    weights = (rows_assigned @ sym @ onehot_kept).tocsr()  # same sparsity pattern
+    weights.sort_indices()
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(counts.indptr))
+    cols = counts.indices.astype(np.int64)
+    c = counts.data.astype(float)
+    w = weights.data.astype(float)
+    degree = np.bincount(rows, weights=c, minlength=n) if len(rows) else np.zeros(n)
+    main = np.full(n, -1, dtype=np.int64)
+    main_count = np.zeros(n)
+    if len(rows):
+        own = (cols == code[rows]).astype(np.int64)
+        order = np.lexsort((cols, -w, -own, -c, rows))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = rows[order][1:] != rows[order][:-1]
+        pick = order[first]
+        main[rows[pick]] = cols[pick]
+        main_count[rows[pick]] = c[pick]
+    outside = degree - main_count
+    has_main = main >= 0
+    m = np.where(has_main, main, 0)
+
+    # the baseline: the mixing between factions of the ties between kept actors ...
+    mixing = (onehot_kept.T @ counts).tocsr()  # k x k, sparse: k can be large
+    total_g = np.asarray(mixing.sum(axis=1)).ravel()
+    inside_g = mixing.diagonal()
+    total_m = total_g[m]
+    out_m = total_m - inside_g[m]
+    # ... without the actor's own ties: its row of the mixing (when it counts in its
+    # main faction) and its main faction's members' ties to it
+    mine = np.asarray(counts[np.arange(n), m]).ravel()  # its neighbours in m
+    in_main = kept & has_main & (code == m)
+    elsewhere = kept & has_main & (code != m)
+    total_i = total_m - np.where(in_main, degree + mine, 0.0) - np.where(elsewhere, mine, 0.0)
+    out_i = out_m - np.where(in_main, degree - mine, 0.0) - np.where(elsewhere, mine, 0.0)
+    total_i, out_i = np.maximum(total_i, 0.0), np.maximum(out_i, 0.0)
+    all_total = float(total_g.sum())
+    # the prior's rate: the whole network's share of tie ends outside their faction,
+    # bridges included (setting them aside must not make a faction look sealed)
+    everyone = (rows_assigned @ binary @ _onehot(code, kk)).tocsr()
+    ends = float(everyone.sum())
+    inside = float(everyone[np.flatnonzero(assigned), code[assigned]].sum()) if ends else 0.0
+    overall = (ends - inside) / ends if ends > 0 else 0.0
+    q = (out_i + PRIOR_TIES * overall) / (total_i + PRIOR_TIES)
+    q = np.where(has_main, np.clip(q, 0.0, 1.0), 0.0)
+    expected, z, p_outside = binomial_excess(outside, degree, q)
+
+    k_eff = int(np.count_nonzero(np.bincount(code[code >= 0], minlength=kk)))
+    pair = np.full(n, -1, dtype=np.int64)
+    pair_count = np.zeros(n)
+    pair_expected = np.zeros(n)
+    p_pair = np.ones(n)
+    if k_eff >= 3 and len(rows):
+        sel = cols != main[rows]
+        r, h, ch = rows[sel], cols[sel], c[sel]
+        mr = main[r]
+        # ties from the main faction to h, the actor's own left out
+        flow = np.asarray(mixing[mr, h]).ravel() - np.where(in_main[r], ch, 0.0)
+        flow -= np.where(elsewhere[r] & (h == code[r]), mine[r], 0.0)
+        flow = np.maximum(flow, 0.0)
+        h_share = total_g[h] / np.maximum(all_total - total_g[mr], 1e-12)  # of tie ends
+        share = (flow + PRIOR_TIES * h_share) / (out_i[r] + PRIOR_TIES)
+        qh = np.clip(q[r] * share, 0.0, 1.0)
+        exp_h, _, p_h = binomial_excess(ch, degree[r], qh)
+        p_h = np.minimum(1.0, p_h * (k_eff - 1))
+        best = np.lexsort((h, p_h, r))
+        first = np.ones(len(best), dtype=bool)
+        first[1:] = r[best][1:] != r[best][:-1]
+        pick = best[first]
+        pair[r[pick]] = h[pick]
+        pair_count[r[pick]] = ch[pick]
+        pair_expected[r[pick]] = exp_h[pick]
+        p_pair[r[pick]] = p_h[pick]
+        p = np.minimum(1.0, 2.0 * np.minimum(p_outside, p_pair))
+    else:
+        p = p_outside.copy()
+    tested = has_main & (code >= 0) & (degree > 0) & (k_eff >= 2)
+    p = np.where(tested, p, np.nan)
+    return _TieTests(
+        degree=degree,
+        main=main,
+        outside=outside,
+        q=q,
+        expected=expected,
+        z=np.where(tested, z, 0.0),
+        p_outside=p_outside,
+        pair=pair,
+        pair_count=pair_count,
+        pair_expected=pair_expected,
+        p_pair=p_pair,
+        p=p,
+        p_adjusted=fdr_adjust(p),
+        tested=tested,
+    )
 
 
 def _edge_evidence(G: nx.Graph, u: Any, v: Any, weight: str | None) -> dict[str, Any]:
@@ -984,68 +1449,227 @@ def _join_words(parts: Sequence[str]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def _reason(row: dict[str, Any], names: Mapping[int, str] | None, bt_rank: int, n: int) -> str:
-    who = row["name"] or str(row["actor"])
-    ties = row["ties"]
-    factions = row["factions"]
-    total = sum(ties.values())
-    if not factions:
-        return f"{who} has no ties, so cannot bridge factions."
-    first = factions[0]
-    if row["betweenness_method"] == "none":
-        bt = "betweenness not computed"
-    elif row["betweenness_method"] == "reduced":
-        bt = f"betweenness rank {bt_rank} of {n} (reduced: among the best-connected actors)"
-    else:
-        bt = f"betweenness rank {bt_rank} of {n}"
+def _p_text(p: float) -> str:
+    """``p = 0.03`` / ``p < 0.001``."""
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.2g}" if p < 0.01 else f"p = {p:.2f}"
+
+
+def _share_text(x: float) -> str:
+    """A share as a percentage, with a decimal below 10%."""
+    pct = 100.0 * x
+    if pct == 0:
+        return "0%"
+    if pct < 0.1:
+        return "under 0.1%"
+    return f"{pct:.1f}%" if pct < 10 else f"{pct:.0f}%"
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What the reason of one row needs besides the row itself."""
+
+    names: Mapping[int, str] | None
+    n: int  # actors
+    k: int  # factions
+    tested: int  # actors whose ties were tested
+    method: str  # betweenness method
+    degree: int  # distinct neighbours, assigned or not
+    bt_rank: int
+    cross_rank: int
+    sd: float  # spread of the outside ties under the null
+    pair_faction: int | None  # the other faction, when its test decided
+    pair_count: int
+    pair_expected: float
+    p_outside: float  # the outside test alone
+    p_pair: float  # the one-other-faction test alone (Bonferroni over factions)
+    test_main: str  # the main faction in the test (when ties were set aside, it may differ)
+    crosses: bool  # its ties leave its main faction at least as often as ordinary members'
+
+
+def _paths_text(row: Mapping[str, Any], ctx: _Context) -> str:
+    if ctx.method == "none":
+        return "paths between factions not computed"
+    where = " (reduced: among the best-connected actors)" if ctx.method == "reduced" else ""
+    return (
+        f"lies on {_share_text(row['cross_betweenness'])} of the shortest paths between "
+        f"actors of different factions (rank {ctx.cross_rank} of {ctx.n}){where}"
+    )
+
+
+def _betweenness_text(ctx: _Context) -> str:
+    if ctx.method == "none":
+        return "betweenness not computed"
+    if ctx.method == "reduced":
+        return (
+            f"betweenness rank {ctx.bt_rank} of {ctx.n} (reduced: among the best-connected actors)"
+        )
+    return f"betweenness rank {ctx.bt_rank} of {ctx.n}"
+
+
+def _brokerage_text(row: Mapping[str, Any]) -> str:
     cross = [
         f"{row['brokerage'][role]} {role}"
         for role in CROSS_FACTION_ROLES
         if row["brokerage"][role] > 0
     ]
     n_cross = sum(row["brokerage"][role] for role in CROSS_FACTION_ROLES)
-    if cross:
-        brokerage = _join_words(cross) + (" brokerage path" if n_cross == 1 else " brokerage paths")
-    else:
-        brokerage = "no cross-faction brokerage paths"
+    if not cross:
+        return "no cross-faction brokerage paths"
+    return _join_words(cross) + (" brokerage path" if n_cross == 1 else " brokerage paths")
+
+
+def _test_text(row: Mapping[str, Any], ctx: _Context, main: str) -> str:
+    """The ties test in words: observed against random ties, and how sure."""
+    exp = float(row["expected_outside"])
+    z = float(row["participation_z"])
+    p, q = float(row["p_value"]), float(row["p_adjusted"])
+    total = int(row["tested_ties"])
+    where = ctx.test_main or main
+    head = f"{int(row['tested_outside'])} of {_plural(total, 'tie')} outside {where}"
+    aside = sum(row["ties"].values()) - total
+    if aside:
+        head += f" (leaving aside {_plural(aside, 'tie')} to other bridges)"
+    numbers = f"{exp:.1f} expected, {_p_text(ctx.p_outside)}"
+    if q <= BRIDGE_FDR:
+        if z > 0:
+            text = f"{head}, {z:.1f} sd more than random ties of the same number would give"
+        else:
+            text = f"{head}, no more than random ties of the same number would give"
+        text += f" ({numbers})"
+        if ctx.pair_faction is not None:
+            text += (
+                f"; {ctx.pair_count} in {_faction_name(ctx.names, ctx.pair_faction)} alone, "
+                f"where random ties would put {ctx.pair_expected:.1f} ({_p_text(ctx.p_pair)})"
+            )
+        return text
+    if p <= BRIDGE_FDR:
+        return (
+            f"{head} ({numbers}); {_p_text(p)} for its ties as a whole, not significant "
+            f"once all {ctx.tested} actors are tested (adjusted p = {q:.2g})"
+        )
+    if z > 0:
+        return (
+            f"{head}, not significantly more than random ties of the same number would "
+            f"give ({numbers})"
+        )
+    return f"{head}, no more than random ties of the same number would give ({numbers})"
+
+
+def _reason(row: dict[str, Any], ctx: _Context) -> str:
+    who = row["name"] or str(row["actor"])
+    ties = row["ties"]
+    factions = row["factions"]
+    total = sum(ties.values())
+    bt = _betweenness_text(ctx)
+    if row["faction"] is None:
+        if not ctx.degree:
+            return f"{who} has no ties, so cannot bridge factions."
+        return (
+            f"Not a bridge: {who} belongs to no faction (unassigned), so it cannot "
+            f"bridge factions; {bt}."
+        )
+    if not factions:
+        return f"{who} has no ties, so cannot bridge factions."
+    if ctx.k < 2:
+        return (
+            f"Not a bridge: there is only one faction, so there is nothing to bridge; "
+            f"{who} has {_plural(total, 'tie')}; {bt}."
+        )
+    first = factions[0]
+    main = _faction_name(ctx.names, first)
+    paths = _paths_text(row, ctx)
+    brokerage = _brokerage_text(row)
     if row["is_bridge"]:
-        shown = [f"{_faction_name(names, f)} ({_plural(ties[f], 'tie')})" for f in factions[:3]]
+        shown = [f"{_faction_name(ctx.names, f)} ({_plural(ties[f], 'tie')})" for f in factions[:3]]
         more = len(factions) - 3
         text = _join_words(shown) + (f" and {_plural(more, 'more faction')}" if more > 0 else "")
-        return f"{who} connects {text}; {brokerage}; {bt}."
-    main = _faction_name(names, first)
+        evidence = [_test_text(row, ctx, main), paths]
+        if row["bridge_basis"] == "paths":  # the paths carry it: say so first
+            evidence = [f"{paths}, at least the {MIN_CROSS_SHARE:.0%} the rule asks", evidence[0]]
+        return f"{who} connects {text}: " + "; ".join([*evidence, brokerage, bt]) + "."
     if len(factions) == 1:
         if total == 1:
-            return f"Not a bridge: {who}'s only tie is within {main}; {bt}."
-        return f"Not a bridge: all {total} of {who}'s ties are within {main}; {bt}."
-    outside = total - ties[first]
-    second = ties[factions[1]]
+            head = f"Not a bridge: {who}'s only tie is within {main}"
+        else:
+            head = f"Not a bridge: all {total} of {who}'s ties are within {main}"
+        return f"{head}; {paths}; {bt}."
+    outside = int(row["ties_outside"])
     if outside < MIN_BRIDGE_TIES:
         why = f"only {_plural(outside, 'tie')} outside {main}"
-    elif row["participation"] < MIN_BRIDGE_PARTICIPATION:
+    elif outside < MIN_OUTSIDE_SHARE * total:
         why = (
-            f"its ties are concentrated in {main} "
-            f"(participation {row['participation']:.2f} < {MIN_BRIDGE_PARTICIPATION})"
+            f"too few of its ties outside {main} ({outside} of {total}, under the "
+            f"{MIN_OUTSIDE_SHARE:.0%} a bridge needs)"
         )
     else:
-        why = (
-            f"its ties into any other faction are few ({second} against {ties[first]} in "
-            f"{main}) and its betweenness is not in the top {TOP_BETWEENNESS_SHARE:.0%}"
+        exp = float(row["expected_outside"])
+        p, q = float(row["p_value"]), float(row["p_adjusted"])
+        tested, tested_out = int(row["tested_ties"]), int(row["tested_outside"])
+        aside = total - tested
+        counted = f"{tested_out} of {tested}"
+        if aside:
+            counted += f", leaving aside {_plural(aside, 'tie')} to bridges"
+        numbers = (
+            f"{counted}; random ties of the same number would give {exp:.1f} ± "
+            f"{ctx.sd:.1f}, {_p_text(ctx.p_outside)}"
+        )
+        where = ctx.test_main or main
+        if p <= BRIDGE_FDR < q:
+            why = (
+                f"its ties outside {where} exceed chance ({numbers}; {_p_text(p)} for "
+                f"its ties as a whole) but not by enough once all {ctx.tested} actors "
+                f"are tested (adjusted p = {q:.2g})"
+            )
+        else:
+            why = f"too few ties outside {where} to stand out from chance ({numbers})"
+    if ctx.method != "none" and row["cross_betweenness"] < MIN_CROSS_SHARE:
+        paths += f", under the {MIN_CROSS_SHARE:.0%} that would make it a bridge"
+    elif ctx.method != "none" and not ctx.crosses:
+        paths += (
+            ", but its own ties cross factions less often than its faction's members' "
+            "do, so the paths run through it rather than across it"
         )
     return (
         f"Not a bridge: {who} has {ties[first]} of {_plural(total, 'tie')} in {main}, "
-        f"{why}; {brokerage}; {bt}."
+        f"{why}; {paths}; {brokerage}; {bt}."
     )
 
 
-def _second_largest_per_row(counts: Any) -> np.ndarray:
-    """The second-largest stored value of each row of a CSR matrix (0 when fewer than two)."""
-    out = np.zeros(counts.shape[0])
-    indptr, data = counts.indptr, counts.data
-    for i in np.flatnonzero(np.diff(indptr) >= 2):
-        row = data[indptr[i] : indptr[i + 1]]
-        out[i] = np.partition(row, -2)[-2]
-    return out
+def _crosses(outside: np.ndarray, degree: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Whether an actor's own ties leave its main faction about as often as ordinary
+    members' do: no more than :data:`ROUTING_SD` standard deviations below. A hub that
+    routes its own faction to the exits lies on many cross-faction paths too, but its
+    ties cross far less often than its members' do."""
+    spread = np.sqrt(np.maximum(degree * q * (1.0 - q), 0.0))
+    return outside >= degree * q - ROUTING_SD * spread
+
+
+def _bridge_rule(
+    tests: _TieTests,
+    full: _TieTests,
+    cross: np.ndarray,
+    method: str,
+    k: int,
+    assigned: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(by_ties, by_paths)``: who meets the bridge rule, and on which evidence.
+
+    ``full`` counts all of an actor's ties (the floors and the crossing condition
+    use them); ``tests`` holds the test with the bridges found so far set aside.
+    """
+    enough = (
+        assigned
+        & (full.outside >= MIN_BRIDGE_TIES)
+        & (full.outside >= MIN_OUTSIDE_SHARE * full.degree)
+        & (k >= 2)
+    )
+    adjusted = np.nan_to_num(tests.p_adjusted, nan=1.0)
+    by_ties = enough & tests.tested & (adjusted <= BRIDGE_FDR)
+    crosses = _crosses(full.outside, full.degree, tests.q)
+    by_paths = enough & crosses & (method != "none") & (cross >= MIN_CROSS_SHARE)
+    return by_ties, by_paths
 
 
 def bridge_figures(
@@ -1060,41 +1684,66 @@ def bridge_figures(
     reduced_nodes: int = REDUCED_NODES,
     n_jobs: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The ranked list of bridge figures: who connects factions, with evidence and reasons.
+    """The ranked list of bridge figures: who connects factions, how surely, and why.
 
-    For every actor the function computes betweenness (:func:`betweenness`),
-    participation coefficient and within-faction z (:func:`participation_coefficient`,
+    For every actor the function computes betweenness (:func:`betweenness`) and
+    cross-faction betweenness (:func:`cross_faction_betweenness`), participation
+    coefficient and within-faction z (:func:`participation_coefficient`,
     :func:`within_faction_z`) with the cartographic role, Burt's constraint and
-    effective size, and Gould & Fernandez brokerage (:func:`brokerage_roles`), then
-    combines them:
+    effective size, Gould & Fernandez brokerage (:func:`brokerage_roles`), and a test
+    of its ties against random ties of the same number; then it decides who is a
+    bridge and ranks everyone.
 
-    **Bridge score** (in [0, 1])::
+    **The ties test** (null model). Each of the actor's ``d`` distinct neighbours in a
+    faction is taken to lie outside its *main faction* ``m`` (the one holding most of
+    them; its own faction on a tie) with probability ``q_m``: the share of the ties
+    of ``m``'s other members that leave ``m``, pulled towards the network-wide share
+    as if by :data:`PRIOR_TIES` more ties. This is a block model of the observed
+    mixing between factions (Karrer & Newman 2011): it expects of an actor what its
+    faction's members do, so a member with many ties at home and two outside is
+    ordinary wherever members have a few outside ties, and an actor with balanced
+    ties to two factions is not. Two one-sided exact binomial tests: more ties
+    outside ``m`` than ``Binomial(d, q_m)`` gives, and (three factions or more) more
+    ties in some one other faction ``h`` than its share of ``m``'s outgoing ties
+    gives (Bonferroni over the other factions); the actor's ``p_value`` is the
+    smaller, doubled. ``p_adjusted`` is the Benjamini-Hochberg adjustment over all
+    actors tested, and ``participation_z`` is ``(outside - expected) / sd`` of the
+    first test. The baseline should describe *ordinary* members, so once bridges
+    are found they are set aside with all their ties (in the baselines and in every
+    actor's counts) and the tests run again, until no new bridge appears (at most
+    :data:`BASELINE_ROUNDS` rounds); ``tested_ties`` and ``tested_outside`` are the
+    counts of the last round.
 
-        score = 0.4 * r(betweenness) + 0.3 * r(participation) + 0.3 * r(cross brokerage)
+    **Bridge rule** (``is_bridge``): an actor in a faction, with at least
+    :data:`MIN_BRIDGE_TIES` (2) distinct neighbours outside its main faction and at
+    least :data:`MIN_OUTSIDE_SHARE` (a fifth) of its neighbours there, that either
 
-    where ``cross brokerage`` is the number of open two-paths the actor brokers in the
-    liaison, gatekeeper, representative and itinerant roles (every role whose path
-    crosses a faction boundary) and ``r`` is a rank normalisation: 0 for a value of
-    0, otherwise the actor's rank among the actors with a positive value divided by
-    their number (1 for the largest). Ranks make the three scales comparable and
-    robust to the heavy tails of betweenness and brokerage counts. When betweenness
-    is not computed (method ``"none"``) its weight is shared equally by the other two.
+    - *by ties*: has ``p_adjusted <= BRIDGE_FDR`` (0.05: among the actors called
+      bridges this way, at most about 5% would be so by chance), or
+    - *by paths*: lies on at least :data:`MIN_CROSS_SHARE` (25%) of the shortest
+      paths between actors of different factions (as the Medici did among the
+      Florentine families, through one marriage into each rival family; Padgett &
+      Ansell 1993), while its own ties leave its main faction no more than
+      :data:`ROUTING_SD` (1) standard deviation less often than its faction's
+      members' do: a hub that routes its own faction to the exits lies on many
+      such paths too, without crossing itself.
 
-    **Bridge rule**: an actor ``is_bridge`` when at least ``MIN_BRIDGE_TIES`` (2) of
-    its distinct neighbours lie outside its main faction (the one holding most of its
-    neighbours; so it has ties into at least two factions), its participation
-    coefficient is at least ``MIN_BRIDGE_PARTICIPATION`` (0.2), *and* either its
-    second faction holds real weight (at least ``MIN_SECOND_SHARE`` (a third) as
-    many of its neighbours as its main faction, and at least 2) or its betweenness is
-    among the top ``TOP_BETWEENNESS_SHARE`` (10%) of actors. An actor whose ties
-    are all (or nearly all) inside one faction is therefore never a bridge however
-    central it is: with 20 ties inside and 2 outside, participation is 0.17; and an
-    actor with a scatter of single ties outside its faction is not called a bridge
-    either, unless it is also among the brokers of the whole network's shortest
-    paths, as the Medici were, whose bridging ran through one marriage into each
-    rival family (Padgett & Ansell 1993).
+    With fewer than two factions nobody is a bridge. Unassigned actors (missing from
+    ``partition``) are never bridges: they have no faction, their ties count in no
+    faction, and their faction-based measures are 0.
 
-    Rows are ranked bridges first, then by score (ties broken by actor id).
+    **Bridge score** (in [0, 1]), for the order::
+
+        score = 0.4 * c / max(c) + 0.3 * b / max(b) + 0.3 * percentile(participation_z)
+
+    where ``c`` is cross-faction betweenness, ``b`` the cross-faction brokerage (open
+    two-paths brokered in the liaison, gatekeeper, representative and itinerant
+    roles), each divided by the largest value among the actors (so an actor with
+    half the top value gets half the weight: the score keeps how much more the top
+    broker carries), and the percentile is the actor's rank among the actors tested
+    divided by their number. When betweenness is not computed (method ``"none"``)
+    the other two weigh 0.5 each. Rows are ranked bridges first, then by score (ties
+    by id): the score orders, the rule decides.
 
     Parameters
     ----------
@@ -1103,20 +1752,20 @@ def bridge_figures(
         attribute ``evidence`` supplies the examples).
     partition : mapping
         Actor -> faction id (e.g. ``FactionResult.partition``). Actors missing from it
-        count as one-actor factions.
+        are unassigned.
     names : mapping, optional
         Faction id -> display name, used in the reasons (default ``"faction <id>"``).
     weight : str or None, default "weight"
         Edge attribute of the tie strength.
     top : int, optional
-        Return only the first ``top`` rows (all rows by default). Ranks, scores and
-        the betweenness ranks in the reasons are computed over every actor either way.
+        Return only the first ``top`` rows (all rows by default). Ranks, scores,
+        tests and the ranks in the reasons are computed over every actor either way.
     seed : int, optional
         Accepted for symmetry with the other analysis functions; every computation
         here is deterministic, so the result does not depend on it.
     max_exact_nodes : int, default 5000 (:data:`MAX_EXACT_NODES`)
-        See :func:`betweenness`. Above it, the reduced candidate set is made of the
-        actors with the most tie weight *across* factions.
+        See :func:`betweenness`. Above it, both betweenness measures are computed in
+        the subgraph of the actors with the most tie weight *across* factions.
     reduced_nodes : int, default 2500
         See :func:`betweenness`.
     n_jobs : int, optional
@@ -1126,20 +1775,30 @@ def bridge_figures(
     -------
     list of dict
         One row per actor with keys ``actor``, ``name``, ``rank`` (1-based),
-        ``score``, ``factions`` (ids of the factions the actor has ties to, most
-        ties first), ``ties`` (faction id -> distinct neighbours there),
-        ``betweenness``, ``betweenness_method``, ``participation``, ``within_z``,
-        ``role``, ``constraint`` and ``effective_size`` (None for isolated actors),
-        ``brokerage`` (role -> count), ``evidence`` (for each of the two main
-        factions: ``{faction, neighbour, neighbour_name, url, snippet, post}`` of the
-        strongest tie there), ``reason`` (a sentence), ``is_bridge``, and
-        ``faction_names`` (faction id -> display name for the ids in ``factions``,
-        so the writers need no other input).
+        ``score``, ``faction`` (its own faction id, None when unassigned),
+        ``factions`` (ids of the factions the actor has ties to, most ties first),
+        ``ties`` (faction id -> distinct neighbours there), ``betweenness``,
+        ``betweenness_method``, ``cross_betweenness`` (share of the shortest paths
+        between factions through it), ``participation``, ``within_z``, ``role``
+        (``"unassigned"`` for unassigned actors), ``constraint`` and
+        ``effective_size`` (None for isolated actors), ``brokerage`` (role ->
+        count), ``ties_outside`` (neighbours outside the main faction),
+        ``tested_ties`` and ``tested_outside`` (the same counts without the ties to
+        bridges set aside by the test), ``expected_outside`` (what random ties of
+        ``tested_ties`` would give), ``participation_z``, ``p_value`` and
+        ``p_adjusted`` (None when not tested), ``bridge_basis``
+        (``"ties"``, ``"paths"``, ``"ties and paths"`` or ``""``), ``evidence`` (for
+        each of the two main factions: ``{faction, neighbour, neighbour_name, url,
+        snippet, post}`` of the strongest tie there), ``reason`` (a sentence with the
+        figures and the strength of the evidence), ``is_bridge``, and
+        ``faction_names`` (faction id -> display name for the actor's faction and
+        the ids in ``factions``, so the writers need no other input).
 
     Raises
     ------
     AnalysisError
-        On a multigraph, or on a negative or non-numeric weight.
+        On a multigraph, or on a negative or non-numeric weight, or on faction ids
+        that are not integers.
 
     Examples
     --------
@@ -1147,11 +1806,10 @@ def bridge_figures(
     >>> G = nx.Graph([("b", "a1"), ("b", "a2"), ("a1", "a2")])
     >>> G.add_edges_from([("b", "c1"), ("b", "c2"), ("c1", "c2")])
     >>> rows = bridge_figures(G, {"b": 0, "a1": 0, "a2": 0, "c1": 1, "c2": 1})
-    >>> rows[0]["actor"], rows[0]["is_bridge"], rows[0]["ties"]
-    ('b', True, {0: 2, 1: 2})
-    >>> print(rows[0]["reason"])  # doctest: +NORMALIZE_WHITESPACE
-    b connects faction 0 (2 ties) and faction 1 (2 ties); 4 gatekeeper and
-    4 representative brokerage paths; betweenness rank 1 of 5.
+    >>> rows[0]["actor"], rows[0]["is_bridge"], rows[0]["bridge_basis"], rows[0]["ties"]
+    ('b', True, 'paths', {0: 2, 1: 2})
+    >>> rows[0]["cross_betweenness"]  # every path from a1 or a2 to c1 or c2 passes b
+    1.0
     >>> rows[1]["is_bridge"]
     False
 
@@ -1166,68 +1824,88 @@ def bridge_figures(
     .. [4] Burt, R. S. (1992). *Structural Holes*. Harvard University Press.
     .. [5] Gould, R. V. & Fernandez, R. M. (1989). Structures of mediation.
        *Sociological Methodology* 19, 89-126.
+    .. [6] Karrer, B. & Newman, M. E. J. (2011). Stochastic blockmodels and
+       community structure in networks. *Physical Review E* 83, 016107.
+    .. [7] Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery
+       rate. *Journal of the Royal Statistical Society B* 57(1), 289-300.
+    .. [8] Padgett, J. F. & Ansell, C. K. (1993). Robust action and the rise of the
+       Medici, 1400-1434. *American Journal of Sociology* 98(6), 1259-1319.
     """
     del seed  # deterministic; see the docstring
     arrays = _arrays(G, weight)
     n = arrays.n
     if n == 0:
         return []
-    code, fid = _faction_codes(arrays, partition)
+    code, fid = _assigned_codes(arrays, partition)
     k = len(fid)
+    assigned = code >= 0
 
     kf = _faction_strength(arrays, code, k)
+    kf.sort_indices()
     part = _participation_array(kf)
     wz = _within_z_array(kf, code, k)
-    strength = np.asarray(kf.sum(axis=1)).ravel()
-    inside = np.asarray(kf[np.arange(n), code]).ravel()
+    binary = arrays.sym.copy()
+    binary.data = np.ones(len(binary.data))
+    keep = sp.diags(assigned.astype(float))
+    tie_counts = (keep @ binary @ _onehot(code, k)).tocsr()
+    tie_counts.sort_indices()  # same sparsity pattern as kf: data arrays align
+    degree = np.diff(arrays.sym.indptr)
 
     cand = None
     if n > max_exact_nodes:
-        cross = strength - inside
-        cand = np.lexsort((np.arange(n), -strength, -cross))[:reduced_nodes]
-    bt, method = _betweenness_array(arrays, max_exact_nodes, reduced_nodes, cand, n_jobs)
+        strength = np.asarray(kf.sum(axis=1)).ravel()
+        inside = np.zeros(n)
+        rows_a = np.flatnonzero(assigned)
+        if len(rows_a):
+            inside[rows_a] = np.asarray(kf[rows_a, code[rows_a]]).ravel()
+        total = np.asarray(arrays.sym.sum(axis=1)).ravel()
+        cand = np.lexsort((np.arange(n), -total, -(strength - inside)))[:reduced_nodes]
+    bt, cross, method = _betweenness_pair(
+        arrays, max_exact_nodes, reduced_nodes, cand, n_jobs, code if k >= 2 else None
+    )
+    cross[~assigned] = 0.0
 
     tri = _triangles(arrays.sym)
     cons, esize = _structural_holes(arrays.sym, tri)
     brok = _brokerage_array(arrays, code, k, tri)
-    cross_brokerage = brok[:, 1:].sum(axis=1)
+    cross_brokerage = brok[:, 1:].sum(axis=1).astype(float)
+    # The baseline describes ordinary members: each round leaves out the ties of the
+    # bridges found so far, until no new one appears (bridges' ties to each other's
+    # factions must not raise the bar for one another).
+    exclude = np.zeros(n, dtype=bool)
+    full = tests = _tie_tests(binary, arrays.sym, code, k)
+    for _ in range(BASELINE_ROUNDS):
+        if exclude.any():
+            tests = _tie_tests(binary, arrays.sym, code, k, exclude)
+        by_ties, by_paths = _bridge_rule(tests, full, cross, method, k, assigned)
+        found = by_ties | by_paths
+        if not (found & ~exclude).any():
+            break
+        exclude |= found
+    is_bridge = by_ties | by_paths
+    crosses = _crosses(full.outside, full.degree, tests.q)
 
-    binary = arrays.sym.copy()
-    binary.data = np.ones(len(binary.data))
-    onehot = _onehot(code, k)
-    tie_counts = (binary @ onehot).tocsr()
-    tie_counts.sort_indices()
-    kf.sort_indices()  # same sparsity pattern as tie_counts: data arrays align
-
+    z_part = _percentile(tests.z, tests.tested)
     if method == "none":
-        score = 0.5 * _positive_rank(part) + 0.5 * _positive_rank(cross_brokerage.astype(float))
+        score = 0.5 * _share_of_max(cross_brokerage) + 0.5 * z_part
     else:
         score = (
-            SCORE_WEIGHTS["betweenness"] * _positive_rank(bt)
-            + SCORE_WEIGHTS["participation"] * _positive_rank(part)
-            + SCORE_WEIGHTS["brokerage"] * _positive_rank(cross_brokerage.astype(float))
+            SCORE_WEIGHTS["cross_betweenness"] * _share_of_max(cross)
+            + SCORE_WEIGHTS["participation_z"] * z_part
+            + SCORE_WEIGHTS["brokerage"] * _share_of_max(cross_brokerage)
         )
-    total_ties = np.asarray(tie_counts.sum(axis=1)).ravel()
-    main_ties = tie_counts.max(axis=1).toarray().ravel()
-    second_ties = _second_largest_per_row(tie_counts)
-    # betweenness rank: 1 + number of actors with strictly larger betweenness
-    sorted_bt = np.sort(bt)
-    bt_rank = n - np.searchsorted(sorted_bt, bt, side="right") + 1
-    top_bt = (bt > 0) & (bt_rank <= max(1, math.ceil(TOP_BETWEENNESS_SHARE * n)))
-    if method == "none":
-        top_bt = np.zeros(n, dtype=bool)
-    second_real = second_ties >= np.maximum(MIN_BRIDGE_TIES, np.ceil(MIN_SECOND_SHARE * main_ties))
-    is_bridge = (
-        (total_ties - main_ties >= MIN_BRIDGE_TIES)
-        & (part >= MIN_BRIDGE_PARTICIPATION)
-        & (second_real | top_bt)
-    )
+
+    # rank: 1 + number of actors with a strictly larger value
+    def ranks(x: np.ndarray) -> np.ndarray:
+        return n - np.searchsorted(np.sort(x), x, side="right") + 1
+
+    bt_rank, cross_rank = ranks(bt), ranks(cross)
     actor_keys = [str(v) for v in arrays.nodes]
     order = sorted(range(n), key=lambda i: (not is_bridge[i], -score[i], actor_keys[i]))
     if top is not None:
         order = order[: max(0, int(top))]
 
-    # factions per returned actor, most ties first (then most weight, then id)
+    # factions per returned actor: most ties first, then its own, most weight, id
     per_row: list[list[tuple[int, int, float]]] = []
     for i in order:
         lo, hi = tie_counts.indptr[i], tie_counts.indptr[i + 1]
@@ -1238,21 +1916,27 @@ def bridge_figures(
                 kf.data[lo:hi].tolist(),
                 strict=True,
             ),
-            key=lambda t: (-t[1], -t[2], int(fid[t[0]])),
+            key=lambda t, own=int(code[i]): (-t[1], t[0] != own, -t[2], int(fid[t[0]])),
         )
         per_row.append(by)
     # strongest neighbour of each returned actor in each of its two main factions
-    nb_keys, nb_node = _strongest_neighbour(arrays.sym, code, k)
+    kk = max(k, 1)
+    nb_keys, nb_node = _strongest_neighbour(arrays.sym, code, kk)
     want = np.array(
-        [i * k + c for i, by in zip(order, per_row, strict=True) for c, _, _ in by[:2]],
+        [i * kk + c for i, by in zip(order, per_row, strict=True) for c, _, _ in by[:2]],
         dtype=np.int64,
     )
-    pos, found = _lookup(nb_keys, want)
-    strongest = iter(np.where(found, nb_node[pos], -1).tolist())
+    pos, hit = _lookup(nb_keys, want)
+    strongest = iter(np.where(hit, nb_node[pos], -1).tolist())
+    n_tested = int(tests.tested.sum())
+
+    def maybe(x: float) -> float | None:
+        return None if math.isnan(x) else float(x)
 
     rows: list[dict[str, Any]] = []
     for rank, (i, by) in enumerate(zip(order, per_row, strict=True), start=1):
         v = arrays.nodes[i]
+        own = int(fid[code[i]]) if code[i] >= 0 else None
         factions = [int(fid[c]) for c, _, _ in by]
         ties = {int(fid[c]): int(cnt) for c, cnt, _ in by}
         evidence = []
@@ -1268,29 +1952,165 @@ def bridge_figures(
             }
             item.update(_edge_evidence(G, v, u, weight))
             evidence.append(item)
+        basis = " and ".join(
+            word for word, on in (("ties", by_ties[i]), ("paths", by_paths[i])) if on
+        )
+        shown = factions if own is None or own in factions else [own, *factions]
         row: dict[str, Any] = {
             "actor": v,
             "name": str(G.nodes[v].get("label") or v),
             "rank": rank,
             "score": float(score[i]),
+            "faction": own,
             "factions": factions,
             "ties": ties,
             "betweenness": float(bt[i]),
             "betweenness_method": method,
+            "cross_betweenness": float(cross[i]),
             "participation": float(part[i]),
             "within_z": float(wz[i]),
-            "role": cartographic_role(float(wz[i]), float(part[i])),
+            "role": cartographic_role(float(wz[i]), float(part[i]))
+            if own is not None
+            else "unassigned",
             "constraint": None if math.isnan(cons[i]) else float(cons[i]),
             "effective_size": None if math.isnan(esize[i]) else float(esize[i]),
             "brokerage": {role: int(x) for role, x in zip(BROKERAGE_ROLES, brok[i], strict=True)},
+            "ties_outside": int(full.outside[i]),
+            "tested_ties": int(tests.degree[i]),
+            "tested_outside": int(tests.outside[i]),
+            "expected_outside": float(tests.expected[i]),
+            "participation_z": float(tests.z[i]),
+            "p_value": maybe(float(tests.p[i])),
+            "p_adjusted": maybe(float(tests.p_adjusted[i])),
+            "bridge_basis": basis,
             "evidence": evidence,
             "reason": "",
             "is_bridge": bool(is_bridge[i]),
-            "faction_names": {f: _faction_name(names, f) for f in factions},
+            "faction_names": {f: _faction_name(names, f) for f in shown},
         }
-        row["reason"] = _reason(row, names, int(bt_rank[i]), n)
+        pair_decides = tests.pair[i] >= 0 and tests.p_pair[i] < tests.p_outside[i]
+        d, q = float(tests.degree[i]), float(tests.q[i])
+        ctx = _Context(
+            names=names,
+            n=n,
+            k=k,
+            tested=n_tested,
+            method=method,
+            degree=int(degree[i]),
+            bt_rank=int(bt_rank[i]),
+            cross_rank=int(cross_rank[i]),
+            sd=math.sqrt(max(d * q * (1.0 - q), 0.0)),
+            pair_faction=int(fid[tests.pair[i]]) if pair_decides else None,
+            pair_count=int(tests.pair_count[i]),
+            pair_expected=float(tests.pair_expected[i]),
+            p_outside=float(tests.p_outside[i]),
+            p_pair=float(tests.p_pair[i]),
+            test_main=_faction_name(names, int(fid[tests.main[i]])) if tests.main[i] >= 0 else "",
+            crosses=bool(crosses[i]),
+        )
+        row["reason"] = _reason(row, ctx)
         rows.append(row)
     return rows
+
+
+def bridge_warnings(
+    rows: Sequence[Mapping[str, Any]], *, stage: str = "bridges"
+) -> list[EvidenceWarning]:
+    """What the bridge list cannot claim, as evidence warnings.
+
+    - ``bridges-too-few-factions``: fewer than two factions hold actors, so there is
+      nothing to bridge (and no other warning follows);
+    - ``bridges-thin``: fewer than half of the actors in factions have
+      :data:`MIN_JUDGED_TIES` (4) or more ties in factions; an actor with fewer cannot
+      be told apart from chance, so most "not a bridge" verdicts only mean "too few
+      ties to tell";
+    - ``bridges-reduced``: betweenness was computed in a reduced subgraph (or not at
+      all), so the shares of paths are approximate;
+    - ``no-bridges``: no actor meets the bridge rule.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        All rows of :func:`bridge_figures` (not a ``top`` slice: the counts would be
+        wrong).
+    stage : str, default "bridges"
+        The stage named in the warnings.
+
+    Returns
+    -------
+    list of EvidenceWarning
+        Codes registered in :data:`mapper.analysis.strength.CODES`.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> rows = bridge_figures(nx.path_graph(4), dict.fromkeys(range(4), 0))
+    >>> [w.code for w in bridge_warnings(rows)]
+    ['bridges-too-few-factions']
+    """
+    from mapper.analysis.strength import warning
+
+    if not rows:
+        return []
+    members = [r for r in rows if r.get("faction") is not None]
+    factions = {int(r["faction"]) for r in members}
+    out: list[EvidenceWarning] = []
+    if len(factions) < 2:
+        which = "no faction" if not factions else "one faction"
+        out.append(
+            warning(
+                "bridges-too-few-factions",
+                stage,
+                f"{len(rows):,} actors but {which}: there is nothing to bridge, so no "
+                "bridge figure is named.",
+            )
+        )
+        return out
+    judged = sum(1 for r in members if sum(r.get("ties", {}).values()) >= MIN_JUDGED_TIES)
+    if judged < len(members) / 2:
+        out.append(
+            warning(
+                "bridges-thin",
+                stage,
+                f"Only {judged:,} of {len(members):,} actors in factions have "
+                f"{MIN_JUDGED_TIES} or more ties in factions; with fewer, ties across "
+                "factions cannot be told apart from chance, so most bridge verdicts rest "
+                "on too few ties.",
+            )
+        )
+    methods = {r.get("betweenness_method") for r in rows}
+    if "reduced" in methods:
+        out.append(
+            warning(
+                "bridges-reduced",
+                stage,
+                f"{len(rows):,} actors is too many for exact betweenness: paths between "
+                f"factions were counted among the best-connected {REDUCED_NODES:,} or so "
+                "actors only, so the path shares are approximate.",
+            )
+        )
+    elif "none" in methods:
+        out.append(
+            warning(
+                "bridges-reduced",
+                stage,
+                "Betweenness was not computed: bridges are judged on their ties alone.",
+            )
+        )
+    if not any(r.get("is_bridge") for r in rows):
+        tested = sum(1 for r in rows if r.get("p_value") is not None)
+        out.append(
+            warning(
+                "no-bridges",
+                stage,
+                f"No actor's ties across factions stand out from chance: none of "
+                f"{tested:,} actors tested has significantly more ties outside its main "
+                f"faction than that faction's members have (false discovery rate "
+                f"{BRIDGE_FDR:.0%}), and none lies on {MIN_CROSS_SHARE:.0%} or more of "
+                f"the shortest paths between {len(factions)} factions.",
+            )
+        )
+    return out
 
 
 def apply_bridges(G: nx.Graph, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -1391,7 +2211,23 @@ def md_link(label: str, url: str) -> str:
 
 def _names_of(row: Mapping[str, Any]) -> dict[int, str]:
     names = row.get("faction_names") or {}
-    return {int(f): str(names.get(f, f"faction {f}")) for f in row.get("factions", [])}
+    ids = list(row.get("factions", []))
+    if row.get("faction") is not None:
+        ids.append(row["faction"])
+    return {int(f): str(names.get(f, f"faction {f}")) for f in ids}
+
+
+def _outside_text(row: Mapping[str, Any]) -> str:
+    """``"9 of 14 (2.8 expected, 3.7 sd; adjusted p = 0.002)"``: the ties test."""
+    if row.get("p_value") is None:
+        return ""
+    tested = row.get("tested_ties", sum(row.get("ties", {}).values()))
+    out = row.get("tested_outside", row.get("ties_outside", 0))
+    z = float(row.get("participation_z") or 0.0)
+    expected = float(row.get("expected_outside") or 0.0)
+    q = row.get("p_adjusted")
+    adjusted = "" if q is None else f"; adjusted {_p_text(float(q))}"
+    return f"{int(out)} of {int(tested)} ({expected:.1f} expected, {z:.1f} sd{adjusted})"
 
 
 BRIDGE_CSV_COLUMNS: tuple[str, ...] = (
@@ -1399,13 +2235,23 @@ BRIDGE_CSV_COLUMNS: tuple[str, ...] = (
     "actor",
     "name",
     "is_bridge",
+    "bridge_basis",
     "score",
     "role",
+    "faction",
     "factions",
     "faction_ids",
     "ties",
+    "ties_outside",
+    "tested_ties",
+    "tested_outside",
+    "expected_outside",
+    "participation_z",
+    "p_value",
+    "p_adjusted",
     "betweenness",
     "betweenness_method",
+    "cross_betweenness",
     "participation",
     "within_z",
     "constraint",
@@ -1465,18 +2311,29 @@ def write_bridges_csv(rows: Iterable[Mapping[str, Any]], path: str | Path) -> Pa
                     ]
                 else:
                     ev_cells += [None, None, None, None]
+            own = row.get("faction")
             values = [
                 row.get("rank"),
                 row.get("actor"),
                 row.get("name"),
                 row.get("is_bridge"),
+                row.get("bridge_basis"),
                 row.get("score"),
                 row.get("role"),
+                "unassigned" if own is None else names.get(int(own), f"faction {own}"),
                 "; ".join(names[f] for f in factions),
                 "; ".join(str(f) for f in factions),
                 "; ".join(f"{names[f]}: {ties.get(f, 0)}" for f in factions),
+                row.get("ties_outside"),
+                row.get("tested_ties"),
+                row.get("tested_outside"),
+                row.get("expected_outside"),
+                row.get("participation_z"),
+                row.get("p_value"),
+                row.get("p_adjusted"),
                 row.get("betweenness"),
                 row.get("betweenness_method"),
+                row.get("cross_betweenness"),
                 row.get("participation"),
                 row.get("within_z"),
                 row.get("constraint"),
@@ -1493,8 +2350,10 @@ def write_bridges_md(rows: Iterable[Mapping[str, Any]], path: str | Path, *, top
     """Write the top bridge figures as a Markdown report (atomically).
 
     Lists up to ``top`` actors with ``is_bridge`` set (or says that none qualifies),
-    with their factions, score, role, betweenness and the reason sentence, then the
-    evidence links, and explains the score. Every name and snippet is escaped with
+    with their factions, score, the strength of the evidence (ties outside the main
+    faction against random ties: sd and p-value; the share of the shortest paths
+    between factions through them), role and the reason sentence, then the evidence
+    links, and explains the rule and the score. Every name and snippet is escaped with
     :func:`md_text`; only http(s) URLs become links.
 
     Parameters
@@ -1517,12 +2376,19 @@ def write_bridges_md(rows: Iterable[Mapping[str, Any]], path: str | Path, *, top
         "# Bridge figures",
         "",
         md_text(
-            "Score = 0.4 x betweenness rank + 0.3 x participation rank + 0.3 x "
-            "cross-faction brokerage rank (each rank-normalised to 0-1). A bridge has "
-            f"at least {MIN_BRIDGE_TIES} ties outside its main faction, a participation "
-            f"coefficient of at least {MIN_BRIDGE_PARTICIPATION}, and either a second "
-            f"faction holding at least {MIN_SECOND_SHARE:.0%} as many of its ties as its main "
-            f"one or a betweenness in the top {TOP_BETWEENNESS_SHARE:.0%}."
+            f"A bridge is an actor in a faction with at least {MIN_BRIDGE_TIES} ties, and "
+            f"at least {MIN_OUTSIDE_SHARE:.0%} of its ties, outside its main faction, that "
+            "either has more ties outside it (or into one other faction) than random ties "
+            "of the same number would give at its faction's rate (binomial test; "
+            f"Benjamini-Hochberg adjusted p at most {BRIDGE_FDR}, a false discovery rate "
+            f"of {BRIDGE_FDR:.0%} over all actors tested), or lies on at least "
+            f"{MIN_CROSS_SHARE:.0%} of the shortest paths between actors of different "
+            "factions without being a hub of its own faction. Outside ties: of its ties "
+            "counted by the test, how many lie outside its main faction, how many random "
+            "ties would give, how many standard deviations (sd) above that it is, and the "
+            "adjusted p-value. Score = 0.4 x cross-faction path share + 0.3 x "
+            "cross-faction brokerage (each as a share of the largest) + 0.3 x percentile "
+            "of the sd: it orders the list; the rule decides who is a bridge."
         ),
         "",
     ]
@@ -1530,18 +2396,20 @@ def write_bridges_md(rows: Iterable[Mapping[str, Any]], path: str | Path, *, top
         lines += [md_text(f"No actor of {len(all_rows)} meets the bridge rule."), ""]
     else:
         lines += [
-            "| Rank | Actor | Factions | Score | Role | Betweenness | Why |",
-            "| ---: | --- | --- | ---: | --- | ---: | --- |",
+            "| Rank | Actor | Factions | Score | Outside ties | Cross-faction paths | Role | Why |",
+            "| ---: | --- | --- | ---: | --- | ---: | --- | --- |",
         ]
         for r in bridges:
             names = _names_of(r)
             ties = r.get("ties", {})
             factions = "; ".join(f"{names[f]} ({ties.get(f, 0)})" for f in r.get("factions", []))
+            share = float(r.get("cross_betweenness") or 0.0)
             lines.append(
                 f"| {int(r.get('rank', 0))} | {md_text(r.get('name') or r.get('actor'))} "
                 f"| {md_text(factions)} | {float(r.get('score', 0.0)):.3f} "
-                f"| {md_text(r.get('role', ''))} | {float(r.get('betweenness', 0.0)):.4f} "
-                f"({md_text(r.get('betweenness_method', ''))}) | {md_text(r.get('reason', ''))} |"
+                f"| {md_text(_outside_text(r))} "
+                f"| {md_text(_share_text(share))} ({md_text(r.get('betweenness_method', ''))}) "
+                f"| {md_text(r.get('role', ''))} | {md_text(r.get('reason', ''))} |"
             )
         lines += ["", "## Evidence", ""]
         for r in bridges:

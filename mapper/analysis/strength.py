@@ -15,7 +15,10 @@ What lives here:
 - degree-preserving randomisation (:func:`rewired`) and the comparison of an observed
   statistic with its null distribution (:func:`significance`);
 - the concentration of a group over a partition against random groups of the same
-  size (:func:`group_concentration`), the test behind fault lines.
+  size (:func:`group_concentration`), the test behind fault lines;
+- counts against independent chances (:func:`binomial_excess`) and the
+  Benjamini-Hochberg adjustment for testing many actors at once
+  (:func:`fdr_adjust`), the tests behind bridge figures.
 
 Thresholds are module constants so the documentation (``docs/concepts.md``) and the
 code say the same numbers.
@@ -44,8 +47,10 @@ __all__ = [
     "EvidenceWarning",
     "Significance",
     "TieAlignment",
+    "binomial_excess",
     "component_labels",
     "components",
+    "fdr_adjust",
     "group_concentration",
     "rewired",
     "significance",
@@ -111,6 +116,14 @@ CODES: dict[str, str] = {
     ),
     # bridges -------------------------------------------------------------------
     "no-bridges": "no actor's ties across factions stand out from chance",
+    "bridges-too-few-factions": "fewer than two factions: there is nothing to bridge",
+    "bridges-thin": (
+        "too few actors have enough ties for their ties across factions to be judged against chance"
+    ),
+    "bridges-reduced": (
+        "too many actors for exact betweenness: paths between factions were counted "
+        "among the best-connected actors only"
+    ),
     # alliances -----------------------------------------------------------------
     "alliances-too-thin": "faction pairs whose shared issues or expected ties are too few",
     "alliances-too-few-factions": "fewer than two factions: no alliance opportunity to look for",
@@ -656,3 +669,73 @@ def tie_alignment(
         p=(1 + hits) / (1 + samples),
         samples=samples,
     )
+
+
+# --- bridges --------------------------------------------------------------------------
+
+
+def fdr_adjust(p: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values ("q-values") of a family of tests.
+
+    Calling every test with an adjusted value at most ``alpha`` a finding keeps the
+    expected share of false findings among them at most ``alpha`` (for independent
+    or positively dependent tests); when no finding is real, the chance of calling
+    any is at most ``alpha``. NaN entries are left out of the family and stay NaN.
+
+    Examples
+    --------
+    >>> [round(float(x), 3) for x in fdr_adjust([0.01, 0.04, 0.03, 0.5])]
+    [0.04, 0.053, 0.053, 0.5]
+
+    References
+    ----------
+    .. [1] Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate:
+       a practical and powerful approach to multiple testing. *Journal of the Royal
+       Statistical Society B* 57(1), 289-300.
+    """
+    values = np.asarray(p, dtype=float)
+    out = np.full(values.shape, np.nan)
+    ok = ~np.isnan(values)
+    m = int(ok.sum())
+    if m == 0:
+        return out
+    tested = values[ok]
+    order = np.argsort(tested, kind="stable")
+    ranked = tested[order] * m / np.arange(1, m + 1)
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1]  # monotone from the top
+    adjusted = np.empty(m)
+    adjusted[order] = np.minimum(ranked, 1.0)
+    out[ok] = adjusted
+    return out
+
+
+def binomial_excess(
+    observed: np.ndarray | Sequence[float],
+    trials: np.ndarray | Sequence[float],
+    prob: np.ndarray | Sequence[float],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How far counts exceed what independent chances would give.
+
+    For each entry, ``observed`` successes in ``trials`` tries that each succeed with
+    probability ``prob``: returns ``(expected, z, p)`` with ``expected = trials *
+    prob``, ``z = (observed - expected) / sqrt(trials * prob * (1 - prob))`` (0 when
+    the spread is 0) and the exact one-sided binomial tail ``p = P(X >= observed)``.
+
+    Examples
+    --------
+    >>> e, z, p = binomial_excess([9], [14], [0.2])
+    >>> round(float(e[0]), 1), round(float(z[0]), 2), float(p[0]) < 0.001
+    (2.8, 4.14, True)
+    """
+    from scipy.stats import binom
+
+    k = np.asarray(observed, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    q = np.clip(np.asarray(prob, dtype=float), 0.0, 1.0)
+    expected = n * q
+    spread = np.sqrt(n * q * (1.0 - q))
+    z = np.zeros(np.broadcast(k, n, q).shape)
+    ok = spread > 1e-12
+    z[ok] = ((k - expected) / np.where(ok, spread, 1.0))[ok]
+    p = np.where(k <= 0, 1.0, binom.sf(k - 1, n, q))
+    return expected, z, np.clip(p, 0.0, 1.0)
