@@ -485,11 +485,14 @@ class Network:
     # -- maps and files ---------------------------------------------------------------
 
     def write_map(self, path: str | Path, *, node_budget: int = 1500) -> Path:
-        """Write the interactive network map to ``path`` and return it."""
+        """Write the interactive network map to ``path`` and return it (with the
+        analysis warnings, if any, in a banner at the top)."""
         from mapper.render import write_network_map
 
         title = self.project.name if self.project else ""
-        write_network_map(self.graph, path, title=title, node_budget=node_budget)
+        write_network_map(
+            self.graph, path, title=title, node_budget=node_budget, warnings=self._warnings()
+        )
         return Path(path)
 
     def show(self, *, height: int = 650, node_budget: int = 1500) -> Any:

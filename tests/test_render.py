@@ -900,3 +900,15 @@ def test_every_map_shows_the_warnings_banner_escaped(tmp_path: Path, graph: nx.D
         assert "and 5 more (see summary.json)" in text
     plain = render_all(graph, tmp_path / "p")
     assert 'id="mapper-warnings"' not in plain["map.html"].read_text(encoding="utf-8")
+
+
+def test_report_template_has_the_same_banner_hook() -> None:
+    from mapper.render.maps import environment, page_warnings
+
+    template = environment().get_template("report.html.j2")
+    common = {"title": "T", "facts": [], "links": [], "images": [], "sections": []}
+    assert 'id="mapper-warnings"' not in template.render(**common)
+    warnings = page_warnings([{"code": "c", "message": HOSTILE_SCRIPT, "stage": "graph"}])
+    html = template.render(**common, warnings=warnings)
+    assert 'id="mapper-warnings"' in html
+    assert "&lt;/script&gt;&lt;script&gt;" in html and "window.__pwned=2</script>" not in html
