@@ -41,3 +41,8 @@ def __getattr__(name: str) -> object:
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'mapper' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # The lazy names are listed too, so tab completion and dir(mapper) show them.
+    return sorted(set(globals()) | set(_LAZY))

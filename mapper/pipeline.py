@@ -469,12 +469,13 @@ def write_outputs(analysis: Analysis, *, progress: Progress | None = None) -> di
                 node_budget=project.node_budget,
                 title=project.name,
                 seed=MAP_SEED,
+                warnings=analysis.warnings,
             )
         )
         for actor in project.focus:
             if actor in G:
                 name = f"focus-{safe_filename(actor)}.html"
-                write_focus_map(G, actor, out / name, radius=1)
+                write_focus_map(G, actor, out / name, radius=1, warnings=analysis.warnings)
                 paths[name] = out / name
     # Inside the render cache too: the GEXF colours reuse the maps' grouping.
     with _timed(timings, "exports", progress), render_cache():

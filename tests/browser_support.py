@@ -336,3 +336,58 @@ class Offline:
 def iter_pages(folder: Path) -> Iterator[Path]:
     """Every HTML page under ``folder``."""
     yield from sorted(folder.rglob("*.html"))
+
+
+#: Bidirectional controls and zero-width characters (issue 13, item 8).
+HIDDEN_CHARS = (
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+    "\u200b\u200c\u200d\u2060\ufeff"
+)
+
+
+def sprinkle(text: str, rng: random.Random, rate: float = 0.3) -> str:
+    """``text`` with bidi controls and zero-width characters inserted at random."""
+    out = []
+    for char in text:
+        if rng.random() < rate:
+            out.append(rng.choice(HIDDEN_CHARS))
+        out.append(char)
+    return "".join(out) + rng.choice(HIDDEN_CHARS)
+
+
+def make_bidi_graph(seed: int, n: int = 60, factions: int = 4) -> nx.DiGraph:
+    """An analysed graph whose every text field carries hidden characters."""
+    rng = random.Random(seed)
+    G = make_graph(n, factions, seed=seed)
+    G.graph["name"] = sprinkle("Hidden characters test", rng)
+    names = {f: sprinkle(f"Faction {f} \u202eylno", rng) for f in range(factions)}
+    for _node, data in G.nodes(data=True):
+        data["label"] = sprinkle(data["label"], rng)
+        data["party"] = sprinkle(data["party"] or "Independent", rng)
+        data["declared_faction"] = sprinkle(data["declared_faction"], rng)
+        data["role"] = sprinkle(data["role"], rng)
+        data["faction_name"] = names[data["faction"]]
+        data["topics"] = {sprinkle("#pr", rng): 3}
+    for _u, _v, data in G.edges(data=True):
+        for item in data["evidence"]:
+            item["snippet"] = sprinkle(item["snippet"], rng, 0.1)
+    return G
+
+
+def make_many_factions(
+    n: int, factions: int, *, seed: int = 1, unassigned: int = 0, degree: float = 4.0
+) -> nx.DiGraph:
+    """An analysed graph with ``factions`` factions of uneven sizes, each with its own
+    name, and ``unassigned`` actors without a faction (``faction_name`` "unassigned")."""
+    rng = random.Random(seed)
+    G = make_graph(n, factions, seed=seed, degree=degree)
+    weights = [1.0 / (1 + i) ** 0.7 for i in range(factions)]
+    nodes = list(G.nodes)
+    for node in nodes:  # uneven sizes: reassign by a Zipf-like draw
+        G.nodes[node]["faction"] = rng.choices(range(factions), weights)[0]
+    for node in nodes:
+        G.nodes[node]["faction_name"] = f"Group {G.nodes[node]['faction']:03d}"
+    for node in rng.sample(nodes, unassigned):
+        del G.nodes[node]["faction"]
+        G.nodes[node]["faction_name"] = "unassigned"
+    return G

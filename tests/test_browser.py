@@ -7,6 +7,7 @@ cannot be launched. Screenshots and measurements go to ``test-artifacts/``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import time
@@ -100,7 +101,17 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, nx.DiGraph]:
 def hostile_pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
     G = make_hostile_graph()
     folder = tmp_path_factory.mktemp("hostile")
-    render_all(G, folder, alliances=hostile_report(G), title=HOSTILE_IMG + HOSTILE_SCRIPT)
+    warnings = [
+        {"code": HOSTILE_ATTR, "message": HOSTILE_IMG, "stage": HOSTILE_SCRIPT},
+        {"code": "factions-thin", "message": HOSTILE_SCRIPT + " \u202eevil", "stage": "x"},
+    ]
+    render_all(
+        G,
+        folder,
+        alliances=hostile_report(G),
+        title=HOSTILE_IMG + HOSTILE_SCRIPT,
+        warnings=warnings,
+    )
     write_focus_map(G, next(iter(G.nodes)), folder / "focus.html", radius=2)
     return folder
 
@@ -358,4 +369,129 @@ def test_realistic_map_screenshot(
         tab.screenshot(path=str(_artifact(f"realistic-{name.replace('.html', '')}.png")))
     _load(tab, folder / "report.html")
     tab.screenshot(path=str(_artifact("realistic-report.png")), full_page=True)
+    assert guard.errors == [] and guard.requests == []
+
+
+# ------------------------------------------- (f): hidden characters, huge text
+
+
+_CHAR_LEFTS = """([selector, text]) => {
+  // The left edge of every character of the first occurrence of `text` inside
+  // the element, as laid out on screen.
+  const root = document.querySelector(selector);
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  let node;
+  while ((node = walker.nextNode())) {
+    const at = node.data.indexOf(text);
+    if (at < 0) continue;
+    const lefts = [];
+    for (let i = at; i < at + text.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      lefts.push(range.getBoundingClientRect().left);
+    }
+    return lefts;
+  }
+  return null;
+}"""
+
+
+def _reads_left_to_right(lefts: list[float] | None) -> bool:
+    return bool(lefts) and all(b > a for a, b in itertools.pairwise(lefts or []))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_hostile_bidi_names_read_in_order(
+    page: tuple[Any, Offline], tmp_path: Path, seed: int
+) -> None:
+    tab, guard = page
+    G = make_graph(30, 3, seed=seed)
+    actor = sorted(G.nodes)[4]
+    # U+202E reverses what follows; the isolate and the marks try the same
+    G.nodes[actor]["label"] = "Anna \u202eKarenina\u202c \u2067Vronsky\u2069 \u200fLevin"
+    for _, data in G.nodes(data=True):
+        if data["faction"] == G.nodes[actor]["faction"]:
+            data["faction_name"] = "Tolstoy \u202efans\u202c club"
+    render_all(G, tmp_path)
+    name = "Anna Karenina Vronsky Levin"
+    _load(tab, tmp_path / "map.html")
+    assert tab.evaluate("q => window.mapperFind(q)", "anna") == actor
+    details = tab.inner_text("#mapper-details")
+    assert details.split("\n")[0] == name
+    assert _reads_left_to_right(tab.evaluate(_CHAR_LEFTS, ["#mapper-details", name]))
+    assert _reads_left_to_right(tab.evaluate(_CHAR_LEFTS, ["#mapper-status", name]))
+    # the legend row of its faction
+    assert _reads_left_to_right(tab.evaluate(_CHAR_LEFTS, ["aside", "Tolstoy fans club"]))
+    _load(tab, tmp_path / "report.html")
+    lefts = tab.evaluate(_CHAR_LEFTS, ["body", name])
+    assert _reads_left_to_right(lefts)
+    assert guard.errors == [] and guard.requests == []
+
+
+def test_a_megabyte_label_does_not_break_the_page(
+    page: tuple[Any, Offline], tmp_path: Path
+) -> None:
+    tab, guard = page
+    G = make_graph(40, 3, seed=4)
+    actor = sorted(G.nodes)[7]
+    G.nodes[actor]["label"] = "Megabyte " + "x" * 1_000_000
+    G.nodes[actor]["party"] = "P" * 1_000_000
+    for _, _, data in G.edges(actor, data=True):
+        data["evidence"][0]["snippet"] = "said " * 200_000
+    render_all(G, tmp_path, alliances=hostile_report(G))
+    for name in ("map.html", "factions.html", "alliances.html"):
+        _load(tab, tmp_path / name)
+        assert tab.evaluate("typeof vis") == "object"
+    _load(tab, tmp_path / "map.html")
+    assert tab.evaluate("q => window.mapperFind(q)", "megabyte") == actor
+    label = tab.evaluate("id => window.mapperNodes.get(id).label", actor)
+    assert label.startswith("Megabyte") and label.endswith("…") and len(label) <= 60
+    details = tab.inner_text("#mapper-details")
+    assert len(details) < 5000 and details.startswith("Megabyte")
+    _load(tab, tmp_path / "report.html")
+    assert tab.evaluate("document.body.innerText.length") < 100_000
+    assert guard.errors == [] and guard.requests == []
+
+
+# ------------------------------------------------------- (g): large graphs
+
+
+@pytest.mark.slow
+def test_large_graph_starts_from_the_faction_overview(
+    page: tuple[Any, Offline], tmp_path: Path
+) -> None:
+    tab, guard = page
+    G = make_graph(900, 8, seed=6, degree=5)
+    for _, data in G.nodes(data=True):
+        data["faction_name"] = f"Faction number {data['faction']}"
+    out = render_all(G, tmp_path, node_budget=300)
+    _load(tab, tmp_path / "map.html")
+    assert "faction overview" in tab.inner_text("#mapper-notice")
+    hrefs = tab.evaluate(
+        "Array.from(document.querySelectorAll('#mapper-links a')).map(a => a.getAttribute('href'))"
+    )
+    assert hrefs[0] == "factions.html" and all(h in out for h in hrefs)
+    drawn = wait_until(tab, "() => window.mapperLabelsDrawn")
+    assert drawn >= 2
+    labelled = tab.evaluate(
+        "() => JSON.parse(document.getElementById('mapper-data')"
+        ".textContent).labels.map(l => l.fac)"
+    )
+    tab.uncheck(f'input[data-filter="faction"][value="{labelled[0]}"]')
+    wait_until(tab, f"() => window.mapperLabelsDrawn === {drawn - 1}")
+    tab.screenshot(path=str(_artifact("large-map-faction-labels.png")))
+    # the overview opens a faction's own map on double-click
+    _load(tab, tmp_path / "factions.html")
+    target = tab.evaluate("window.mapperNodes.get({filter: n => n.link})[0]")
+    tab.evaluate(
+        "id => window.mapperNetwork.emit('doubleClick', {nodes: [id], edges: []})", target["id"]
+    )
+    tab.wait_for_url("**/" + target["link"])
+    wait_until(tab, READY)
+    faction = int(target["id"].split(":")[1])
+    shown = tab.evaluate("window.mapperNodes.get().map(n => n.id)")
+    assert shown and all(G.nodes[n]["faction"] == faction for n in shown)
+    tab.click("#mapper-links a[href='factions.html']")
+    tab.wait_for_url("**/factions.html")
     assert guard.errors == [] and guard.requests == []

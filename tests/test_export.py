@@ -235,7 +235,7 @@ def test_gexf_layout_of_the_whole_graph_reads_back(tmp_path):
 
 
 def test_gexf_colours_are_the_maps_colours(tmp_path):
-    from mapper.render.layout import OTHER_COLOUR, group_nodes
+    from mapper.render.layout import OTHER_COLOUR, OTHER_GROUPS_COLOUR, group_nodes
     from mapper.render.layout import PALETTE as MAP_PALETTE
 
     def rgb(colour):
@@ -256,7 +256,8 @@ def test_gexf_colours_are_the_maps_colours(tmp_path):
         assert H.nodes[node]["viz"]["color"] == {**want, "a": 1.0}, node
     assert H.nodes["f21-0"]["viz"]["color"] == {**rgb(MAP_PALETTE[0]), "a": 1.0}
     assert H.nodes["loner"]["viz"]["color"] == {**rgb(OTHER_COLOUR), "a": 1.0}
-    assert H.nodes["f20-0"]["viz"]["color"] == {**rgb(OTHER_COLOUR), "a": 1.0}  # 21st group
+    # the 21st group: "other factions", not the grey of the unassigned actors
+    assert H.nodes["f20-0"]["viz"]["color"] == {**rgb(OTHER_GROUPS_COLOUR), "a": 1.0}
 
 
 def test_graphml_types_and_igraph(graph, tmp_path):

@@ -13,6 +13,7 @@ import re
 import struct
 import subprocess
 import sys
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,13 +22,16 @@ from typing import Any
 import networkx as nx
 import pytest
 from browser_support import (
+    HIDDEN_CHARS,
     HOSTILE_ATTR,
     HOSTILE_HREF,
     HOSTILE_IMG,
     HOSTILE_SCRIPT,
     hostile_report,
+    make_bidi_graph,
     make_graph,
     make_hostile_graph,
+    make_many_factions,
     page_data,
 )
 
@@ -611,3 +615,300 @@ def test_multigraphs_and_non_graphs_are_refused(tmp_path: Path) -> None:
         render_all(M, tmp_path / "all")
     with pytest.raises(RenderError):
         write_network_png({"a": 1}, tmp_path / "x.png")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------ hidden characters (issue 13.8)
+
+
+def _shown_text(path: Path) -> str:
+    """What a person can be shown of a written page: the page without the inlined
+    vis-network library, and without the zero-width space that breaks every "href"
+    in a tooltip on purpose (pyvis would otherwise read tooltips as HTML)."""
+    text = path.read_text(encoding="utf-8").replace(vis_library(), "")
+    return re.sub("(?i)hr\u200bef", "href", text)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_hidden_characters_never_reach_maps_reports_or_images(
+    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mapper.render.images as images
+
+    G = make_bidi_graph(seed)
+    drawn: list[str] = []
+    for name in ("_label", "_label_below"):
+        original = getattr(images, name)
+
+        def record(ax: Any, xy: Any, text: str, *args: Any, _f: Any = original) -> None:
+            drawn.append(text)
+            _f(ax, xy, text, *args)
+
+        monkeypatch.setattr(images, name, record)
+    out = render_all(G, tmp_path, alliances=hostile_report(G), node_budget=40)
+    hidden = set(HIDDEN_CHARS)
+    pages = [p for p in out.values() if p.suffix in (".html", ".md")]
+    assert len(pages) >= 8
+    for page in pages:
+        found = set(_shown_text(page)) & hidden
+        assert not found, (page.name, sorted(f"U+{ord(c):04X}" for c in found))
+    assert drawn and not {c for text in drawn for c in text} & hidden
+    # the visible letters are all there, in order
+    page = (tmp_path / "map.html").read_text(encoding="utf-8")
+    for item in page_data(page)["nodes"][:10]:
+        visible = "".join(c for c in G.nodes[item["id"]]["label"] if c not in hidden)
+        assert item["label"] == visible
+
+
+def test_exports_keep_the_names_as_given(tmp_path: Path) -> None:
+    import csv
+    import json
+
+    from mapper.export import export_all
+
+    G = make_bidi_graph(5, n=20, factions=2)
+    export_all(G, tmp_path, formats=("csv", "json", "graphml"))
+    raw = {n: d["label"] for n, d in G.nodes(data=True)}
+    with (tmp_path / "nodes.csv").open(encoding="utf-8", newline="") as fh:
+        rows = {row["id"]: row for row in csv.DictReader(fh)}
+    assert {n: rows[n]["label"] for n in raw} == raw
+    data = json.loads(next(tmp_path.glob("*.json")).read_text(encoding="utf-8"))
+    assert {n["id"]: n["label"] for n in data["nodes"]} == raw
+    H = nx.read_graphml(next(tmp_path.glob("*.graphml")))
+    assert {n: H.nodes[n]["label"] for n in raw} == raw
+
+
+MEGABYTE = 1_000_000
+
+
+@pytest.mark.parametrize("field", ["label", "faction_name", "party", "role", "snippet", "id"])
+def test_a_megabyte_of_text_is_capped_on_every_page(tmp_path: Path, field: str) -> None:
+    G = make_graph(40, 3, seed=9)
+    node = sorted(G.nodes)[5]
+    huge = "Wordy " * (MEGABYTE // 6)
+    if field == "id":
+        G = nx.relabel_nodes(G, {node: huge})
+        node = huge
+    elif field == "snippet":
+        for _, _, data in G.edges(node, data=True):
+            data["evidence"][0]["snippet"] = huge
+    elif field == "faction_name":
+        for _, data in G.nodes(data=True):
+            if data["faction"] == G.nodes[node]["faction"]:
+                data["faction_name"] = huge
+    else:
+        G.nodes[node][field] = huge
+    out = render_all(G, tmp_path, alliances=hostile_report(G))
+    for name in ("map.html", "factions.html", "alliances.html"):
+        size = out[name].stat().st_size
+        assert size < 1_500_000, (name, size)  # the library is ~700 KB of it
+    data = page_data(out["map.html"].read_text(encoding="utf-8"))
+    for item in data["nodes"]:
+        assert len(item["id"]) <= 300
+        assert len(item["label"]) <= 60
+        # a line names at most two actors and a snippet
+        assert max(len(line) for line in item["title"].split("\n")) <= 600
+    for item in data["edges"]:
+        assert max(len(line) for line in item["title"].split("\n")) <= 600
+    assert "…" in out["map.html"].read_text(encoding="utf-8")
+    report = out["report.md"].read_text(encoding="utf-8")
+    assert len(report) < 200_000
+    focus = write_focus_map(G, node, tmp_path / "focus.html")
+    assert focus["bytes"] < 1_500_000
+
+
+# ---------------------------------------------------------- large maps (issue 13.20)
+
+
+def _colours(data: dict[str, Any]) -> dict[str, str]:
+    """Node id -> fill colour, through the page's group styles."""
+    groups = data["options"]["groups"]
+    return {n["id"]: groups[n["group"]]["color"]["background"] for n in data["nodes"]}
+
+
+@pytest.mark.parametrize(("factions", "seed"), [(25, 1), (45, 2), (120, 3)])
+def test_largest_factions_are_coloured_and_the_rest_grouped(
+    tmp_path: Path, factions: int, seed: int
+) -> None:
+    from mapper.render import layout
+    from mapper.render.layout import OTHER_COLOUR, PALETTE
+
+    G = make_many_factions(700, factions, seed=seed, unassigned=30)
+    write_network_map(G, tmp_path / "m.html", node_budget=1000)
+    html = (tmp_path / "m.html").read_text(encoding="utf-8")
+    colours = _colours(page_data(html))
+    sizes = Counter(d["faction"] for _, d in G.nodes(data=True) if "faction" in d)
+    ranked = sorted(sizes, key=lambda f: (-sizes[f], f))
+    top = set(ranked[:20])
+    seen: dict[int, set[str]] = {}
+    rest: set[str] = set()
+    for node, data in G.nodes(data=True):
+        colour = colours[node]
+        if "faction" not in data:
+            assert colour == OTHER_COLOUR
+        elif data["faction"] in top:
+            assert colour in PALETTE
+            seen.setdefault(data["faction"], set()).add(colour)
+        else:
+            rest.add(colour)
+    # the smaller factions share one colour, neither a faction's nor the unassigned grey
+    assert len(rest) == 1 and not rest & {*PALETTE, OTHER_COLOUR}
+    assert rest == {layout.OTHER_GROUPS_COLOUR}
+    assert len(seen) == 20 and all(len(c) == 1 for c in seen.values())
+    assert len({c for cs in seen.values() for c in cs}) == 20  # 20 distinct colours
+    # legend and filter: one row per coloured faction, one for the rest, one unassigned
+    values = re.findall(r'data-filter="faction" value="(-?\d+)"', html)
+    assert len(values) == 22 and values[-2:] == ["-2", "-1"]
+    assert f"Other factions ({len(sizes) - 20:,})" in html
+    assert "Unassigned" in html
+
+
+@pytest.mark.parametrize(("n", "seed"), [(300, 1), (2000, 2)])
+def test_bridge_outline_marks_only_the_most_significant(tmp_path: Path, n: int, seed: int) -> None:
+    import random
+
+    outlines = 20  # whatever the size of the graph
+    G = make_graph(n, 8, seed=seed, degree=3)
+    rng = random.Random(seed)
+    for _, data in G.nodes(data=True):  # a tenth of the actors called bridges
+        data["is_bridge"] = rng.random() < 0.1
+        data["bridge_score"] = round(rng.random(), 6) if data["is_bridge"] else 0.0
+    bridges = sorted(
+        (n for n, d in G.nodes(data=True) if d["is_bridge"]),
+        key=lambda x: (-G.nodes[x]["bridge_score"], x),
+    )
+    assert len(bridges) > outlines
+    info = write_network_map(G, tmp_path / "m.html", node_budget=500)
+    html = (tmp_path / "m.html").read_text(encoding="utf-8")
+    outlined = {item["id"] for item in page_data(html)["nodes"] if item["group"].endswith("b")}
+    assert outlined == set(bridges[:outlines])
+    assert info["bridges_outlined"] == outlines
+    assert f"top {outlines} of {len(bridges):,}" in html
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_factions_are_named_at_their_centre(tmp_path: Path, seed: int) -> None:
+    G = make_graph(400, 6, seed=seed, degree=6)  # planted: factions sit together
+    for _, data in G.nodes(data=True):
+        data["faction_name"] = f"Faction number {data['faction']}"
+    info = write_network_map(G, tmp_path / "m.html")
+    data = page_data((tmp_path / "m.html").read_text(encoding="utf-8"))
+    positions = {n["id"]: (n["x"], n["y"]) for n in data["nodes"]}
+    labels = data["labels"]
+    assert labels and info["labels"] == [label["text"] for label in labels]
+    for label in labels:
+        members = [n for n, d in G.nodes(data=True) if d.get("faction") == label["fac"]]
+        assert label["text"] == G.nodes[members[0]]["faction_name"]
+        xs = sorted(positions[m][0] for m in members)
+        ys = sorted(positions[m][1] for m in members)
+        assert (label["x"], label["y"]) == (xs[len(xs) // 2], ys[len(ys) // 2])
+    small = make_many_factions(100, 4, seed=seed)
+    write_network_map(small, tmp_path / "s.html")
+    assert page_data((tmp_path / "s.html").read_text(encoding="utf-8"))["labels"] == []
+
+
+def _nav(html: str) -> list[str]:
+    match = re.search(r'<nav class="links"[^>]*>(.*?)</nav>', html, re.S)
+    return re.findall(r'href="([^"]+)"', match.group(1)) if match else []
+
+
+@pytest.mark.parametrize(("n", "factions", "seed"), [(900, 30, 1), (700, 8, 2)])
+def test_faction_overview_is_the_entry_point_of_a_large_graph(
+    tmp_path: Path, n: int, factions: int, seed: int
+) -> None:
+    G = make_many_factions(n, factions, seed=seed, unassigned=20)
+    out = render_all(G, tmp_path / "a", node_budget=300)
+    sizes = Counter(d["faction"] for _, d in G.nodes(data=True) if "faction" in d)
+    ranked = sorted(sizes, key=lambda f: (-sizes[f], f))
+    expected = [f"faction-{f}.html" for f in ranked[:20] if sizes[f] >= 5]
+    assert sorted(k for k in out if k.startswith("faction-")) == sorted(expected)
+    page = out["map.html"].read_text(encoding="utf-8")
+    assert "start from the faction overview" in page
+    assert _nav(page) == ["factions.html", *expected]
+    overview = out["factions.html"].read_text(encoding="utf-8")
+    assert _nav(overview) == ["map.html", *expected]
+    links = {item["id"]: item["link"] for item in page_data(overview)["nodes"] if "link" in item}
+    assert links == {f"faction:{name[8:-5]}": name for name in expected}
+    for name in expected:
+        faction = int(name[8:-5])
+        html = out[name].read_text(encoding="utf-8")
+        ids = {item["id"] for item in page_data(html)["nodes"]}
+        members = {x for x, d in G.nodes(data=True) if d.get("faction") == faction}
+        assert ids <= members and len(ids) == min(len(members), 300)
+        assert _nav(html) == ["factions.html", "map.html"]
+    again = render_all(G, tmp_path / "b", node_budget=300)
+    for name in ["map.html", "factions.html", *expected]:
+        assert again[name].read_bytes() == out[name].read_bytes(), name
+    small = render_all(G, tmp_path / "c", node_budget=5000)
+    assert not [k for k in small if k.startswith("faction-")]
+    assert _nav(small["map.html"].read_text(encoding="utf-8")) == []
+
+
+def test_overview_draws_the_smallest_factions_as_one(tmp_path: Path) -> None:
+    from mapper.render.maps import OVERVIEW_FACTIONS
+
+    G = make_many_factions(900, 90, seed=4, unassigned=10)
+    write_faction_map(G, tmp_path / "f.html")
+    data = page_data((tmp_path / "f.html").read_text(encoding="utf-8"))
+    ids = [item["id"] for item in data["nodes"]]
+    assert len(ids) == OVERVIEW_FACTIONS + 2
+    assert "faction:-2" in ids and "faction:-1" in ids
+    other = next(item for item in data["nodes"] if item["id"] == "faction:-2")
+    factions = len({d["faction"] for _, d in G.nodes(data=True) if "faction" in d})
+    assert f"{factions - OVERVIEW_FACTIONS:,} smaller factions" in other["title"]
+    assert other["fac"] == -2
+
+
+def test_faction_members_map_refuses_an_unknown_faction(tmp_path: Path) -> None:
+    from mapper.render import write_faction_members_map
+
+    G = make_graph(60, 3)
+    with pytest.raises(RenderError) as caught:
+        write_faction_members_map(G, 7, tmp_path / "x.html")
+    assert sorted((caught.value.hint or "").removeprefix("factions: ").split(", ")) == [
+        "0",
+        "1",
+        "2",
+    ]
+    info = write_faction_members_map(G, 1, tmp_path / "one.html")
+    assert info["faction"] == 1
+    assert info["nodes_shown"] == sum(1 for _, d in G.nodes(data=True) if d["faction"] == 1)
+
+
+# ------------------------------------------------------------------ warnings banner
+
+
+def test_every_map_shows_the_warnings_banner_escaped(tmp_path: Path, graph: nx.DiGraph) -> None:
+    from mapper.analysis.strength import EvidenceWarning
+
+    warnings = [
+        {"code": "factions-not-significant", "message": HOSTILE_IMG, "stage": "factions"},
+        EvidenceWarning(code="x-thin", message="Only \u202e12 ties.", stage="bridges"),
+    ] + [{"code": f"c{i}", "message": f"note {i}", "stage": "graph"} for i in range(15)]
+    out = render_all(
+        graph, tmp_path / "w", alliances=hostile_report(graph), warnings=warnings, node_budget=30
+    )
+    maps = [p for name, p in out.items() if name.endswith(".html") and name != "report.html"]
+    assert len(maps) >= 5 and any(p.name.startswith("faction-") for p in maps)
+    for path in maps:
+        html = path.read_text(encoding="utf-8")
+        banner = re.search(r'<div class="warnings" id="mapper-warnings"(.*?)</div>', html, re.S)
+        assert banner, path.name
+        text = banner.group(1)
+        assert "&lt;img src=x onerror=" in text and "<img" not in text
+        assert "Only 12 ties." in text and "\u202e" not in text
+        assert "[x-thin, bridges]" in text
+        assert "and 5 more (see summary.json)" in text
+    plain = render_all(graph, tmp_path / "p")
+    assert 'id="mapper-warnings"' not in plain["map.html"].read_text(encoding="utf-8")
+
+
+def test_report_template_has_the_same_banner_hook() -> None:
+    from mapper.render.maps import environment, page_warnings
+
+    template = environment().get_template("report.html.j2")
+    common = {"title": "T", "facts": [], "links": [], "images": [], "sections": []}
+    assert 'id="mapper-warnings"' not in template.render(**common)
+    warnings = page_warnings([{"code": "c", "message": HOSTILE_SCRIPT, "stage": "graph"}])
+    html = template.render(**common, warnings=warnings)
+    assert 'id="mapper-warnings"' in html
+    assert "&lt;/script&gt;&lt;script&gt;" in html and "window.__pwned=2</script>" not in html

@@ -2186,11 +2186,13 @@ def md_text(value: Any) -> str:
     ``&``, ``<`` and ``>`` become entities (no raw HTML, no autolinks, no block
     quotes); backslash, backtick, ``*``, ``_``, ``[``, ``]``, ``|`` and ``~`` are
     backslash-escaped (no emphasis, code, links, images or table breaks); a leading
-    list, heading or underline marker is escaped; newlines become spaces and control
-    characters are removed.
+    list, heading or underline marker is escaped; newlines become spaces; control,
+    bidirectional and zero-width characters are removed and the text is capped
+    (:func:`mapper.text.display_text`).
     """
-    text = _CONTROL.sub("", str(value))
-    text = " ".join(text.split())
+    from mapper.text import display_text
+
+    text = display_text(value, one_line=True)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
     match = _MD_LINE_START.match(text)
@@ -2201,8 +2203,12 @@ def md_text(value: Any) -> str:
 
 
 def md_link(label: str, url: str) -> str:
-    """A Markdown link to an http(s) URL, or the escaped label alone for anything else."""
-    if not re.match(r"^https?://", url or "", flags=re.IGNORECASE):
+    """A Markdown link to an http(s) URL, or the escaped label alone for anything else
+    (and for a URL longer than :data:`mapper.text.TEXT_LENGTH`)."""
+    from mapper.text import TEXT_LENGTH
+
+    url = url or ""
+    if len(url) > TEXT_LENGTH or not re.match(r"^https?://", url, flags=re.IGNORECASE):
         return md_text(label)
     safe = quote(url, safe=":/?#@!$&'*+,;=%~-._")
     safe = safe.replace("'", "%27").replace("*", "%2A")

@@ -11,8 +11,10 @@ Public API
 ----------
 write_network_map(G, path, *, title, node_budget, seed)
     The actor-level map (reduced above ``node_budget``, and says so).
-write_faction_map(G, path, *, names, brokers)
+write_faction_map(G, path, *, names, brokers, faction_links)
     One node per faction, ties summed, labelled with their brokers.
+write_faction_members_map(G, faction, path)
+    One faction's actors and their ties (the way into a faction of a large graph).
 write_focus_map(G, actor, path, *, radius) / focus_map_path(folder, actor_label)
     An actor's neighbourhood, under a file name that cannot leave ``folder``.
 write_alliance_map(G, report, path)
@@ -21,13 +23,17 @@ write_network_png(G, path) / write_faction_png(G, path)
     Static images with matplotlib.
 write_report(folder, *, G, ...)
     ``report.md`` and ``report.html``.
-render_all(G, folder, ...)
-    All of the above into one folder.
+render_all(G, folder, ..., warnings)
+    All of the above into one folder; above the node budget the faction overview
+    is the entry point, with one map per large faction.
+
+Every map takes ``warnings`` (evidence warnings, shown in a banner at the top) and
+``links`` (to the other pages of the folder).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +41,10 @@ import networkx as nx
 
 from mapper.render.images import write_faction_png, write_network_png
 from mapper.render.layout import (
+    PALETTE,
     check_graph,
-    clean_text,
+    group_nodes,
+    label_text,
     node_label,
     number,
     render_cache,
@@ -47,6 +55,7 @@ from mapper.render.maps import (
     focus_map_path,
     write_alliance_map,
     write_faction_map,
+    write_faction_members_map,
     write_focus_map,
     write_network_map,
 )
@@ -59,6 +68,7 @@ __all__ = [
     "render_cache",
     "write_alliance_map",
     "write_faction_map",
+    "write_faction_members_map",
     "write_faction_png",
     "write_focus_map",
     "write_network_map",
@@ -113,9 +123,12 @@ def annotate(G: nx.Graph, factions: Any = None, bridges: Any = None) -> nx.Graph
                 group = int(number(gid, -1))
                 H.nodes[node]["faction"] = group
                 name = names.get(group) if isinstance(names, Mapping) else None
-                H.nodes[node]["faction_name"] = clean_text(name or f"Faction {group}")
+                H.nodes[node]["faction_name"] = label_text(name or f"Faction {group}")
                 if isinstance(stability, Mapping) and node in stability:
                     H.nodes[node]["stability"] = number(stability[node])
+        for node, data in H.nodes(data=True):
+            if node not in partition:  # an unassigned actor (a component too small)
+                data["faction_name"] = "unassigned"
     if needs_bridges:
         for row in rows:
             actor = row.get("actor", row.get("id"))
@@ -124,7 +137,7 @@ def annotate(G: nx.Graph, factions: Any = None, bridges: Any = None) -> nx.Graph
                 data["bridge_score"] = number(row.get("score"))
                 data["is_bridge"] = truthy(row.get("is_bridge", True))
                 if row.get("role"):
-                    data["role"] = clean_text(row.get("role"), one_line=True)
+                    data["role"] = label_text(row.get("role"))
                 for key in ("betweenness", "participation"):
                     if row.get(key) is not None:
                         data[key] = number(row.get(key))
@@ -145,6 +158,10 @@ def _focus_actors(G: nx.Graph, bridges: Any, limit: int) -> list[Hashable]:
     return found[: max(0, limit)]
 
 
+#: A faction gets its own map (on a graph above the node budget) from this size.
+FACTION_MAP_MIN = 5
+
+
 def render_all(
     G: nx.Graph,
     folder: str | Path,
@@ -158,6 +175,7 @@ def render_all(
     title: str = "",
     seed: int = 0,
     focus_maps: int = 10,
+    warnings: Sequence[Any] | None = None,
 ) -> dict[str, Path]:
     """Write every map, image and the report into ``folder``.
 
@@ -165,6 +183,13 @@ def render_all(
     given), ``network.png``, ``factions.png``, one neighbourhood map per top bridge
     figure under ``actors/`` (linked from the report), ``report.md`` and
     ``report.html``.
+
+    A graph of more than ``node_budget`` actors cannot be shown whole on one page:
+    then the faction overview is the entry point. ``map.html`` says so and links
+    to it, and each of the largest factions (those with a colour of their own and
+    at least :data:`FACTION_MAP_MIN` actors) gets its own map,
+    ``faction-<id>.html``, linked from the overview (double-click a faction, or
+    the links at the top).
 
     Parameters
     ----------
@@ -183,6 +208,10 @@ def render_all(
         Layout seed.
     focus_maps : int
         Number of neighbourhood maps written for the top bridge figures.
+    warnings : sequence, optional
+        Evidence warnings (dicts with ``code``, ``message`` and ``stage``, as in
+        ``summary.json``, or ``EvidenceWarning`` objects), shown as a banner at
+        the top of every map.
 
     Returns
     -------
@@ -202,6 +231,7 @@ def render_all(
             title=title,
             seed=seed,
             focus_maps=focus_maps,
+            warnings=list(warnings or ()),
         )
 
 
@@ -218,20 +248,66 @@ def _render_all(
     title: str,
     seed: int,
     focus_maps: int,
+    warnings: list[Any],
 ) -> dict[str, Path]:
     check_graph(G)
     base.mkdir(parents=True, exist_ok=True)
     H = annotate(G, factions, bridges)
     names = _get(factions, "names")
     names = names if isinstance(names, Mapping) else None
-    heading = clean_text(title or G.graph.get("name") or "Influence map", one_line=True)
+    heading = label_text(title or G.graph.get("name") or "Influence map")
+    large = H.number_of_nodes() > max(1, int(node_budget))
+    grouping = group_nodes(H, names)
+    faction_pages: dict[int, str] = {}
+    if large:
+        for group in grouping.order[: len(PALETTE)]:
+            if group >= 0 and grouping.sizes.get(group, 0) >= FACTION_MAP_MIN:
+                faction_pages[group] = f"faction-{group}.html"
+    faction_links = [
+        (page, f"{grouping.name(g)} ({grouping.sizes.get(g, 0):,})")
+        for g, page in faction_pages.items()
+    ]
+    map_notices: list[str] = []
+    map_links: list[tuple[str, str]] = []
+    if large:
+        map_notices.append(
+            f"This graph has {H.number_of_nodes():,} actors, more than one map can show: "
+            "start from the faction overview, then open the map of one faction."
+        )
+        map_links = [("factions.html", "Faction overview"), *faction_links]
     out: dict[str, Path] = {}
     out["map.html"] = write_network_map(
-        H, base / "map.html", title=heading, node_budget=node_budget, seed=seed
+        H,
+        base / "map.html",
+        title=heading,
+        node_budget=node_budget,
+        seed=seed,
+        notices=map_notices,
+        links=map_links,
+        warnings=warnings,
     )["path"]
     out["factions.html"] = write_faction_map(
-        H, base / "factions.html", names=names, title=f"{heading}: factions", seed=seed
+        H,
+        base / "factions.html",
+        names=names,
+        title=f"{heading}: factions",
+        seed=seed,
+        faction_links=faction_pages,
+        links=[("map.html", "Network map"), *faction_links] if large else [],
+        warnings=warnings,
     )["path"]
+    back = [("factions.html", "Faction overview"), ("map.html", "Network map")]
+    for group, page in faction_pages.items():
+        out[page] = write_faction_members_map(
+            H,
+            group,
+            base / page,
+            names=names,
+            node_budget=node_budget,
+            seed=seed,
+            links=back,
+            warnings=warnings,
+        )["path"]
     if alliances is not None:
         out["alliances.html"] = write_alliance_map(
             H,
@@ -240,6 +316,7 @@ def _render_all(
             names=names,
             title=f"{heading}: alliance opportunities",
             seed=seed,
+            warnings=warnings,
         )["path"]
     out["network.png"] = write_network_png(
         H, base / "network.png", title=heading, node_budget=node_budget, seed=seed
@@ -255,7 +332,7 @@ def _render_all(
         if target in used:
             target = focus_map_path(base / "actors", f"{label} {actor}")
         used.add(target)
-        write_focus_map(H, actor, target, seed=seed)
+        write_focus_map(H, actor, target, seed=seed, warnings=warnings)
         relative = target.relative_to(base).as_posix()
         out[relative] = target
         focus_links[actor] = relative
@@ -270,6 +347,7 @@ def _render_all(
             alliances=alliances,
             title=heading,
             focus_links=focus_links,
+            warnings=warnings,
         )
     )
     return out

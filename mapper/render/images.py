@@ -27,6 +27,9 @@ from mapper.render.layout import (
     EDGE_COLOURS,
     EDGE_DEFAULT_COLOUR,
     EDGE_TYPES,
+    OTHER_GROUPS,
+    PALETTE,
+    UNASSIGNED,
     check_graph,
     clean_text,
     compute_positions,
@@ -39,8 +42,8 @@ from mapper.render.layout import (
     kind_name,
     node_kind,
     node_label,
+    outlined_bridges,
     select_view,
-    truthy,
 )
 
 #: Most factions listed in an image legend (the rest are summarised in one line).
@@ -105,8 +108,8 @@ def write_network_png(
     """Draw the network map of ``G`` as a PNG.
 
     Colours by faction, shapes by kind, size by influence, dark outlines for
-    bridge figures and line colours by dominant reference type, as on the
-    interactive map; the ``top_labels`` most influential actors are named. Above
+    the most significant bridge figures and line colours by dominant reference
+    type, as on the interactive map; the ``top_labels`` most influential actors are named. Above
     ``node_budget`` the same reduced graph as the interactive map is drawn and the
     image says so.
 
@@ -140,6 +143,7 @@ def write_network_png(
     edges = [(u, v, edge_weight(G.edges[u, v])) for u, v in view.edges]
     pos = compute_positions(view.nodes, edges, seed=seed)
     n = len(view.nodes)
+    outlined = outlined_bridges(G)
     heading = _short(title or G.graph.get("name") or "Influence map", 90)
     with _drawing():
         fig = _figure(13, 9, dpi)
@@ -163,7 +167,7 @@ def write_network_png(
                 sizes.append(radius**2)
                 fill = grouping.colour(grouping.of_node.get(node, -1))
                 fills.append(fill)
-                bridge = truthy(G.nodes[node].get("is_bridge"))
+                bridge = node in outlined
                 borders.append(BRIDGE_BORDER if bridge else darken(fill, 0.65))
                 widths.append(1.8 if bridge else 0.4)
             ax.scatter(
@@ -192,7 +196,7 @@ def write_network_png(
             if basis == "influence"
             else "Size: share of incoming ties"
         )
-        _network_legend(fig, G, view.nodes, view.edges, grouping, size_text)
+        _network_legend(fig, G, view.nodes, view.edges, grouping, size_text, outlined)
         target = _save(fig, path, dpi)
     return {
         "path": target,
@@ -269,36 +273,13 @@ def _network_legend(
     edges: list[tuple[Hashable, Hashable]],
     grouping: Any,
     size_text: str,
+    outlined: frozenset[Hashable],
 ) -> None:
     from matplotlib.lines import Line2D
 
-    handles: list[Any] = []
-    shown = Counter(grouping.of_node.get(x, -1) for x in nodes)
-    listed = [g for g in grouping.order if shown.get(g)]
-    handles.append(Line2D([], [], linestyle="none", label=grouping.title))
-    for group in listed[:LEGEND_GROUPS]:
-        handles.append(
-            Line2D(
-                [],
-                [],
-                linestyle="none",
-                marker="o",
-                markersize=8,
-                markerfacecolor=grouping.colour(group),
-                markeredgecolor=darken(grouping.colour(group), 0.65),
-                label=f"{_short(grouping.name(group), 28)} ({shown[group]:,})",
-            )
-        )
-    if len(listed) > LEGEND_GROUPS:
-        rest = sum(shown[g] for g in listed[LEGEND_GROUPS:])
-        handles.append(
-            Line2D(
-                [],
-                [],
-                linestyle="none",
-                label=f"+ {len(listed) - LEGEND_GROUPS} more factions ({rest:,})",
-            )
-        )
+    handles: list[Any] = [Line2D([], [], linestyle="none", label=grouping.title)]
+    shown = Counter(grouping.of_node.get(x, UNASSIGNED) for x in nodes)
+    handles.extend(_group_handles(grouping, shown, marker_size=8))
     kinds = Counter(node_kind(G, x) for x in nodes)
     handles.append(Line2D([], [], linestyle="none", label=" "))
     handles.append(Line2D([], [], linestyle="none", label="Kinds (shape)"))
@@ -315,7 +296,7 @@ def _network_legend(
                 label=f"{_short(kind_name(kind), 28)} ({count:,})",
             )
         )
-    bridges = sum(1 for x in nodes if truthy(G.nodes[x].get("is_bridge")))
+    bridges = sum(1 for x in nodes if x in outlined)
     if bridges:
         handles.append(
             Line2D(
@@ -387,7 +368,7 @@ def write_faction_png(
     from mapper.render.maps import faction_brokers, faction_ties
 
     check_graph(G)
-    grouping = group_nodes(G, names)
+    grouping = group_nodes(G, names).collapsed(len(PALETTE))
     between, _ = faction_ties(G, grouping)
     groups = list(grouping.order)
     edges = [(a, b, w["weight"]) for (a, b), w in between.items()]
@@ -439,7 +420,10 @@ def write_faction_png(
                 )
         for group in groups:
             size = grouping.sizes.get(group, 0)
-            _label_below(ax, pos[group], f"{_short(grouping.name(group), 30)}\n{size:,} actors")
+            name = grouping.name(group)
+            if group == OTHER_GROUPS:
+                name = f"{name} ({grouping.merged:,})"
+            _label_below(ax, pos[group], f"{_short(name, 30)}\n{size:,} actors")
         _frame(ax, pos)
         # Leave room for the circles and their labels around the layout.
         x0, x1 = ax.get_xlim()
@@ -451,13 +435,14 @@ def write_faction_png(
         fig.text(
             0.02,
             0.94,
-            f"{len(groups):,} factions · {len(between):,} linked pairs · "
+            f"{sum(1 for g in groups if g >= 0) + grouping.merged:,} factions · "
+            f"{len(between):,} linked pairs · "
             f"{G.number_of_nodes():,} actors",
             fontsize=9.5,
             color="#555555",
             va="top",
         )
-        _faction_legend(fig, grouping, groups)
+        _faction_legend(fig, grouping)
         target = _save(fig, path, dpi)
     return {"path": target, "factions": len(groups), "ties": len(between)}
 
@@ -480,27 +465,11 @@ def _label_below(ax: Any, xy: tuple[float, float], text: str) -> None:
     )
 
 
-def _faction_legend(fig: Any, grouping: Any, groups: list[int]) -> None:
+def _faction_legend(fig: Any, grouping: Any) -> None:
     from matplotlib.lines import Line2D
 
     handles = [Line2D([], [], linestyle="none", label=grouping.title)]
-    for group in groups[:LEGEND_GROUPS]:
-        handles.append(
-            Line2D(
-                [],
-                [],
-                linestyle="none",
-                marker="o",
-                markersize=9,
-                markerfacecolor=grouping.colour(group),
-                markeredgecolor=darken(grouping.colour(group), 0.65),
-                label=f"{_short(grouping.name(group), 28)} ({grouping.sizes.get(group, 0):,})",
-            )
-        )
-    if len(groups) > LEGEND_GROUPS:
-        handles.append(
-            Line2D([], [], linestyle="none", label=f"+ {len(groups) - LEGEND_GROUPS} more")
-        )
+    handles.extend(_group_handles(grouping, grouping.sizes, marker_size=9))
     handles.append(Line2D([], [], linestyle="none", label=" "))
     handles.append(Line2D([], [], linestyle="none", label="Circle: members"))
     handles.append(Line2D([], [], linestyle="none", label="Line: ties between factions"))
@@ -513,3 +482,50 @@ def _faction_legend(fig: Any, grouping: Any, groups: list[int]) -> None:
         handlelength=1.6,
         borderaxespad=0.0,
     )
+
+
+def _group_handles(grouping: Any, shown: Mapping[int, int], *, marker_size: float) -> list[Any]:
+    """Legend entries for the groups drawn: each coloured group (up to
+    :data:`LEGEND_GROUPS`), then the other groups together, then the unassigned
+    actors, as on the interactive maps. ``shown`` counts actors by group."""
+    from matplotlib.lines import Line2D
+
+    def entry(colour: str, label: str) -> Any:
+        return Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker="o",
+            markersize=marker_size,
+            markerfacecolor=colour,
+            markeredgecolor=darken(colour, 0.65),
+            label=label,
+        )
+
+    own = [g for g in grouping.order if g >= 0 and grouping.shown_group(g) == g and shown.get(g)]
+    handles = [
+        entry(grouping.colour(g), f"{_short(grouping.name(g), 28)} ({shown[g]:,})")
+        for g in own[:LEGEND_GROUPS]
+    ]
+    if len(own) > LEGEND_GROUPS:
+        rest = sum(shown[g] for g in own[LEGEND_GROUPS:])
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                label=f"+ {len(own) - LEGEND_GROUPS} more factions ({rest:,})",
+            )
+        )
+    others = [g for g in grouping.order if g >= 0 and grouping.shown_group(g) == OTHER_GROUPS]
+    actors = sum(shown.get(g, 0) for g in others) + shown.get(OTHER_GROUPS, 0)
+    if actors:
+        count = sum(1 for g in others if shown.get(g)) + (
+            grouping.merged if shown.get(OTHER_GROUPS) else 0
+        )
+        label = f"{grouping.name(OTHER_GROUPS)} ({count:,} groups, {actors:,} actors)"
+        handles.append(entry(grouping.colour(OTHER_GROUPS), label))
+    if shown.get(UNASSIGNED):
+        label = f"{grouping.name(UNASSIGNED)} ({shown[UNASSIGNED]:,})"
+        handles.append(entry(grouping.colour(UNASSIGNED), label))
+    return handles

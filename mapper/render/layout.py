@@ -23,8 +23,11 @@ from typing import Any
 
 import networkx as nx
 
+from mapper.text import LABEL_LENGTH, TEXT_LENGTH, display_label, display_text
+
 #: Fill colours for the groups (factions), in order of group size. Tableau-like hues
-#: first, then lighter variants; groups beyond the palette share :data:`OTHER_COLOUR`.
+#: first, then lighter variants; groups beyond the palette share
+#: :data:`OTHER_GROUPS_COLOUR`, actors in no group :data:`OTHER_COLOUR`.
 PALETTE: tuple[str, ...] = (
     "#4e79a7",
     "#f28e2b",
@@ -47,8 +50,18 @@ PALETTE: tuple[str, ...] = (
     "#d37295",
     "#6b6ecf",
 )
-#: Colour of actors with no group and of groups beyond the palette.
+#: Colour of actors in no group (the "unassigned" actors of the faction analysis).
 OTHER_COLOUR = "#c7c7c7"
+#: Colour of the groups beyond the palette ("other factions"): a warm grey-brown,
+#: darker than :data:`OTHER_COLOUR` so the two never read as one group.
+OTHER_GROUPS_COLOUR = "#9c8f7a"
+#: Group id of actors in no group.
+UNASSIGNED = -1
+#: Group id that stands for every group beyond the palette on maps and legends.
+OTHER_GROUPS = -2
+#: At most this many bridge figures carry the bridge outline on a map, whatever the
+#: size of the graph: the highest ``bridge_score`` among the ``is_bridge`` actors.
+BRIDGE_OUTLINES = 20
 #: Outline of bridge figures (drawn thicker than the ordinary outline).
 BRIDGE_BORDER = "#111111"
 
@@ -103,7 +116,6 @@ EDGE_COLOURS: dict[str, str] = {
 #: Edge colour when no type count is known.
 EDGE_DEFAULT_COLOUR = "#9a9a9a"
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _HREF = re.compile(r"(?i)(hr)(ef)")
 _ZWSP = "\u200b"
 
@@ -173,11 +185,12 @@ def check_graph(G: Any) -> None:
         )
 
 
-def clean_text(value: Any, *, max_length: int | None = None, one_line: bool = False) -> str:
-    """Return ``value`` as printable text.
+def clean_text(value: Any, *, max_length: int | None = TEXT_LENGTH, one_line: bool = False) -> str:
+    """Return ``value`` as display text: :func:`mapper.text.display_text`.
 
-    Control characters are removed, lone surrogates replaced (so the text can always
-    be written as UTF-8) and, when ``max_length`` is given, the text is cut at a word
+    Control, bidirectional and zero-width characters are removed, lone surrogates
+    replaced (so the text can always be written as UTF-8) and text longer than
+    ``max_length`` (by default :data:`mapper.text.TEXT_LENGTH`) is cut at a word
     boundary with an ellipsis.
 
     Parameters
@@ -185,7 +198,7 @@ def clean_text(value: Any, *, max_length: int | None = None, one_line: bool = Fa
     value : object
         Anything; ``None`` becomes the empty string.
     max_length : int, optional
-        Maximum number of characters of the result.
+        Maximum number of characters of the result; ``None`` for no cap.
     one_line : bool
         Fold line breaks and runs of white space into single spaces.
 
@@ -193,21 +206,12 @@ def clean_text(value: Any, *, max_length: int | None = None, one_line: bool = Fa
     -------
     str
     """
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else str(value)
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    text = _CONTROL.sub("", text)
-    if one_line:
-        text = " ".join(text.split())
-    if max_length is not None and len(text) > max_length:
-        cut = text[: max(1, max_length - 1)]
-        space = cut.rfind(" ")
-        if space > max_length // 2:
-            cut = cut[:space]
-        text = cut.rstrip() + "…"
-    return text
+    return display_text(value, max_length=max_length, one_line=one_line)
+
+
+def label_text(value: Any, max_length: int = LABEL_LENGTH) -> str:
+    """A name on one line, capped at :data:`mapper.text.LABEL_LENGTH` characters."""
+    return display_label(value, max_length)
 
 
 def plain_title(text: str) -> str:
@@ -217,7 +221,7 @@ def plain_title(text: str) -> str:
     space inside it: pyvis switches every popup of a page to ``innerHTML`` as soon as
     one title contains the substring ``href``, so no title may ever contain it.
     """
-    return _HREF.sub(lambda m: m.group(1) + _ZWSP + m.group(2), clean_text(text))
+    return _HREF.sub(lambda m: m.group(1) + _ZWSP + m.group(2), clean_text(text, max_length=4000))
 
 
 def format_time(value: Any) -> str:
@@ -254,14 +258,15 @@ def truthy(value: Any) -> bool:
 
 
 def node_label(G: nx.Graph, node: Hashable) -> str:
-    """Display name of ``node``: its ``label`` attribute, else its id."""
-    label = clean_text(G.nodes[node].get("label"), one_line=True)
-    return label or clean_text(node, one_line=True) or "?"
+    """Display name of ``node``: its ``label`` attribute, else its id (one line, at
+    most :data:`mapper.text.LABEL_LENGTH` characters)."""
+    label = label_text(G.nodes[node].get("label"))
+    return label or label_text(node) or "?"
 
 
 def node_kind(G: nx.Graph, node: Hashable) -> str:
     """Kind of ``node`` (``commentator``, ``mp``...), ``unknown`` when missing."""
-    kind = clean_text(G.nodes[node].get("kind"), one_line=True).lower()
+    kind = label_text(G.nodes[node].get("kind"), 60).lower()
     return kind or "unknown"
 
 
@@ -277,18 +282,30 @@ def kind_marker(kind: str) -> str:
 
 def kind_name(kind: str) -> str:
     """Legend name of an actor kind."""
-    return KIND_NAMES.get(kind, clean_text(kind, one_line=True).capitalize() or "Unknown")
+    return KIND_NAMES.get(kind, label_text(kind, 60).capitalize() or "Unknown")
+
+
+#: Actor ids longer than this are shortened in the pages (with a digest, so they stay
+#: distinct): an id is written once per actor and twice per tie.
+VIS_ID_LENGTH = 256
 
 
 def vis_ids(G: nx.Graph) -> dict[Hashable, str]:
     """Map every node to the string id used in the page (actor ids are strings already).
 
-    Two nodes whose ``str()`` collide (``1`` and ``"1"``) get distinct ids.
+    Two nodes whose ``str()`` collide (``1`` and ``"1"``) get distinct ids; ids
+    longer than :data:`VIS_ID_LENGTH` characters are shortened to their start and a
+    SHA-256 digest.
     """
+    import hashlib
+
     ids: dict[Hashable, str] = {}
     used: set[str] = set()
     for node in G.nodes:
         base = node if isinstance(node, str) else str(node)
+        if len(base) > VIS_ID_LENGTH:
+            digest = hashlib.sha256(base.encode("utf-8", "replace")).hexdigest()[:24]
+            base = f"{base[:160]}…#{digest}"
         candidate = base
         suffix = 1
         while candidate in used:
@@ -308,7 +325,7 @@ def shared_labels(shared: Any, limit: int = 8) -> list[str]:
     if shared is None or shared == "":
         return []
     if isinstance(shared, str):
-        return [clean_text(shared, one_line=True, max_length=60)]
+        return [label_text(shared, 60)]
     items: list[tuple[float, str]] = []
     values: Iterable[Any]
     if isinstance(shared, Mapping):
@@ -320,11 +337,11 @@ def shared_labels(shared: Any, limit: int = 8) -> list[str]:
     for value in values:
         if isinstance(value, Mapping):
             text = value.get("label") or value.get("item") or value.get("name")
-            items.append((-number(value.get("contribution")), clean_text(text, one_line=True)))
+            items.append((-number(value.get("contribution")), label_text(text)))
         else:
-            items.append((0.0, clean_text(value, one_line=True)))
+            items.append((0.0, label_text(value)))
     items.sort(key=lambda item: item[0])
-    labels = [clean_text(text, max_length=60) for _, text in items if text]
+    labels = [label_text(text, 60) for _, text in items if text]
     return labels[:limit]
 
 
@@ -371,19 +388,28 @@ def _group_id(value: Any) -> int | None:
 class Grouping:
     """How actors are grouped (and so coloured) on every map and image.
 
+    The :data:`PALETTE` colours the largest groups, one colour each; the groups
+    beyond it are drawn together as "other factions" (:data:`OTHER_GROUPS`, in
+    :data:`OTHER_GROUPS_COLOUR`) and the actors in no group as "unassigned"
+    (:data:`UNASSIGNED`, in :data:`OTHER_COLOUR`), so neither is mistaken for the
+    other.
+
     Attributes
     ----------
     basis : str
         ``"faction"`` (from the analysis), ``"declared_faction"`` or ``"party"``
         (a graph before analysis), or ``"none"``.
     of_node : dict
-        Group id of every node; ``-1`` means no group.
+        Group id of every node; ``-1`` means no group (``-2``, in a
+        :meth:`collapsed` grouping, one of the smaller groups).
     names : dict[int, str]
         Display name of every group id (``-1`` included when used).
     sizes : dict[int, int]
         Number of actors in every group of the whole graph.
     order : list[int]
-        Group ids by size (largest first), ``-1`` last.
+        Group ids by size (largest first), then ``-2`` and ``-1`` when used.
+    merged : int
+        In a :meth:`collapsed` grouping, the number of groups merged into ``-2``.
     """
 
     basis: str
@@ -391,20 +417,69 @@ class Grouping:
     names: dict[int, str]
     sizes: dict[int, int]
     order: list[int] = field(default_factory=list)
+    merged: int = 0
+    rank: dict[int, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        ranked = (g for g in self.order if g >= 0)
+        object.__setattr__(self, "rank", {g: i for i, g in enumerate(ranked)})
+
+    @property
+    def coloured(self) -> list[int]:
+        """The groups with a colour of their own, largest first."""
+        return [g for g, r in self.rank.items() if r < len(PALETTE)]
+
+    def shown_group(self, group: int) -> int:
+        """The group an actor of ``group`` is drawn and filtered as on a map: its own
+        when it has a colour, :data:`OTHER_GROUPS` for the smaller groups,
+        :data:`UNASSIGNED` for none."""
+        if group < 0:
+            return OTHER_GROUPS if group == OTHER_GROUPS else UNASSIGNED
+        rank = self.rank.get(group)
+        return group if rank is not None and rank < len(PALETTE) else OTHER_GROUPS
 
     def colour(self, group: int) -> str:
-        """Fill colour of ``group``: the palette by size rank, grey beyond it."""
-        if group < 0:
+        """Fill colour of ``group``: the palette by size rank, then the colour of the
+        other groups; the unassigned grey for no group (or a group not in the graph)."""
+        if group == OTHER_GROUPS:
+            return OTHER_GROUPS_COLOUR
+        rank = self.rank.get(group) if group >= 0 else None
+        if rank is None:
             return OTHER_COLOUR
-        try:
-            rank = self.order.index(group)
-        except ValueError:
-            return OTHER_COLOUR
-        return PALETTE[rank] if rank < len(PALETTE) else OTHER_COLOUR
+        return PALETTE[rank] if rank < len(PALETTE) else OTHER_GROUPS_COLOUR
 
     def name(self, group: int) -> str:
         """Display name of ``group``."""
-        return self.names.get(group, "No faction" if group < 0 else f"Faction {group}")
+        if group in self.names:
+            return self.names[group]
+        if group == OTHER_GROUPS:
+            return {
+                "faction": "Other factions",
+                "declared_faction": "Other declared factions",
+                "party": "Other parties",
+            }.get(self.basis, "Other groups")
+        if group < 0:
+            return "Unassigned" if self.basis == "faction" else "Not declared"
+        return f"Faction {group}"
+
+    def collapsed(self, keep: int) -> Grouping:
+        """The same actors with the ``keep`` largest groups kept apart and the others
+        merged into one group, :data:`OTHER_GROUPS` ("other factions").
+
+        Returns ``self`` when there are no more than ``keep`` groups.
+        """
+        ranked = [g for g in self.order if g >= 0]
+        if len(ranked) <= keep:
+            return self
+        kept = set(ranked[: max(0, keep)])
+        of_node = {n: g if g < 0 or g in kept else OTHER_GROUPS for n, g in self.of_node.items()}
+        sizes = dict(Counter(of_node.values()))
+        names = {g: v for g, v in self.names.items() if g in kept or g == UNASSIGNED}
+        order = [g for g in ranked if g in kept] + [OTHER_GROUPS]
+        if UNASSIGNED in sizes:
+            order.append(UNASSIGNED)
+        merged = len(ranked) - len(kept) + self.merged
+        return Grouping(self.basis, of_node, names, sizes, order, merged)
 
     @property
     def title(self) -> str:
@@ -437,17 +512,19 @@ def _group_nodes(G: nx.Graph, names: Mapping[Any, Any] | None = None) -> Groupin
     for key, value in names.items():
         gid = _group_id(key)
         if gid == -1 and -1 in base.sizes:
-            continue  # "No faction" / "Not declared" is not renamed
-        if gid is not None and clean_text(value, one_line=True):
-            group_names[gid] = clean_text(value, one_line=True)
-    return Grouping(base.basis, base.of_node, group_names, base.sizes, base.order)
+            continue  # "Unassigned" / "Not declared" is not renamed
+        if gid is not None and label_text(value):
+            group_names[gid] = label_text(value)
+    return Grouping(base.basis, base.of_node, group_names, base.sizes, base.order, base.merged)
 
 
 def _grouping(G: nx.Graph, names: Mapping[Any, Any] | None = None) -> Grouping:
     """Group the actors of ``G`` for colouring.
 
-    Uses the node attribute ``faction`` when any node has one; otherwise the roster's
-    ``declared_faction``; otherwise ``party``; otherwise one group for everybody.
+    Uses the node attribute ``faction`` when any node has one (actors without one
+    are unassigned; a graph whose actors are all ``faction_name = "unassigned"``
+    has no faction at all); otherwise the roster's ``declared_faction``; otherwise
+    ``party``; otherwise one group for everybody.
 
     Parameters
     ----------
@@ -462,13 +539,16 @@ def _grouping(G: nx.Graph, names: Mapping[Any, Any] | None = None) -> Grouping:
     """
     of_node: dict[Hashable, int] = {}
     raw = {n: _group_id(d.get("faction")) for n, d in G.nodes(data=True)}
-    if any(v is not None for v in raw.values()):
+    analysed = any(v is not None for v in raw.values()) or any(
+        label_text(d.get("faction_name")).casefold() == "unassigned" for _, d in G.nodes(data=True)
+    )
+    if analysed:
         basis = "faction"
         name_votes: dict[int, Counter[str]] = {}
         for node, gid in raw.items():
             group = -1 if gid is None or gid < 0 else gid
             of_node[node] = group
-            fname = clean_text(G.nodes[node].get("faction_name"), one_line=True)
+            fname = label_text(G.nodes[node].get("faction_name"))
             if fname and group >= 0:
                 name_votes.setdefault(group, Counter())[fname] += 1
         group_names = {
@@ -478,7 +558,7 @@ def _grouping(G: nx.Graph, names: Mapping[Any, Any] | None = None) -> Grouping:
     else:
         basis = "none"
         for attr in ("declared_faction", "party"):
-            values = {n: clean_text(d.get(attr), one_line=True) for n, d in G.nodes(data=True)}
+            values = {n: label_text(d.get(attr)) for n, d in G.nodes(data=True)}
             if any(values.values()):
                 basis = attr
                 counts = Counter(v for v in values.values() if v)
@@ -493,14 +573,14 @@ def _grouping(G: nx.Graph, names: Mapping[Any, Any] | None = None) -> Grouping:
     if names:
         for key, value in names.items():
             gid = _group_id(key)
-            if gid is not None and clean_text(value, one_line=True):
-                group_names[gid] = clean_text(value, one_line=True)
+            if gid is not None and gid >= 0 and label_text(value):
+                group_names[gid] = label_text(value)
     sizes = Counter(of_node.values())
     for gid in sizes:
         if gid >= 0:
             group_names.setdefault(gid, f"Faction {gid}")
     if -1 in sizes:
-        group_names[-1] = "No faction" if basis == "faction" else "Not declared"
+        group_names[-1] = "Unassigned" if basis == "faction" else "Not declared"
     order = sorted((g for g in sizes if g >= 0), key=lambda g: (-sizes[g], g))
     if -1 in sizes:
         order.append(-1)
@@ -544,6 +624,25 @@ def _influence_scores(G: nx.Graph, weight: str = "weight") -> tuple[dict[Hashabl
 def bridge_info(data: Mapping[str, Any]) -> tuple[bool, float]:
     """Return ``(is_bridge, bridge_score)`` from a node's attributes."""
     return truthy(data.get("is_bridge")), number(data.get("bridge_score"))
+
+
+def outlined_bridges(G: nx.Graph, limit: int = BRIDGE_OUTLINES) -> frozenset[Hashable]:
+    """The bridge figures a map outlines: the ``limit`` actors with the highest
+    ``bridge_score`` among those with ``is_bridge`` (ties broken by id).
+
+    However many actors the analysis calls bridges (a tenth of a large graph can
+    be), the outline marks only these few, so it still points at someone; maps and
+    images of one graph outline the same actors. Cached inside :func:`render_cache`.
+    """
+    return cached(("outlined_bridges", id(G), limit), (G,), lambda: _outlined(G, limit))
+
+
+def _outlined(G: nx.Graph, limit: int) -> frozenset[Hashable]:
+    scored = [(n, bridge_info(d)) for n, d in G.nodes(data=True)]
+    ranked = sorted(
+        ((n, score) for n, (flag, score) in scored if flag), key=lambda x: (-x[1], str(x[0]))
+    )
+    return frozenset(n for n, _ in ranked[: max(0, int(limit))])
 
 
 def edge_type_counts(data: Mapping[str, Any]) -> dict[str, int]:
@@ -644,7 +743,10 @@ class View:
     nodes_total, edges_total : int
         Size of the whole graph.
     bridges_total, bridges_shown : int
-        Bridge figures in the graph and on the map.
+        Bridge figures (``is_bridge``) in the graph and on the map.
+    outlined_total, outlined_shown : int
+        The bridge figures with the outline (:func:`outlined_bridges`) in the graph
+        and on the map.
     """
 
     nodes: list[Hashable]
@@ -653,6 +755,8 @@ class View:
     edges_total: int
     bridges_total: int = 0
     bridges_shown: int = 0
+    outlined_total: int = 0
+    outlined_shown: int = 0
 
     @property
     def reduced(self) -> bool:
@@ -668,15 +772,20 @@ class View:
             f"{len(self.edges):,} of {self.edges_total:,} ties"
         )
         if len(self.nodes) < self.nodes_total:
-            if self.bridges_shown < self.bridges_total:
+            if not self.outlined_total:
+                who = "the most influential actors"
+            elif self.outlined_shown < self.outlined_total:
                 who = (
-                    f"the most influential actors and the top {self.bridges_shown:,} of "
+                    f"the most influential actors and the top {self.outlined_shown:,} of "
                     f"{self.bridges_total:,} bridge figures"
                 )
-            elif self.bridges_total:
+            elif self.bridges_shown == self.bridges_total:
                 who = "the most influential actors and every bridge figure"
             else:
-                who = "the most influential actors"
+                who = (
+                    f"the most influential actors and the {self.outlined_total:,} most "
+                    f"significant of {self.bridges_total:,} bridge figures"
+                )
             text += f" ({who}, with the strongest ties among them)"
         else:
             text += " (the strongest ties)"
@@ -691,12 +800,14 @@ def select_view(
     weight: str = "weight",
     scores: Mapping[Hashable, float] | None = None,
     keep: Iterable[Hashable] = (),
+    outlined: frozenset[Hashable] | None = None,
 ) -> View:
     """Choose what a map shows when the graph is larger than the budgets.
 
-    Every bridge figure (``is_bridge``; by ``bridge_score`` if they alone exceed the
-    budget) is kept, then the most influential actors up to ``node_budget``; of the
-    ties among them the ``edge_budget`` strongest are kept.
+    The outlined bridge figures (:func:`outlined_bridges`: the most significant
+    few; by ``bridge_score`` if they alone exceed the budget) are kept, then the
+    most influential actors up to ``node_budget``; of the ties among them the
+    ``edge_budget`` strongest are kept.
 
     Parameters
     ----------
@@ -712,6 +823,9 @@ def select_view(
         Influence per node (default: :func:`influence_scores`).
     keep : iterable, optional
         Actors shown whatever the budget (the focus of a neighbourhood map).
+    outlined : frozenset, optional
+        The outlined bridge figures (default ``outlined_bridges(G)``); a map of part
+        of a graph passes those of the whole graph.
 
     Returns
     -------
@@ -725,14 +839,23 @@ def select_view(
     """
     try:
         kept = tuple(keep)
-        key = ("select_view", id(G), node_budget, edge_budget, weight, id(scores), kept)
+        key = (
+            "select_view",
+            id(G),
+            node_budget,
+            edge_budget,
+            weight,
+            id(scores),
+            kept,
+            id(outlined),
+        )
         hash(key)
     except TypeError:
-        return _select_view(G, node_budget, edge_budget, weight, scores, keep)
+        return _select_view(G, node_budget, edge_budget, weight, scores, keep, outlined)
     return cached(
         key,
-        (G, scores),
-        lambda: _select_view(G, node_budget, edge_budget, weight, scores, kept),
+        (G, scores, outlined),
+        lambda: _select_view(G, node_budget, edge_budget, weight, scores, kept, outlined),
     )
 
 
@@ -743,18 +866,22 @@ def _select_view(
     weight: str,
     scores: Mapping[Hashable, float] | None,
     keep: Iterable[Hashable],
+    outlined: frozenset[Hashable] | None = None,
 ) -> View:
     node_budget = max(1, int(node_budget))
     edge_budget = 4 * node_budget if edge_budget is None else max(0, int(edge_budget))
     if scores is None:
         scores, _ = influence_scores(G, weight)
+    if outlined is None:
+        outlined = outlined_bridges(G)
     bridges = [n for n, d in G.nodes(data=True) if bridge_info(d)[0]]
+    significant = [n for n in bridges if n in outlined]
     chosen: set[Hashable] = {n for n in keep if n in G}
     if G.number_of_nodes() <= node_budget:
         chosen = set(G.nodes)
     else:
         ranked_bridges = sorted(
-            bridges,
+            significant,
             key=lambda n: (-bridge_info(G.nodes[n])[1], -scores.get(n, 0.0), str(n)),
         )
         for node in ranked_bridges:
@@ -782,6 +909,8 @@ def _select_view(
         edges_total=G.number_of_edges(),
         bridges_total=len(bridges),
         bridges_shown=sum(1 for n in bridges if n in chosen),
+        outlined_total=len(significant),
+        outlined_shown=sum(1 for n in significant if n in chosen),
     )
 
 

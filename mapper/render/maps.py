@@ -32,6 +32,7 @@ How the pyvis pitfalls are avoided (see ``PITFALLS.md``):
 from __future__ import annotations
 
 import base64
+import dataclasses
 import difflib
 import functools
 import hashlib
@@ -56,6 +57,8 @@ from mapper.render.layout import (
     EDGE_COLOURS,
     EDGE_DEFAULT_COLOUR,
     EDGE_TYPES,
+    OTHER_GROUPS,
+    UNASSIGNED,
     Grouping,
     View,
     cached,
@@ -73,16 +76,19 @@ from mapper.render.layout import (
     introduction_ends,
     kind_name,
     kind_shape,
+    label_text,
     layout_method,
     node_kind,
     node_label,
     number,
+    outlined_bridges,
     plain_title,
     select_view,
     shared_labels,
     truthy,
     vis_ids,
 )
+from mapper.text import display_text
 
 #: Pages are kept under this many bytes (the brief's limit is 5 MB).
 DEFAULT_MAX_BYTES = 4_500_000
@@ -91,6 +97,17 @@ DEFAULT_MAX_BYTES = 4_500_000
 LARGE_MAP = 400
 #: vis-network version inlined into every page (bundled by pyvis 0.3.2).
 VIS_VERSION = "9.1.2"
+#: The faction overview draws at most this many factions one by one; the smaller
+#: ones are drawn together as one "other factions" node.
+OVERVIEW_FACTIONS = 60
+#: Above this many actors shown, an actor map names its factions in large letters
+#: at their centre (smaller maps name every actor instead).
+FACTION_LABELS_FROM = 150
+#: A faction is named on the map only when half its actors lie within this share of
+#: the map's radius from its centre.
+LABEL_SPREAD = 0.45
+#: Most warnings listed in a page's banner (the rest are counted).
+BANNER_WARNINGS = 12
 
 _SNIPPET_LENGTH = 160
 _LABEL_LENGTH = 60
@@ -188,12 +205,19 @@ def content_security_policy(*scripts: str) -> str:
 
 @dataclass
 class MapPage:
-    """Everything the map template shows (all text is escaped by the template)."""
+    """Everything the map template shows (all text is escaped by the template).
+
+    ``warnings`` (the banner at the top) are dicts with ``code``, ``message`` and
+    ``stage`` (see :func:`page_warnings`); ``links`` are ``{"href", "text"}`` dicts
+    to other pages of the same folder (see :func:`page_link`).
+    """
 
     title: str
     subtitle: str
     payload: dict[str, Any]
     notices: list[str] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    links: list[dict[str, str]] = field(default_factory=list)
     group_title: str = "Factions"
     groups: list[dict[str, Any]] = field(default_factory=list)
     kinds: list[dict[str, Any]] = field(default_factory=list)
@@ -203,13 +227,57 @@ class MapPage:
     search_label: str = "Find an actor"
 
 
+_LINK_TARGET = re.compile(r"^(?:\.\./)?[A-Za-z0-9][A-Za-z0-9._-]*\.html$")
+
+
+def page_link(href: str, text: str) -> dict[str, str]:
+    """A link from a map to another page of the same output folder.
+
+    Raises
+    ------
+    RenderError
+        Unless ``href`` is a plain file name ending in ``.html`` (optionally in the
+        parent folder): links are made by mapper, never from the data.
+    """
+    if not isinstance(href, str) or not _LINK_TARGET.match(href):
+        raise RenderError(f"not a page of the output folder: {href!r}", field="links")
+    return {"href": href, "text": label_text(text)}
+
+
+def page_warnings(warnings: Iterable[Any] | None) -> list[dict[str, str]]:
+    """Normalise warnings for a page's banner.
+
+    Accepts dicts with ``code``, ``message`` and ``stage`` (as in ``summary.json``)
+    or objects with those attributes (``strength.EvidenceWarning``); the message is
+    display text (:func:`mapper.text.display_text`), escaped by the template.
+    """
+    rows: list[dict[str, str]] = []
+    for item in warnings or ():
+        code, message, stage = (_field(item, key) for key in ("code", "message", "stage"))
+        text = display_text(message, max_length=600, one_line=True)
+        if text or code:
+            rows.append(
+                {"code": label_text(code, 60), "message": text, "stage": label_text(stage, 40)}
+            )
+    return rows
+
+
+def _field(item: Any, key: str) -> Any:
+    if isinstance(item, Mapping):
+        return item.get(key)
+    return getattr(item, key, None)
+
+
 def render_page(page: MapPage) -> str:
     """Render a :class:`MapPage` into a complete, self-contained HTML document."""
     vis_js = vis_library()
     app_js = _page_script()
     template = environment().get_template("map.html.j2")
+    shown = page.warnings[:BANNER_WARNINGS]
     return template.render(
         page=page,
+        banner=shown,
+        banner_more=len(page.warnings) - len(shown),
         vis_js=Markup(vis_js),
         app_js=Markup(app_js),
         data_json=script_json(page.payload),
@@ -295,6 +363,8 @@ def _group_styles(grouping: Grouping, groups: Iterable[int]) -> dict[str, Any]:
 
 
 def _group_key(group: int) -> str:
+    if group == OTHER_GROUPS:
+        return "go"
     return "gu" if group < 0 else f"g{group}"
 
 
@@ -400,6 +470,7 @@ class _Context:
         ranked = sorted(G.nodes, key=lambda n: (-self.scores.get(n, 0.0), str(n)))
         self.rank = {n: i + 1 for i, n in enumerate(ranked)}
         self.ids = vis_ids(G)
+        self.outlined = outlined_bridges(G)
         self._labels: dict[Hashable, str] = {}
         self._node_parts: dict[Hashable, tuple[str, list[str], list[str]]] = {}
         self._edge_parts: dict[tuple[Hashable, Hashable], tuple[str, list[list[str]]]] = {}
@@ -459,7 +530,7 @@ class _Context:
         G, data = self.G, self.G.nodes[node]
         label = self.label(node)
         lines = [label]
-        ident = clean_text(node, one_line=True)
+        ident = label_text(node)
         if ident != label:
             lines.append(f"Actor id: {ident}")
         kind = node_kind(G, node)
@@ -468,7 +539,7 @@ class _Context:
         group = self.grouping.of_node.get(node, -1)
         gname = self.grouping.name(group)
         if self.grouping.basis == "faction":
-            line = f"Faction: {gname}" if group >= 0 else "Faction: none"
+            line = f"Faction: {gname}" if group >= 0 else "Faction: unassigned"
             stability = number(data.get("stability"), -1.0)
             if stability >= 0:
                 line += f" (stability {stability:.2f})"
@@ -596,11 +667,12 @@ def _actor_payload(
     largest = 30.0 if n <= 150 else 24.0 if n <= 1000 else 18.0
     shown_max = max((ctx.scores.get(x, 0.0) for x in view.nodes), default=0.0) or 1.0
     fonts = _font_sizes(view.nodes, ctx, unit)
+    outlined = ctx.outlined
     net = _network()
     groups_used: set[int] = set()
     for node in view.nodes:
         data = G.nodes[node]
-        group = grouping.of_node.get(node, -1)
+        group = grouping.shown_group(grouping.of_node.get(node, UNASSIGNED))
         groups_used.add(group)
         share = math.sqrt(ctx.scores.get(node, 0.0) / shown_max)
         size = (smallest + (largest - smallest) * share) * unit
@@ -609,7 +681,7 @@ def _actor_payload(
             "x": positions[node][0],
             "y": positions[node][1],
             "size": round(size if node != focus else max(size * 1.4, 30 * unit), 1),
-            "group": _group_key(group) + ("b" if truthy(data.get("is_bridge")) else ""),
+            "group": _group_key(group) + ("b" if node in outlined else ""),
             "font": {"size": fonts[node] if node != focus else round(22 * unit, 1)},
             "fac": group,
             "kind": node_kind(G, node),
@@ -644,25 +716,76 @@ def _actor_payload(
         "edges": net.edges,
         "options": _options(large=large, groups=_group_styles(grouping, groups_used)),
         "focus": ctx.ids[focus] if focus is not None else None,
+        "labels": _faction_labels(ctx, view, positions, unit),
     }
+
+
+def _faction_labels(
+    ctx: _Context,
+    view: View,
+    positions: Mapping[Hashable, tuple[float, float]],
+    unit: float,
+) -> list[dict[str, Any]]:
+    """Faction names drawn over a large actor map, each at its faction's centre.
+
+    Only factions with a colour of their own and at least three actors on the map
+    are named; the centre is the median position of those actors (robust to a few
+    members placed far away). A faction whose actors are spread over the map (half
+    of them further from its centre than :data:`LABEL_SPREAD` times the map's
+    radius) has no centre worth naming and gets no label, nor does a faction whose
+    label would cover the label of a larger one. The page draws the labels on the
+    canvas as text.
+    """
+    if len(view.nodes) <= FACTION_LABELS_FROM:
+        return []
+    grouping = ctx.grouping
+    members: dict[int, list[Hashable]] = {}
+    for node in view.nodes:
+        group = grouping.shown_group(grouping.of_node.get(node, UNASSIGNED))
+        if group >= 0:
+            members.setdefault(group, []).append(node)
+    radii = sorted(math.hypot(*positions[n]) for n in view.nodes)
+    radius = radii[int(0.95 * (len(radii) - 1))] or 1.0
+    biggest = max((len(m) for m in members.values()), default=1)
+    labels: list[dict[str, Any]] = []
+    boxes: list[tuple[float, float, float, float]] = []
+    for group in grouping.coloured:
+        people = members.get(group, [])
+        if len(people) < 3:
+            continue
+        mid = len(people) // 2
+        x = sorted(positions[n][0] for n in people)[mid]
+        y = sorted(positions[n][1] for n in people)[mid]
+        spread = sorted(math.hypot(positions[n][0] - x, positions[n][1] - y) for n in people)
+        if spread[mid] > LABEL_SPREAD * radius:
+            continue
+        share = math.sqrt(len(people) / biggest)
+        text = label_text(grouping.name(group), 48)
+        size = round((20 + 16 * share) * unit, 1)
+        half_w, half_h = 0.3 * size * len(text), 0.6 * size  # about the text's box
+        box = (x - half_w, y - half_h, x + half_w, y + half_h)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes):
+            continue
+        boxes.append(box)
+        labels.append(
+            {
+                "text": text,
+                "x": x,
+                "y": y,
+                "size": size,
+                "colour": darken(grouping.colour(group), 0.55),
+                "fac": group,
+            }
+        )
+    return labels
 
 
 def _legend(
     ctx: _Context, view: View, *, groups_total: bool = True
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     G, grouping = ctx.G, ctx.grouping
-    shown = Counter(grouping.of_node.get(n, -1) for n in view.nodes)
-    groups = [
-        {
-            "id": g,
-            "name": grouping.name(g),
-            "colour": grouping.colour(g),
-            "shown": shown[g],
-            "total": grouping.sizes.get(g, 0) if groups_total else shown[g],
-        }
-        for g in grouping.order
-        if shown.get(g)
-    ]
+    shown = Counter(grouping.of_node.get(n, UNASSIGNED) for n in view.nodes)
+    groups = _group_rows(grouping, shown, groups_total=groups_total)
     kind_counts = Counter(node_kind(G, n) for n in view.nodes)
     kinds = [
         {"kind": k, "name": kind_name(k), "shape": kind_shape(k), "shown": c}
@@ -679,12 +802,71 @@ def _legend(
             {"name": "other", "colour": EDGE_DEFAULT_COLOUR, "shown": type_counts[""]}
         )
     extras: list[dict[str, Any]] = []
-    if view.bridges_shown:
-        extras.append({"style": "bridge", "text": f"Bridge figure ({view.bridges_shown:,})"})
+    outlined = sum(1 for n in view.nodes if n in ctx.outlined)
+    if outlined:
+        text = f"Bridge figure ({outlined:,})"
+        bridges = sum(1 for _, d in G.nodes(data=True) if truthy(d.get("is_bridge")))
+        if bridges > len(ctx.outlined):
+            text = f"Bridge figure, top {len(ctx.outlined):,} of {bridges:,} ({outlined:,})"
+        extras.append({"style": "bridge", "text": text})
     provisional = sum(1 for n in view.nodes if truthy(G.nodes[n].get("provisional")))
     if provisional:
         extras.append({"style": "provisional", "text": f"Provisional actor ({provisional:,})"})
     return groups, kinds, edge_types, extras
+
+
+def _group_rows(
+    grouping: Grouping, shown: Mapping[int, int], *, groups_total: bool = True
+) -> list[dict[str, Any]]:
+    """Legend and filter rows: one per coloured group with actors shown, then one
+    for all the other groups together and one for the unassigned actors.
+
+    ``shown`` counts the actors on the page by their own group; a row's ``id`` is
+    the group the page's filter knows them by (:meth:`Grouping.shown_group`).
+    """
+    rows = []
+    other_shown = other_total = 0
+    other_groups = grouping.merged if shown.get(OTHER_GROUPS) else 0
+    for group in grouping.order:
+        if group < 0:
+            continue
+        if grouping.shown_group(group) == OTHER_GROUPS:
+            other_groups += 1 if shown.get(group) else 0
+            other_shown += shown.get(group, 0)
+            other_total += grouping.sizes.get(group, 0)
+        elif shown.get(group):
+            rows.append(
+                {
+                    "id": group,
+                    "name": grouping.name(group),
+                    "colour": grouping.colour(group),
+                    "shown": shown[group],
+                    "total": grouping.sizes.get(group, 0) if groups_total else shown[group],
+                }
+            )
+    other_shown += shown.get(OTHER_GROUPS, 0)
+    other_total += grouping.sizes.get(OTHER_GROUPS, 0)
+    if other_shown:
+        rows.append(
+            {
+                "id": OTHER_GROUPS,
+                "name": f"{grouping.name(OTHER_GROUPS)} ({other_groups:,})",
+                "colour": grouping.colour(OTHER_GROUPS),
+                "shown": other_shown,
+                "total": other_total if groups_total else other_shown,
+            }
+        )
+    if shown.get(UNASSIGNED):
+        rows.append(
+            {
+                "id": UNASSIGNED,
+                "name": grouping.name(UNASSIGNED),
+                "colour": grouping.colour(UNASSIGNED),
+                "shown": shown[UNASSIGNED],
+                "total": grouping.sizes.get(UNASSIGNED, 0) if groups_total else shown[UNASSIGNED],
+            }
+        )
+    return rows
 
 
 def _size_note(ctx: _Context) -> str:
@@ -767,18 +949,25 @@ def write_network_map(
     edge_budget: int | None = None,
     seed: int = 0,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    notices: Sequence[str] = (),
+    links: Sequence[tuple[str, str]] = (),
+    warnings: Iterable[Any] | None = None,
 ) -> dict[str, Any]:
     """Write the interactive network map of ``G`` to ``path``.
 
-    Actors are coloured by faction (a legend names the factions; a graph before
-    analysis is coloured by declared faction or party), sized by influence (radius
-    proportional to the square root of the influence share), shaped by kind (MP
-    diamond, party star, organisation square, media hexagon, union triangle,
-    campaign inverted triangle, commentator and others dot); bridge figures have a
-    thick dark outline and provisional actors a dashed one. Ties are arrows whose
-    width follows the weight and whose colour is the most frequent reference type.
-    Tooltips are plain text. The page has a search box and filters by faction and
-    kind, and works offline.
+    Actors are coloured by faction (the 20 largest factions one colour each, the
+    smaller ones together as "other factions", actors in no faction as the grey
+    "unassigned"; a legend names them; a graph before analysis is coloured by
+    declared faction or party), sized by influence (radius proportional to the
+    square root of the influence share), shaped by kind (MP diamond, party star,
+    organisation square, media hexagon, union triangle, campaign inverted triangle,
+    commentator and others dot); the most significant bridge figures (at most
+    :data:`mapper.render.layout.BRIDGE_OUTLINES`) have a thick dark outline and
+    provisional actors a dashed one. On maps of more than
+    :data:`FACTION_LABELS_FROM` actors the coloured factions are named at their
+    centre. Ties are arrows whose width follows the weight and whose colour is the
+    most frequent reference type. Tooltips are plain text. The page has a search
+    box and filters by faction and kind, and works offline.
 
     Parameters
     ----------
@@ -798,15 +987,23 @@ def write_network_map(
     max_bytes : int
         Size limit of the page; tooltips are shortened, then the weakest ties
         dropped, to stay under it.
+    notices : sequence of str
+        Sentences shown first in the page's notice (e.g. where to start on a
+        large graph).
+    links : sequence of (href, text)
+        Links to other pages of the same folder (see :func:`page_link`).
+    warnings : iterable, optional
+        Evidence warnings shown in a banner at the top (see :func:`page_warnings`).
 
     Returns
     -------
     dict
         ``path``, ``bytes``, ``nodes_total``, ``edges_total``, ``nodes_shown``,
         ``edges_shown``, ``nodes_left_out``, ``edges_left_out``, ``bridges_total``,
-        ``bridges_shown``, ``reduced``, ``notice`` (the sentence on the page),
-        ``layout``, ``tooltip_level`` (0 = full tooltips) and ``groups`` (faction id
-        -> ``{name, shown, total}``).
+        ``bridges_shown``, ``bridges_outlined`` (outlined on the page),
+        ``reduced``, ``notice`` (the sentences on the page), ``layout``,
+        ``tooltip_level`` (0 = full tooltips), ``labels`` (faction names drawn)
+        and ``groups`` (faction id -> ``{name, shown, total}``).
 
     Raises
     ------
@@ -825,41 +1022,73 @@ def write_network_map(
     grouping = group_nodes(G)
     ctx = _context(G, grouping)
     first = select_view(G, node_budget=node_budget, edge_budget=edge_budget, scores=ctx.scores)
-    positions = _positions(G, first, seed)
-    heading = clean_text(title or G.graph.get("name") or "Influence map", one_line=True)
+    heading = label_text(title or G.graph.get("name") or "Influence map")
+    return _write_actor_map(
+        ctx,
+        first,
+        path,
+        heading=heading,
+        notices=[display_text(n, one_line=True) for n in notices],
+        reduced_notice=True,
+        links=links,
+        warnings=warnings,
+        seed=seed,
+        max_bytes=max_bytes,
+    )
+
+
+def _write_actor_map(
+    ctx: _Context,
+    first: View,
+    path: str | Path,
+    *,
+    heading: str,
+    notices: Sequence[str],
+    reduced_notice: bool,
+    links: Sequence[tuple[str, str]],
+    warnings: Iterable[Any] | None,
+    seed: int,
+    max_bytes: int,
+    focus: Hashable | None = None,
+    extras_first: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """Lay out, fit under ``max_bytes`` and write an actor-level map of ``first``."""
+    grouping = ctx.grouping
+    positions = _positions(ctx.G, first, seed)
+    banner = page_warnings(warnings)
+    page_links = [page_link(href, text) for href, text in links]
 
     def build(detail: _Detail, keep: float, notes: list[str]) -> tuple[str, dict[str, Any]]:
         view = first
         if keep < 1.0:
             kept = first.edges[len(first.edges) - int(len(first.edges) * keep) :]
-            view = View(
-                first.nodes,
-                kept,
-                first.nodes_total,
-                first.edges_total,
-                first.bridges_total,
-                first.bridges_shown,
-            )
-        payload = _actor_payload(ctx, view, positions, detail)
+            view = dataclasses.replace(first, edges=kept)
+        payload = _actor_payload(ctx, view, positions, detail, focus=focus)
         groups, kinds, edge_types, extras = _legend(ctx, view)
-        notices = [view.notice()] if view.reduced else []
-        page_notes = list(notes)
+        said = list(notices)
+        if reduced_notice and view.reduced:
+            said.append(view.notice())
+        said.extend(notes)
         if keep < 1.0:
-            page_notes.append("The weakest ties were dropped to keep the page small.")
+            said.append("The weakest ties were dropped to keep the page small.")
         page = MapPage(
             title=heading,
             subtitle=_subtitle(view),
             payload=payload,
-            notices=notices + page_notes,
+            notices=said,
+            warnings=banner,
+            links=page_links,
             group_title=grouping.title,
             groups=groups,
             kinds=kinds,
             edge_types=edge_types,
-            extras=extras,
+            extras=[*extras_first, *extras],
             notes=[_size_note(ctx)],
         )
         info = _summary(view, grouping)
-        info["notice"] = " ".join(notices + page_notes)
+        info["bridges_outlined"] = sum(1 for n in view.nodes if n in ctx.outlined)
+        info["labels"] = [label["text"] for label in payload["labels"]]
+        info["notice"] = " ".join(said)
         info["edge_bytes"] = len(script_json(payload["edges"]).encode("utf-8"))
         return render_page(page), info
 
@@ -914,7 +1143,7 @@ def find_actor(G: nx.Graph, actor: Any) -> Hashable:
     """
     if actor in G:
         return actor
-    text = clean_text(actor, one_line=True)
+    text = label_text(actor)
     if text in G:
         return text
     by_label: dict[str, list[Hashable]] = {}
@@ -994,7 +1223,7 @@ def focus_map_path(folder: str | Path, actor_label: str) -> Path:
         construction; the check guards against future changes).
     """
     base = Path(folder)
-    target = base / f"{safe_filename(clean_text(actor_label, one_line=True))}.html"
+    target = base / f"{safe_filename(label_text(actor_label))}.html"
     if target.resolve().parent != base.resolve():
         raise RenderError("unsafe file name for a focus map", source=str(actor_label))
     return target
@@ -1010,6 +1239,8 @@ def write_focus_map(
     node_budget: int = 1500,
     seed: int = 0,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    links: Sequence[tuple[str, str]] = (),
+    warnings: Iterable[Any] | None = None,
 ) -> dict[str, Any]:
     """Write the map of one actor's neighbourhood (ties in both directions).
 
@@ -1023,7 +1254,7 @@ def write_focus_map(
         Where to write the page (see :func:`focus_map_path` for a safe name).
     radius : int
         How many ties away from the actor to go (1 = direct contacts).
-    title, node_budget, seed, max_bytes
+    title, node_budget, seed, max_bytes, links, warnings
         As for :func:`write_network_map`; the actor is always kept.
 
     Returns
@@ -1044,52 +1275,30 @@ def write_focus_map(
     sub = _ordered_subgraph(G, members)
     grouping = group_nodes(G)
     ctx = _context(G, grouping)
-    first = select_view(sub, node_budget=node_budget, scores=ctx.scores, keep=[node])
-    positions = _positions(G, first, seed)
-    label = node_label(G, node)
-    heading = clean_text(title or f"Neighbourhood of {label}", one_line=True)
-
-    def build(detail: _Detail, keep: float, notes: list[str]) -> tuple[str, dict[str, Any]]:
-        view = first
-        if keep < 1.0:
-            kept = first.edges[len(first.edges) - int(len(first.edges) * keep) :]
-            view = View(first.nodes, kept, first.nodes_total, first.edges_total)
-        payload = _actor_payload(ctx, view, positions, detail, focus=node)
-        groups, kinds, edge_types, extras = _legend(ctx, view)
-        extras.insert(0, {"style": "focus", "text": f"{label} (selected)"})
-        if radius == 1:
-            around = f"{len(members) - 1:,} direct contacts"
-        else:
-            around = f"{len(members) - 1:,} actors up to {radius} ties away"
-        notices = [f"{label} and {around} (ties in both directions)."]
-        if view.reduced:
-            notices.append(view.notice())
-        page = MapPage(
-            title=heading,
-            subtitle=_subtitle(view),
-            payload=payload,
-            notices=notices + notes,
-            group_title=grouping.title,
-            groups=groups,
-            kinds=kinds,
-            edge_types=edge_types,
-            extras=extras,
-            notes=[_size_note(ctx)],
-        )
-        info = _summary(view, grouping)
-        info["notice"] = " ".join(notices + notes)
-        info["edge_bytes"] = len(script_json(payload["edges"]).encode("utf-8"))
-        return render_page(page), info
-
-    html, info = _fit_page(build, ctx=ctx, view=first, max_bytes=max_bytes)
-    target = _write_html(path, html)
-    info.update(
-        path=target,
-        bytes=len(html.encode("utf-8")),
-        layout=layout_method(len(first.nodes)),
-        actor=node,
-        radius=int(radius),
+    first = select_view(
+        sub, node_budget=node_budget, scores=ctx.scores, keep=[node], outlined=ctx.outlined
     )
+    label = node_label(G, node)
+    heading = label_text(title or f"Neighbourhood of {label}")
+    if radius == 1:
+        around = f"{len(members) - 1:,} direct contacts"
+    else:
+        around = f"{len(members) - 1:,} actors up to {radius} ties away"
+    info = _write_actor_map(
+        ctx,
+        first,
+        path,
+        heading=heading,
+        notices=[f"{label} and {around} (ties in both directions)."],
+        reduced_notice=True,
+        links=links,
+        warnings=warnings,
+        seed=seed,
+        max_bytes=max_bytes,
+        focus=node,
+        extras_first=[{"style": "focus", "text": f"{label} (selected)"}],
+    )
+    info.update(actor=node, radius=int(radius))
     return info
 
 
@@ -1309,21 +1518,35 @@ def _faction_nodes(
     groups: Sequence[int],
     positions: Mapping[int, tuple[float, float]],
     within: Mapping[int, float],
+    *,
+    over: Grouping | None = None,
+    links: Mapping[int, str] | None = None,
 ) -> None:
+    """One node per group of ``over`` (default: the context's grouping), coloured and
+    filtered as its actors are on the actor maps; ``links`` (group -> page) adds a
+    double-click way into a faction's own map."""
     grouping = ctx.grouping
-    largest = max((grouping.sizes.get(g, 0) for g in groups), default=1) or 1
+    over = over or grouping
+    links = links or {}
+    largest = max((over.sizes.get(g, 0) for g in groups), default=1) or 1
+    # The layout's radius grows with sqrt(len(groups)): so do sizes and fonts, to
+    # stay readable when the page first shows the whole overview.
+    scale = max(1.0, math.sqrt(len(groups)) / 4.0)
     members: dict[int, list[Hashable]] = {}
     for node in G.nodes:
-        members.setdefault(grouping.of_node.get(node, -1), []).append(node)
+        members.setdefault(over.of_node.get(node, UNASSIGNED), []).append(node)
     for group in groups:
         people = members.get(group, [])
-        size = grouping.sizes.get(group, 0)
+        size = over.sizes.get(group, 0)
+        name = _overview_name(over, group)
         central = sorted(people, key=lambda n: (ctx.rank[n], str(n)))[:5]
-        parties = Counter(clean_text(G.nodes[n].get("party"), one_line=True) for n in people)
+        parties = Counter(label_text(G.nodes[n].get("party"), 60) for n in people)
         parties.pop("", None)
         kinds = Counter(node_kind(G, n) for n in people)
-        bridges = sum(1 for n in people if truthy(G.nodes[n].get("is_bridge")))
-        lines = [grouping.name(group), f"{size:,} actors"]
+        bridges = sum(1 for n in people if n in ctx.outlined)
+        lines = [name, f"{size:,} actors"]
+        if group == OTHER_GROUPS:
+            lines.append(f"{over.merged:,} smaller factions drawn as one")
         if central:
             lines.append("Most influential: " + ", ".join(node_label(G, n) for n in central))
         if parties:
@@ -1332,22 +1555,32 @@ def _faction_nodes(
             "Kinds: " + ", ".join(f"{kind_name(k)} ({c})" for k, c in kinds.most_common(4))
         )
         if bridges:
-            lines.append(f"Bridge figures: {bridges:,}")
+            lines.append(f"Bridge figures (outlined on the maps): {bridges:,}")
         lines.append(f"Ties inside: weight {_fmt(within.get(group, 0.0))}")
+        extra: dict[str, Any] = {}
+        if group in links:
+            extra["link"] = links[group]
+            lines.append(f"Double-click to open its own map ({links[group]}).")
+        shown = grouping.shown_group(group)
         net.add_node(
             f"faction:{group}",
-            label=clean_text(grouping.name(group), max_length=_LABEL_LENGTH, one_line=True)
-            + f"\n{size:,} actors",
+            label=label_text(name, _LABEL_LENGTH) + f"\n{size:,} actors",
             shape="dot",
             title=plain_title("\n".join(lines)),
             x=positions[group][0],
             y=positions[group][1],
-            size=round(14 + 46 * math.sqrt(size / largest), 1),
-            group=_group_key(group),
-            font={"size": 18},
-            fac=group,
+            size=round((14 + 46 * math.sqrt(size / largest)) * scale, 1),
+            group=_group_key(shown),
+            font={"size": round(18 * scale, 1)},
+            fac=shown,
             kind="faction",
+            **extra,
         )
+
+
+def _overview_name(over: Grouping, group: int) -> str:
+    name = over.name(group)
+    return f"{name} ({over.merged:,})" if group == OTHER_GROUPS else name
 
 
 def write_faction_map(
@@ -1358,11 +1591,17 @@ def write_faction_map(
     brokers: Mapping[Any, Any] | None = None,
     title: str = "",
     seed: int = 0,
+    faction_links: Mapping[int, str] | None = None,
+    links: Sequence[tuple[str, str]] = (),
+    warnings: Iterable[Any] | None = None,
 ) -> dict[str, Any]:
     """Write the faction overview: one node per faction, ties summed between them.
 
     Node size follows the number of members and the label is the faction's name;
-    every tie between two factions is labelled with its main brokers.
+    every tie between two factions is labelled with its main brokers. The
+    :data:`OVERVIEW_FACTIONS` largest factions are drawn one by one, the smaller
+    ones as one "other factions" node, the actors in no faction as one "unassigned"
+    node; colours and filters are those of the actor maps.
 
     Parameters
     ----------
@@ -1380,6 +1619,11 @@ def write_faction_map(
         Heading of the page.
     seed : int
         Layout seed.
+    faction_links : mapping, optional
+        Faction id -> file name of its own map in the same folder (see
+        :func:`write_faction_members_map`): double-clicking the faction opens it.
+    links, warnings
+        As for :func:`write_network_map`.
 
     Returns
     -------
@@ -1389,13 +1633,15 @@ def write_faction_map(
     """
     check_graph(G)
     grouping = group_nodes(G, names)
+    over = grouping.collapsed(OVERVIEW_FACTIONS)
     ctx = _context(G, grouping)
-    between, within = faction_ties(G, grouping)
-    groups = list(grouping.order)
-    positions = _faction_layout(grouping, groups, between, seed)
-    shown_brokers = _resolve_brokers(G, grouping, brokers)
+    between, within = faction_ties(G, over)
+    groups = list(over.order)
+    positions = _faction_layout(over, groups, between, seed)
+    shown_brokers = _resolve_brokers(G, over, brokers)
+    node_links = {int(g): page_link(href, "")["href"] for g, href in (faction_links or {}).items()}
     net = _network()
-    _faction_nodes(net, G, ctx, groups, positions, within)
+    _faction_nodes(net, G, ctx, groups, positions, within, over=over, links=node_links)
     max_w = max((w["weight"] for w in between.values()), default=1.0) or 1.0
     labels: dict[tuple[int, int], list[str]] = {}
     for i, ((a, b), tie) in enumerate(
@@ -1403,11 +1649,12 @@ def write_faction_map(
     ):
         who = shown_brokers.get((a, b), [])
         labels[(a, b)] = who
+        name_a, name_b = _overview_name(over, a), _overview_name(over, b)
         lines = [
-            f"{grouping.name(a)} – {grouping.name(b)}",
+            f"{name_a} – {name_b}",
             f"Ties: weight {_fmt(tie['weight'])} ({int(tie['count']):,} references)",
-            f"{grouping.name(a)} → {grouping.name(b)}: weight {_fmt(tie['ab'])}",
-            f"{grouping.name(b)} → {grouping.name(a)}: weight {_fmt(tie['ba'])}",
+            f"{name_a} → {name_b}: weight {_fmt(tie['ab'])}",
+            f"{name_b} → {name_a}: weight {_fmt(tie['ba'])}",
         ]
         if who:
             lines.append("Main brokers: " + ", ".join(who[:5]))
@@ -1423,36 +1670,34 @@ def write_faction_map(
             else "",
             title=plain_title("\n".join(lines)),
         )
+    shown_groups = {grouping.shown_group(g) for g in groups}
     payload = {
         "nodes": net.nodes,
         "edges": net.edges,
-        "options": _options(large=False, groups=_group_styles(grouping, groups)),
+        "options": _options(large=False, groups=_group_styles(grouping, shown_groups)),
         "focus": None,
     }
     payload["options"]["edges"]["smooth"] = False
+    factions = sum(1 for g in grouping.order if g >= 0)
+    notes = [
+        "Node size: number of actors. Edge width: total weight of the ties between "
+        "two factions (both directions). Edge label: the actors with most ties "
+        "into both factions."
+    ]
+    if node_links:
+        notes.insert(0, "Double-click a faction to open its own map.")
     page = MapPage(
-        title=clean_text(title or "Factions", one_line=True),
+        title=label_text(title or "Factions"),
         subtitle=(
-            f"{len(groups):,} factions · {len(between):,} linked pairs · "
+            f"{factions:,} factions · {len(between):,} linked pairs · "
             f"{G.number_of_nodes():,} actors"
         ),
         payload=payload,
+        warnings=page_warnings(warnings),
+        links=[page_link(href, text) for href, text in links],
         group_title=grouping.title,
-        groups=[
-            {
-                "id": g,
-                "name": grouping.name(g),
-                "colour": grouping.colour(g),
-                "shown": grouping.sizes[g],
-                "total": grouping.sizes[g],
-            }
-            for g in groups
-        ],
-        notes=[
-            "Node size: number of actors. Edge width: total weight of the ties between "
-            "two factions (both directions). Edge label: the actors with most ties "
-            "into both factions."
-        ],
+        groups=_group_rows(grouping, grouping.sizes),
+        notes=notes,
         search_label="Find a faction",
     )
     html = render_page(page)
@@ -1464,6 +1709,84 @@ def write_faction_map(
         "ties": len(between),
         "brokers": labels,
     }
+
+
+def write_faction_members_map(
+    G: nx.Graph,
+    faction: int,
+    path: str | Path,
+    *,
+    names: Mapping[Any, Any] | None = None,
+    title: str = "",
+    node_budget: int = 1500,
+    seed: int = 0,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    links: Sequence[tuple[str, str]] = (),
+    warnings: Iterable[Any] | None = None,
+) -> dict[str, Any]:
+    """Write the map of one faction: its actors and the ties among them.
+
+    The way into a faction of a graph too large for one map: drawn like the
+    network map (same colours, outlines, tooltips) but only with the faction's
+    members, reduced to ``node_budget`` when the faction itself is larger.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        The analysed graph (``faction`` node attributes; before analysis the
+        declared factions or parties are the groups); never modified.
+    faction : int
+        The faction id.
+    path : str or Path
+        Where to write the page.
+    names : mapping, optional
+        Faction id -> name.
+    title, node_budget, seed, max_bytes, links, warnings
+        As for :func:`write_network_map`.
+
+    Returns
+    -------
+    dict
+        The summary of :func:`write_network_map` plus ``faction``.
+
+    Raises
+    ------
+    RenderError
+        When no actor belongs to ``faction`` (the hint lists the faction ids).
+    """
+    check_graph(G)
+    grouping = group_nodes(G, names)
+    group = int(number(faction, float(UNASSIGNED)))
+    members = [n for n in G.nodes if grouping.of_node.get(n, UNASSIGNED) == group]
+    if group < 0 or not members:
+        known = ", ".join(str(g) for g in grouping.order if g >= 0)
+        raise RenderError(
+            f"no faction {faction!r} in the graph", field="faction", hint=f"factions: {known}"
+        )
+    ctx = _context(G, grouping)
+    sub = _ordered_subgraph(G, members)
+    first = select_view(sub, node_budget=node_budget, scores=ctx.scores, outlined=ctx.outlined)
+    name = grouping.name(group)
+    noun = {"faction": "Faction", "declared_faction": "Declared faction", "party": "Party"}
+    heading = label_text(title or f"{noun.get(grouping.basis, 'Group')}: {name}")
+    notice = (
+        f"{name}: {len(members):,} actors and the {sub.number_of_edges():,} ties among "
+        "them; ties to other factions are summed on the faction overview."
+    )
+    info = _write_actor_map(
+        ctx,
+        first,
+        path,
+        heading=heading,
+        notices=[notice],
+        reduced_notice=True,
+        links=links,
+        warnings=warnings,
+        seed=seed,
+        max_bytes=max_bytes,
+    )
+    info["faction"] = group
+    return info
 
 
 def _resolve_brokers(
@@ -1493,6 +1816,8 @@ def write_alliance_map(
     max_introductions: int = 12,
     title: str = "",
     seed: int = 0,
+    links: Sequence[tuple[str, str]] = (),
+    warnings: Iterable[Any] | None = None,
 ) -> dict[str, Any]:
     """Write the alliance view: factions, their ties, and suggested alliances.
 
@@ -1523,6 +1848,8 @@ def write_alliance_map(
         Heading of the page.
     seed : int
         Layout seed.
+    links, warnings
+        As for :func:`write_network_map`.
 
     Returns
     -------
@@ -1545,9 +1872,7 @@ def write_alliance_map(
             gid = _pair_key((opp.get(side), opp.get(side)))
             if gid is not None and gid[0] not in groups:
                 groups.append(gid[0])
-                extra_names[gid[0]] = clean_text(
-                    opp.get(f"name_{side}") or f"Faction {gid[0]}", one_line=True
-                )
+                extra_names[gid[0]] = label_text(opp.get(f"name_{side}") or f"Faction {gid[0]}")
     sim_edges = dict(between)
     for opp in opportunities:
         pair = _pair_key((opp.get("a"), opp.get("b")))
@@ -1652,13 +1977,15 @@ def write_alliance_map(
     extras.append({"style": "tie", "text": "Existing ties between factions"})
     notices = [] if opportunities else ["The alliance report has no opportunities."]
     page = MapPage(
-        title=clean_text(title or "Alliance opportunities", one_line=True),
+        title=label_text(title or "Alliance opportunities"),
         subtitle=(
             f"{len(groups):,} factions · {drawn_opps:,} suggested alliances · "
             f"{drawn_intros:,} introductions"
         ),
         payload=payload,
         notices=notices,
+        warnings=page_warnings(warnings),
+        links=[page_link(href, text) for href, text in links],
         group_title=grouping.title,
         groups=[
             {
@@ -1733,7 +2060,7 @@ def _add_introductions(
             x=round(cx + radius * math.cos(angle), 1),
             y=round(cy + radius * math.sin(angle), 1),
             size=9,
-            group=_group_key(group) + ("b" if truthy(G.nodes[actor].get("is_bridge")) else ""),
+            group=_group_key(group) + ("b" if actor in ctx.outlined else ""),
             font={"size": 12},
             fac=group,
             kind=node_kind(G, actor),

@@ -751,7 +751,7 @@ def _html(
     links: Sequence[tuple[str, str]],
     images: Sequence[tuple[str, str]],
     sections: Sequence[Section],
-    warnings: Sequence[tuple[str, str, str]] = (),
+    warnings: Sequence[Mapping[str, str]] = (),
 ) -> str:
     from mapper.render.maps import environment
 
@@ -856,6 +856,8 @@ def write_report(
     images = [(href, text) for href, text in links if href.endswith(".png")]
     if warnings is None:
         warnings = _get(factions, "warnings") or []
+    from mapper.render.maps import page_warnings
+
     warned = _warning_lines(warnings)
     outputs: dict[str, Path] = {}
     try:
@@ -863,7 +865,7 @@ def write_report(
             fh.write(_markdown(heading, facts, links, sections, warned))
         outputs["report.md"] = base / "report.md"
         with atomic_open(base / "report.html", "w", newline="\n") as fh:
-            fh.write(_html(heading, facts, links, images, sections, warned))
+            fh.write(_html(heading, facts, links, images, sections, page_warnings(warnings)))
         outputs["report.html"] = base / "report.html"
     except OSError as exc:
         raise RenderError(f"cannot write the report: {exc}", source=base) from exc

@@ -32,6 +32,47 @@
     }
   }
 
+  /* Faction names over a large map: text drawn on the canvas, at each faction's
+     centre, hidden with the faction by the filter. */
+  var labels = Array.isArray(data.labels) ? data.labels : [];
+  var hiddenFactions = {};
+  window.mapperLabelsDrawn = 0;
+  network.on("afterDrawing", function (ctx) {
+    var drawn = 0;
+    labels.forEach(function (label) {
+      if (hiddenFactions[String(label.fac)]) {
+        return;
+      }
+      ctx.save();
+      ctx.font = "600 " + Number(label.size) + "px system-ui, -apple-system, Segoe UI, Roboto, sans-serif";
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      ctx.lineJoin = "round";
+      ctx.lineWidth = Number(label.size) / 4;
+      ctx.strokeStyle = "rgba(255, 255, 255, 0.8)";
+      ctx.globalAlpha = 0.9;
+      ctx.strokeText(String(label.text), Number(label.x), Number(label.y));
+      ctx.fillStyle = String(label.colour);
+      ctx.fillText(String(label.text), Number(label.x), Number(label.y));
+      ctx.restore();
+      drawn += 1;
+    });
+    window.mapperLabelsDrawn = drawn;
+  });
+
+  /* Double-click on a faction of the overview opens its own map (a file name
+     written by mapper, checked again here). */
+  var PAGE = /^[A-Za-z0-9][A-Za-z0-9._-]*\.html$/;
+  network.on("doubleClick", function (params) {
+    if (!params.nodes.length) {
+      return;
+    }
+    var node = nodes.get(params.nodes[0]);
+    if (node && typeof node.link === "string" && PAGE.test(node.link)) {
+      window.location.href = node.link;
+    }
+  });
+
   network.on("click", function (params) {
     if (params.nodes.length) {
       var node = nodes.get(params.nodes[0]);
@@ -167,6 +208,14 @@
     var kinds = checked("kind");
     var updates = [];
     var shown = 0;
+    hiddenFactions = {};
+    if (factions) {
+      labels.forEach(function (label) {
+        if (!factions[String(label.fac)]) {
+          hiddenFactions[String(label.fac)] = true;
+        }
+      });
+    }
     nodes.forEach(function (node) {
       var show = true;
       if (factions && node.fac !== undefined && !factions[String(node.fac)]) {
@@ -184,6 +233,8 @@
     });
     if (updates.length) {
       nodes.update(updates);
+    } else {
+      network.redraw();
     }
     if (filterStatus) {
       filterStatus.textContent = shown === nodes.length ? "" : shown + " of " + nodes.length + " shown";
