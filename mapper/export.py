@@ -1975,7 +1975,7 @@ PARALLEL_EXPORT_TIES = 200_000
 def _auto_export_jobs(G: nx.Graph) -> int:
     if G.number_of_edges() < PARALLEL_EXPORT_TIES:
         return 1
-    from mapper.analysis.factions import _cpu_count
+    from mapper.parallel import cpu_count as _cpu_count
 
     return min(2, _cpu_count())
 
@@ -2005,7 +2005,7 @@ def _child_writers(prep: _Prepared, folder: Path, stem: str, formats: list[str],
 
 
 def _fork_writers(prep: _Prepared, folder: Path, stem: str, formats: list[str]) -> Any:
-    from mapper.analysis.factions import _fork_available
+    from mapper.parallel import fork_available as _fork_available
 
     if not _fork_available():
         return None

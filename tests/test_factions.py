@@ -568,9 +568,9 @@ def test_write_factions_md_without_declared_factions(tmp_path):
 
 
 def test_parallel_runs_give_the_same_result():
-    from mapper.analysis import factions
+    from mapper import parallel
 
-    if not factions._fork_available():
+    if not parallel.fork_available():
         pytest.skip("runs cannot be forked here")
     G, _ = planted_digraph(order_seed=7)
     one = detect_factions(G, runs=5, n_jobs=1)
@@ -579,16 +579,17 @@ def test_parallel_runs_give_the_same_result():
 
 
 def test_a_failing_child_is_redone_here(monkeypatch):
-    from mapper.analysis import factions
+    from mapper import parallel
 
-    if not factions._fork_available():
+    if not parallel.fork_available():
         pytest.skip("runs cannot be forked here")
 
-    def crash(runner, resolution, seeds, conn):
+    def crash(func, items, conn):
         conn.close()
         raise SystemExit(3)
 
-    monkeypatch.setattr(factions, "_child_runs", crash)
+    # every child dies: Leiden runs and significance samples are all redone here
+    monkeypatch.setattr(parallel, "_child", crash)
     G, _ = planted_digraph()
     assert detect_factions(G, runs=4, n_jobs=2) == detect_factions(G, runs=4, n_jobs=1)
 

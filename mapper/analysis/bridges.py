@@ -392,7 +392,7 @@ def _split_tasks(g: Any, weights: list[float], tasks: Sequence[_Task], jobs: int
     """:func:`_run_tasks` as the sum of the even-source and odd-source halves; the odd
     half in a forked child when ``jobs > 1`` and forking is safe (else, or if the child
     fails, here)."""
-    from mapper.analysis.factions import _fork_available
+    from mapper.parallel import fork_available as _fork_available
 
     shape = (len(tasks), g.vcount())
     proc = recv = None
@@ -434,7 +434,7 @@ def _split_tasks(g: Any, weights: list[float], tasks: Sequence[_Task], jobs: int
 def _jobs(n_jobs: int | None) -> int:
     if n_jobs is not None:
         return max(1, int(n_jobs))
-    from mapper.analysis.factions import _cpu_count
+    from mapper.parallel import cpu_count as _cpu_count
 
     return min(2, _cpu_count())
 

@@ -49,6 +49,7 @@ from mapper.analysis.strength import (
 )
 from mapper.errors import AnalysisError
 from mapper.fsutil import atomic_open, write_text
+from mapper.parallel import cpu_count, fork_map
 
 __all__ = [
     "DEFAULT_RUN_BUDGET",
@@ -449,88 +450,17 @@ class _Runner:
         raise AssertionError(self.method)  # pragma: no cover - validated earlier
 
 
-def _fork_available() -> bool:
-    """Whether runs may go to forked processes: Linux, no other Python thread alive
-    (forking a multi-threaded process can deadlock the child) and not inside a
-    daemonic process (which may not have children)."""
-    import multiprocessing
-    import sys
-    import threading
-
-    return (
-        sys.platform.startswith("linux")
-        and "fork" in multiprocessing.get_all_start_methods()
-        and threading.active_count() == 1
-        and not multiprocessing.current_process().daemon
-    )
-
-
-def _cpu_count() -> int:
-    import os
-
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
 def _auto_jobs(ties: int) -> int:
-    return _cpu_count() if ties >= _PARALLEL_MIN_TIES else 1
-
-
-def _child_runs(runner: _Runner, resolution: float, seeds: list[int], conn: Any) -> None:
-    try:
-        conn.send([runner.run(resolution, s) for s in seeds])
-    finally:
-        conn.close()
+    return cpu_count() if ties >= _PARALLEL_MIN_TIES else 1
 
 
 def _all_runs(runner: _Runner, resolution: float, seeds: list[int], jobs: int) -> list[np.ndarray]:
-    """Membership of every seed, in seed order. With ``jobs > 1`` the seeds are dealt
-    round-robin to ``jobs - 1`` forked children and this process; a child that fails
-    has its seeds redone here. Each run seeds its own generator, so the memberships
-    are the same whatever ``jobs`` is."""
-    jobs = min(jobs, len(seeds))
-    if jobs <= 1 or not _fork_available():
-        return [runner.run(resolution, s) for s in seeds]
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("fork")
-    runner.graph()  # convert once, before forking, so children share it
-    chunks = [seeds[i::jobs] for i in range(jobs)]
-    children = []
-    here = list(chunks[0])
-    try:
-        for chunk in chunks[1:]:
-            recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child_runs, args=(runner, resolution, chunk, send))
-            proc.daemon = True
-            try:
-                proc.start()
-            except OSError:  # no process to be had (limits, memory): do it here
-                recv.close()
-                here += chunk
-                continue
-            finally:
-                send.close()
-            children.append((proc, recv, chunk))
-        found = {s: runner.run(resolution, s) for s in here}
-        for proc, recv, chunk in children:
-            try:
-                arrays = recv.recv()
-            except (EOFError, OSError):
-                arrays = None
-            proc.join()
-            if arrays is None or proc.exitcode != 0 or len(arrays) != len(chunk):
-                arrays = [runner.run(resolution, s) for s in chunk]
-            found.update(zip(chunk, arrays, strict=True))
-    finally:
-        for proc, recv, _ in children:
-            recv.close()
-            if proc.is_alive():
-                proc.terminate()
-                proc.join()
-    return [found[s] for s in seeds]
+    """Membership of every seed, in seed order, over ``jobs`` processes
+    (:func:`mapper.parallel.fork_map`). Each run seeds its own generator, so the
+    memberships are the same whatever ``jobs`` is."""
+    if min(jobs, len(seeds)) > 1:
+        runner.graph()  # convert once, before forking, so children share it
+    return fork_map(lambda seed: runner.run(resolution, seed), seeds, jobs)
 
 
 def _split_disconnected(proj: _Projection, membership: np.ndarray) -> np.ndarray:
@@ -760,6 +690,7 @@ def _significance_test(
     seed: int,
     samples: int,
     budget: int | None,
+    n_jobs: int | None = None,
 ) -> tuple[Significance | None, list[str]]:
     """Compare the data's modularity with degree-preserving random graphs.
 
@@ -782,13 +713,16 @@ def _significance_test(
     if swaps < 10:
         notes.append(f"random graphs made with 3 swaps per tie ({proj.m:,} ties), not 10")
     observed = _test_statistic(proj, resolution, seed)
-    null = []
-    for i in range(samples):
+
+    def sample(i: int) -> float:
         sample_seed = seed + 1_000_003 * (i + 1)
         lo, hi, w = rewired(
             proj.n, proj.lo, proj.hi, proj.w, seed=sample_seed, groups=groups, swaps_per_tie=swaps
         )
-        null.append(_test_statistic(_with_ties(proj, lo, hi, w), resolution, sample_seed))
+        return _test_statistic(_with_ties(proj, lo, hi, w), resolution, sample_seed)
+
+    jobs = n_jobs if n_jobs is not None else _auto_jobs(proj.m)
+    null = fork_map(sample, list(range(samples)), jobs)
     return significance(observed, null), notes
 
 
@@ -993,6 +927,7 @@ def detect_factions(
             seed=seed,
             samples=significance_samples,
             budget=significance_budget,
+            n_jobs=n_jobs,
         )
     else:
         det = _Detection(np.zeros(0, dtype=np.int64), np.zeros(0), 0.0, method, 0, [])
