@@ -1124,3 +1124,21 @@ def test_csv_carries_the_test(tmp_path):
     assert float(line["p_adjusted"]) <= bridges.BRIDGE_FDR
     assert int(line["ties_outside"]) >= 2 and line["faction"].startswith("faction ")
     assert by_actor["hub-0"]["is_bridge"] == "false" and by_actor["hub-0"]["bridge_basis"] == ""
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ties_from_an_undirected_file_broker_both_ways(seed):
+    # A graph file read as undirected gives one arc per tie, marked ``undirected``
+    # (mapper.collectors.graph_files); brokerage must read it as the undirected tie.
+    H = nx.gnm_random_graph(40, 90, seed=seed)
+    partition = {v: v % 3 for v in H}
+    D = nx.DiGraph(undirected_ties=H.number_of_edges())
+    D.add_nodes_from(H)
+    rng = np.random.default_rng(seed)
+    for u, v in H.edges():
+        a, b = (u, v) if rng.random() < 0.5 else (v, u)
+        D.add_edge(a, b, weight=1.0, undirected=True)
+    assert brokerage_roles(D, partition) == brokerage_roles(H, partition)
+    plain = nx.DiGraph(D)
+    plain.graph.pop("undirected_ties")
+    assert brokerage_roles(plain, partition) != brokerage_roles(H, partition)

@@ -211,6 +211,14 @@ def _arrays(G: nx.Graph, weight: str | None) -> _Arrays:
             field=weight,
             hint="weights must be finite and non-negative",
         )
+    undirected = None
+    if G.is_directed() and G.graph.get("undirected_ties"):
+        # ties read from an undirected graph file are one arc marked ``undirected``
+        undirected = np.fromiter(
+            (bool(data.get("undirected")) for nbrs in adj.values() for data in nbrs.values()),
+            dtype=bool,
+            count=m,
+        )
     keep = (src != dst) & (w > 0)
     src, dst, w = src[keep], dst[keep], w[keep]
     arcs = sp.csr_matrix((w, (src, dst)), shape=(n, n))
@@ -219,6 +227,17 @@ def _arrays(G: nx.Graph, weight: str | None) -> _Arrays:
     sym.sum_duplicates()
     sym.sort_indices()
     sym.eliminate_zeros()
+    if undirected is not None:
+        # brokerage reads arcs: an undirected tie goes both ways (the weights of the
+        # symmetric matrix above already count it once)
+        both = undirected[keep]
+        have = np.sort(_keys(src, dst, n))
+        back_src, back_dst = dst[both], src[both]
+        pos = np.searchsorted(have, _keys(back_src, back_dst, n)).clip(max=max(len(have) - 1, 0))
+        new = have[pos] != _keys(back_src, back_dst, n) if len(have) else np.ones(0, bool)
+        src = np.concatenate((src, back_src[new]))
+        dst = np.concatenate((dst, back_dst[new]))
+        w = np.concatenate((w, w[both][new]))
     return _Arrays(nodes, index, src, dst, w, sym)
 
 
