@@ -1035,9 +1035,8 @@ def _with_warnings(
         elif not sig.significant:
             add(
                 "no-significant-structure",
-                f"no significant community structure: modularity {sig.observed:.3f} "
-                f"against {sig.null_mean:.3f} ± {sig.null_std:.3f} in random graphs with the "
-                f"same degrees ({sig.describe()}); the factions may be an artefact",
+                f"no significant community structure: modularity {sig.observed:.3f}, "
+                f"{sig.describe()}; the factions may be an artefact",
             )
         elif sig.observed < WEAK_MODULARITY:
             add(
