@@ -7,7 +7,12 @@ fixed columns, typed even when the store holds no division:
 - :func:`divisions_frame`: one row per division, with its counts checked, margin,
   result and number of rebels (:data:`DIVISION_COLUMNS`);
 - :func:`rebels_frame`: one row per member who voted against their party's line
-  (:data:`REBEL_FRAME_COLUMNS`).
+  (:data:`REBEL_FRAME_COLUMNS`);
+- across divisions (:mod:`mapper.analysis.covoting`): :func:`covoting_of` runs the
+  co-voting analysis once, and :func:`agreement_frame`, :func:`blocs_frame`,
+  :func:`bloc_members_frame`, :func:`cohesion_frame`, :func:`persuadable_frame`,
+  :func:`compare_frame` and :func:`covoting_graph_of` return its pieces (pass
+  ``result=`` to reuse one run).
 
 Members are keyed across divisions and formats by :class:`~mapper.resolve.members.MemberIndex`
 (the ``member`` column: ``<house>:id:<member id>`` when the id is known anywhere in the
@@ -37,6 +42,9 @@ from mapper.analysis.divisions import DivisionSummary, division_summaries
 from mapper.resolve.members import MemberIndex
 
 if TYPE_CHECKING:
+    import networkx as nx
+
+    from mapper.analysis.covoting import CoVoting
     from mapper.resolve.roster import Roster
     from mapper.store import Store
 
@@ -44,9 +52,17 @@ __all__ = [
     "DIVISION_COLUMNS",
     "REBEL_FRAME_COLUMNS",
     "VOTE_COLUMNS",
+    "agreement_frame",
+    "bloc_members_frame",
+    "blocs_frame",
+    "cohesion_frame",
+    "compare_frame",
+    "covoting_graph_of",
+    "covoting_of",
     "division_summaries_of",
     "divisions_frame",
     "member_index",
+    "persuadable_frame",
     "rebels_frame",
     "votes_frame",
 ]
@@ -376,3 +392,179 @@ def rebels_frame(
         for r in s.rebels
     ]
     return _frame(rows, REBEL_FRAME_COLUMNS)
+
+
+# ------------------------------------------------------------------ across divisions
+
+
+def covoting_of(
+    store: Store,
+    roster: Roster | str | Path | None = None,
+    *,
+    index: MemberIndex | None = None,
+    social: nx.Graph | None = None,
+    summaries: Iterable[DivisionSummary] | None = None,
+    **options: Any,
+) -> CoVoting:
+    """Run the co-voting analysis (:func:`mapper.analysis.covoting.covoting`) on the
+    stored divisions.
+
+    Parameters
+    ----------
+    store : Store
+        The store.
+    roster : Roster, str or Path, optional
+        Resolve members to roster actors, so that co-voting nodes are the actors of
+        the interaction graph.
+    index : MemberIndex, optional
+        A ready index (``roster`` is then not used).
+    social : networkx graph, optional
+        The interaction graph of the same actors (e.g. ``mapper.Network.graph``), for
+        the talk-versus-vote comparison.
+    summaries : iterable of DivisionSummary, optional
+        Ready per-division summaries (their declared margins and results are used).
+    **options
+        ``min_shared``, ``alpha``, ``seed``, ``runs``, ``blocs``, ``min_component``,
+        ``significance_samples``, ``close_votes``, ``close_share``, ``side``.
+
+    Returns
+    -------
+    CoVoting
+        ``result.agreement_frame()``, ``blocs_frame()``, ``members_frame()``,
+        ``cohesion``, ``defectors``, ``persuadable``, ``compare_frame()``, ``graph``,
+        ``warnings``.
+    """
+    from mapper.analysis.covoting import covoting
+
+    if index is None:
+        index = member_index(store, roster)
+    votes = votes_frame(store, index=index)
+    divisions = divisions_frame(store, index=index, summaries=summaries)
+    return covoting(votes, divisions=divisions, social=social, **options)
+
+
+def _covoting(
+    store: Store,
+    roster: Roster | str | Path | None,
+    index: MemberIndex | None,
+    result: CoVoting | None,
+    options: dict[str, Any],
+) -> CoVoting:
+    if result is not None:
+        return result
+    return covoting_of(store, roster, index=index, **options)
+
+
+def agreement_frame(
+    store: Store,
+    roster: Roster | str | Path | None = None,
+    *,
+    index: MemberIndex | None = None,
+    result: CoVoting | None = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """One row per pair of members sharing enough divisions: agreement, chance
+    agreement, ``kappa``, p- and q-values and whether it is a co-voting ``tie``
+    (:data:`mapper.analysis.covoting.AGREEMENT_COLUMNS`), strongest first.
+
+    ``result`` reuses a :func:`covoting_of` run; ``options`` are its options.
+    """
+    return _covoting(store, roster, index, result, options).agreement_frame()
+
+
+def blocs_frame(
+    store: Store,
+    roster: Roster | str | Path | None = None,
+    *,
+    index: MemberIndex | None = None,
+    result: CoVoting | None = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """One row per voting bloc: its name by party make-up, size, cross-party status,
+    Rice index and stability (:data:`mapper.analysis.covoting.BLOC_COLUMNS`)."""
+    return _covoting(store, roster, index, result, options).blocs_frame()
+
+
+def bloc_members_frame(
+    store: Store,
+    roster: Roster | str | Path | None = None,
+    *,
+    index: MemberIndex | None = None,
+    result: CoVoting | None = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """One row per member: their bloc, their party's bloc and whether they defect
+    from it (:data:`mapper.analysis.covoting.MEMBER_BLOC_COLUMNS`)."""
+    return _covoting(store, roster, index, result, options).members_frame()
+
+
+def cohesion_frame(
+    store: Store,
+    roster: Roster | str | Path | None = None,
+    *,
+    index: MemberIndex | None = None,
+    result: CoVoting | None = None,
+    by_division: bool = False,
+    **options: Any,
+) -> pd.DataFrame:
+    """The Rice index per party and per bloc, averaged over the divisions
+    (:data:`mapper.analysis.covoting.COHESION_COLUMNS`), or with ``by_division`` one
+    row per group and division."""
+    found = _covoting(store, roster, index, result, options)
+    return found.cohesion_divisions if by_division else found.cohesion
+
+
+def persuadable_frame(
+    store: Store,
+    roster: Roster | str | Path | None = None,
+    *,
+    index: MemberIndex | None = None,
+    result: CoVoting | None = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """In close divisions, the members who did not vote with the winning side, ranked
+    by how close their record is to its members', with the reason
+    (:data:`mapper.analysis.covoting.PERSUADABLE_COLUMNS`). ``result.close`` lists the
+    close divisions."""
+    return _covoting(store, roster, index, result, options).persuadable
+
+
+def compare_frame(
+    store: Store,
+    social: nx.Graph,
+    roster: Roster | str | Path | None = None,
+    *,
+    index: MemberIndex | None = None,
+    result: CoVoting | None = None,
+    groups: bool = False,
+    **options: Any,
+) -> pd.DataFrame:
+    """Talk versus vote: the pairs who vote together but have no tie in ``social``,
+    and those who talk a lot but vote apart
+    (:data:`mapper.analysis.covoting.COMPARE_COLUMNS`); with ``groups`` the party
+    pairs (:data:`mapper.analysis.covoting.GROUP_COLUMNS`)."""
+    from mapper.analysis.covoting import talk_vote
+
+    found = (
+        result
+        if result is not None
+        else covoting_of(store, roster, index=index, social=social, **options)
+    )
+    compared = found.talk_vote
+    if compared is None:
+        compared = talk_vote(social, found.matrix, found.agreement)
+    return compared.groups if groups else compared.pairs
+
+
+def covoting_graph_of(
+    store: Store,
+    roster: Roster | str | Path | None = None,
+    *,
+    index: MemberIndex | None = None,
+    result: CoVoting | None = None,
+    **options: Any,
+) -> nx.Graph:
+    """The co-voting graph: members (actor ids where they resolve, else member keys)
+    with ``party``, ``name``, ``constituency``, ``bloc``; ties where agreement is
+    significantly above chance, ``weight`` = ``kappa``."""
+    return _covoting(store, roster, index, result, options).graph

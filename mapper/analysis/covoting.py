@@ -1737,14 +1737,22 @@ def talk_vote(
     )
     thin_groups = int((groups["finding"] == "thin").sum()) if len(groups) else 0
     if thin_pairs or thin_groups:
+        parts = []
+        if thin_pairs:
+            parts.append(
+                f"{_plural(thin_pairs, 'pair')} (talking with fewer than "
+                f"{agreement.min_shared} shared divisions, or voting together while one of "
+                "them has too few ties in the interaction graph)"
+            )
+        if thin_groups:
+            parts.append(
+                f"{_plural(thin_groups, 'party pair')} (fewer than {min_expected:g} ties "
+                f"expected by chance or {min_pairs} scored pairs)"
+            )
         warned.append(
             _warn(
                 "talk-vote-too-thin",
-                f"{_plural(thin_pairs, 'pair')} (talking without {agreement.min_shared} shared "
-                "divisions, or voting together while one of them is nearly absent from the "
-                f"interaction graph) and {_plural(thin_groups, 'party pair')} (fewer than "
-                f"{min_expected:g} expected ties or {min_pairs} scored pairs) are too thin to "
-                "compare talk and votes",
+                " and ".join(parts) + " are too thin to compare talk and votes",
             )
         )
     return TalkVote(_frame(pairs, COMPARE_COLUMNS), groups, len(common), len(active), tuple(warned))

@@ -137,8 +137,7 @@ CODES: dict[str, str] = {
         "blocs, defectors or persuadable members"
     ),
     "covoting-thin-pairs": (
-        "pairs of members sharing too few divisions (in which both voted) get no "
-        "agreement score"
+        "pairs of members sharing too few divisions (in which both voted) get no agreement score"
     ),
     "covoting-no-ties": (
         "no pair of members agrees significantly more than chance: no co-voting structure, "
@@ -153,8 +152,7 @@ CODES: dict[str, str] = {
         "members to be ranked"
     ),
     "talk-vote-no-overlap": (
-        "too few members who voted are actors of the interaction graph to compare talk "
-        "and votes"
+        "too few members who voted are actors of the interaction graph to compare talk and votes"
     ),
     "talk-vote-too-thin": (
         "pairs or party pairs with too few shared divisions, too little activity or too "

@@ -158,6 +158,7 @@ def render_all(
     title: str = "",
     seed: int = 0,
     focus_maps: int = 10,
+    votes: Any = None,
 ) -> dict[str, Path]:
     """Write every map, image and the report into ``folder``.
 
@@ -183,6 +184,9 @@ def render_all(
         Layout seed.
     focus_maps : int
         Number of neighbourhood maps written for the top bridge figures.
+    votes : optional
+        The vote results of the run (:class:`mapper.pipeline.VoteOutputs`): the
+        report gains its votes sections (see :func:`write_report`).
 
     Returns
     -------
@@ -202,6 +206,7 @@ def render_all(
             title=title,
             seed=seed,
             focus_maps=focus_maps,
+            votes=votes,
         )
 
 
@@ -218,6 +223,7 @@ def _render_all(
     title: str,
     seed: int,
     focus_maps: int,
+    votes: Any = None,
 ) -> dict[str, Path]:
     check_graph(G)
     base.mkdir(parents=True, exist_ok=True)
@@ -270,6 +276,7 @@ def _render_all(
             alliances=alliances,
             title=heading,
             focus_links=focus_links,
+            votes=votes,
         )
     )
     return out
