@@ -469,7 +469,30 @@ def agreement_frame(
 
     ``result`` reuses a :func:`covoting_of` run; ``options`` are its options.
     """
-    return _covoting(store, roster, index, result, options).agreement_frame()
+    if result is not None:
+        return result.agreement_frame()
+    matrix, agreement = _agreement_of(store, roster, index, options)
+    return agreement.frame(matrix.members)
+
+
+def _agreement_of(
+    store: Store,
+    roster: Roster | str | Path | None,
+    index: MemberIndex | None,
+    options: dict[str, Any],
+) -> tuple[Any, Any]:
+    """The vote matrix and the pair agreement only (no blocs): what the agreement and
+    the persuadable members need."""
+    from mapper.analysis.covoting import pair_agreement, vote_matrix
+
+    if index is None:
+        index = member_index(store, roster)
+    summaries = options.pop("summaries", None)
+    matrix = vote_matrix(
+        votes_frame(store, index=index), divisions_frame(store, index=index, summaries=summaries)
+    )
+    shared = {k: options.pop(k) for k in ("min_shared", "alpha") if k in options}
+    return matrix, pair_agreement(matrix, **shared)
 
 
 def blocs_frame(
@@ -524,9 +547,19 @@ def persuadable_frame(
 ) -> pd.DataFrame:
     """In close divisions, the members who did not vote with the winning side, ranked
     by how close their record is to its members', with the reason
-    (:data:`mapper.analysis.covoting.PERSUADABLE_COLUMNS`). ``result.close`` lists the
-    close divisions."""
-    return _covoting(store, roster, index, result, options).persuadable
+    (:data:`mapper.analysis.covoting.PERSUADABLE_COLUMNS`).
+
+    ``options``: ``min_shared``, ``alpha``, and those of
+    :func:`mapper.analysis.covoting.persuadable_members` (``close_votes``,
+    ``close_share``, ``side``, ``divisions``: these division uids instead of the close
+    ones). Without ``result`` no blocs are computed.
+    """
+    if result is not None:
+        return result.persuadable
+    from mapper.analysis.covoting import persuadable_members
+
+    matrix, agreement = _agreement_of(store, roster, index, options)
+    return persuadable_members(matrix, agreement, **options)[1]
 
 
 def compare_frame(
