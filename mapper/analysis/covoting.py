@@ -154,6 +154,10 @@ MIN_GROUP_PAIRS = 10
 #: Share of a group's scored pairs that must be significant ties (or significantly
 #: apart) for the group to be said to vote together (or apart).
 GROUP_SHARE = 0.5
+#: When the bloc structure is not significant against random graphs with the same
+#: degrees and one such rewiring moves less than this share of the ties, the random
+#: graphs are the data (dense, separate blocs): the test cannot judge them.
+MIN_REWIRABLE = 0.1
 #: Bloc members whose stability (share of detection runs keeping them with their bloc)
 #: is below this are reported as thin evidence.
 UNSTABLE_MEMBER = 0.5
@@ -923,6 +927,15 @@ class Blocs:
         Bloc id -> whether two or more parties (independents apart) each have at
         least :data:`MIN_BLOC_PARTY` members in it.
     warnings : tuple of EvidenceWarning
+    basis : str
+        What supports the blocs: ``"modularity"`` (the faction machinery's test
+        against degree-preserving random graphs), ``"components"`` (every bloc is a
+        whole piece of the co-voting backbone, too dense for random graphs with the
+        same degrees to differ from it: the pairwise tests carry the blocs) or ``""``
+        (no bloc).
+    rewirable : float or None
+        Share of the ties one degree-preserving rewiring moves (how much room the
+        modularity test's random graphs have).
     """
 
     result: Any
@@ -931,12 +944,17 @@ class Blocs:
     makeup: dict[int, list[tuple[str, int]]]
     cross_party: dict[int, bool]
     warnings: tuple[EvidenceWarning, ...] = ()
+    basis: str = ""
+    rewirable: float | None = None
 
     @property
     def significant(self) -> bool | None:
-        """Whether the bloc structure beats random graphs (``None``: not tested)."""
+        """Whether the blocs are supported: by the modularity test, or (``basis``
+        ``"components"``) as separate pieces of the backbone; ``None``: not tested."""
         if self.result is None:
             return None
+        if self.basis == "components":
+            return True
         return self.result.significant
 
     @property
@@ -1019,8 +1037,62 @@ def voting_blocs(
     for bloc in sorted(names):
         if seen[names[bloc]] > 1:
             names[bloc] = f"{names[bloc]} (bloc {bloc + 1})"
-    warned = tuple(_warn(w.code, f"voting blocs: {w.message}") for w in result.warnings)
-    return Blocs(result, partition, names, makeup, cross, warned)
+    basis, moved = "modularity", None
+    sig = result.significance
+    if sig is not None and not sig.significant and partition:
+        moved = _rewirable_share(G, seed)
+        if moved < MIN_REWIRABLE and _blocs_are_components(G, partition):
+            basis = "components"
+    warned = [
+        _warn(w.code, f"voting blocs: {w.message}")
+        for w in result.warnings
+        if not (basis == "components" and w.code == "no-significant-structure")
+    ]
+    if basis == "components":
+        warned.append(
+            _warn(
+                "blocs-are-components",
+                f"the {_plural(len(names), 'bloc')} are the separate pieces of the co-voting "
+                "backbone (no pair across them agrees significantly above chance) and so "
+                f"dense that random graphs with the same degrees move {moved:.0%} of their "
+                "ties: the modularity test cannot judge them, and what carries them is the "
+                "pairwise tests (every tie above chance at the false discovery rate)",
+            )
+        )
+    return Blocs(result, partition, names, makeup, cross, tuple(warned), basis, moved)
+
+
+def _rewirable_share(G: nx.Graph, seed: int) -> float:
+    """Share of the ties of ``G`` that one degree-preserving rewiring (within connected
+    components, as in the faction machinery's test) moves."""
+    from mapper.analysis.strength import component_labels, rewired
+
+    nodes = sorted(G.nodes, key=str)
+    index = {n: i for i, n in enumerate(nodes)}
+    pairs = sorted((min(index[u], index[v]), max(index[u], index[v])) for u, v in G.edges)
+    if not pairs:
+        return 0.0
+    lo = np.array([a for a, _ in pairs], dtype=np.int64)
+    hi = np.array([b for _, b in pairs], dtype=np.int64)
+    groups = component_labels(len(nodes), lo, hi)
+    new_lo, new_hi, _ = rewired(len(nodes), lo, hi, np.ones(lo.size), seed=seed, groups=groups)
+    kept = set(zip(lo.tolist(), hi.tolist(), strict=True)) & set(
+        zip(new_lo.tolist(), new_hi.tolist(), strict=True)
+    )
+    return 1.0 - len(kept) / len(pairs)
+
+
+def _blocs_are_components(G: nx.Graph, partition: Mapping[Hashable, int]) -> bool:
+    """Whether every bloc is a whole connected component of ``G``."""
+    for component in nx.connected_components(G):
+        blocs = {partition.get(n) for n in component}
+        if len(blocs) != 1:
+            return False
+    by_bloc: Counter[int] = Counter(partition.values())
+    pieces = Counter(
+        partition[next(iter(c))] for c in nx.connected_components(G) if next(iter(c)) in partition
+    )
+    return all(pieces[b] == 1 for b in by_bloc)
 
 
 def bloc_defectors(

@@ -143,6 +143,11 @@ CODES: dict[str, str] = {
         "no pair of members agrees significantly more than chance: no co-voting structure, "
         "no voting blocs"
     ),
+    "blocs-are-components": (
+        "the voting blocs are separate, dense pieces of the co-voting backbone: random "
+        "graphs with the same degrees cannot differ from them, so the pairwise tests, not "
+        "the modularity test, carry them"
+    ),
     "party-split-across-blocs": (
         "no voting bloc holds half of a party's members: none of them is called a defector"
     ),
