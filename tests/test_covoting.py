@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import random
 import re
 from collections import Counter, defaultdict
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -696,3 +698,61 @@ def test_results_are_deterministic() -> None:
     assert a.blocs.partition == b.blocs.partition and a.blocs.names == b.blocs.names
     pd.testing.assert_frame_equal(a.agreement_frame(), b.agreement_frame())
     pd.testing.assert_frame_equal(a.persuadable, b.persuadable)
+
+
+# -------------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    from browser_support import CHROMIUM_ARGS, chromium_path
+
+    executable = chromium_path()
+    if executable is None:
+        if os.environ.get("MAPPER_REQUIRE_BROWSER"):
+            pytest.fail("browser tests are required here but no Chromium was found")
+        pytest.skip("no Chromium found")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.browser
+def test_the_maps_draw_offline_and_the_layers_switch(chromium: Any, tmp_path: Path) -> None:
+    from browser_support import Offline
+
+    record, votes = _hostile_record()
+    social, _ = planted_social(record, 5)
+    result = covoting(votes, social=social, **FAST)
+    write_covoting_map(result, tmp_path / "covoting.html", title=HOSTILE_SCRIPT)
+    write_talk_vote_map(result, social, tmp_path / "talk-vote.html")
+    context = chromium.new_context(viewport={"width": 1300, "height": 850})
+    tab = context.new_page()
+    guard = Offline(tab)
+    try:
+        for name in ("covoting.html", "talk-vote.html"):
+            tab.goto((tmp_path / name).resolve().as_uri())
+            for _ in range(1500):  # polled through DevTools: the page's policy forbids eval
+                if tab.evaluate("() => window.mapperReady === true"):
+                    break
+                tab.wait_for_timeout(20)
+            data = page_data((tmp_path / name).read_text(encoding="utf-8"))
+            drawn = tab.evaluate("[window.mapperNodes.length, window.mapperEdges.length]")
+            assert drawn == [len(data["nodes"]), len(data["edges"])]
+        hidden = "window.mapperEdges.get({filter: e => e.hidden}).length"
+        assert tab.evaluate(hidden) == 0
+        talks = sum(1 for e in data["edges"] if e.get("layer") == "talks")
+        assert talks > 0
+        tab.uncheck('input[data-filter="layer"][value="talks"]')
+        assert tab.evaluate(hidden) == talks
+        tab.click('button[data-set="none"][data-filter-group="layer"]')
+        assert tab.evaluate(hidden) == len(data["edges"])
+        tab.click('button[data-set="all"][data-filter-group="layer"]')
+        assert tab.evaluate(hidden) == 0
+        assert tab.evaluate("window.__pwned === undefined")
+    finally:
+        context.close()
+    assert guard.requests == [] and guard.errors == [] and guard.dialogs == []
