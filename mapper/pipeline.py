@@ -598,7 +598,7 @@ def write_vote_outputs(
     from mapper.export import write_rows_csv
     from mapper.render.votes import write_divisions_md, write_rebels_csv
     from mapper.resolve import load_roster
-    from mapper.votes import division_summaries_of, member_index
+    from mapper.votes import division_summaries_of, votes_with_index
 
     timings = timings if timings is not None else {}
     outputs = VoteOutputs()
@@ -606,7 +606,8 @@ def write_vote_outputs(
         if store.count_divisions() == 0:
             return outputs
         roster = load_roster(project.roster) if project.roster else None
-        outputs.members = member_index(store, roster)
+        # one read of the stored votes gives the member index and the votes table
+        votes, outputs.members = votes_with_index(store, roster)
         outputs.summaries = division_summaries_of(store, index=outputs.members)
         outputs.warnings = [w for s in outputs.summaries for w in s.warnings]
         out = project.output
@@ -621,7 +622,9 @@ def write_vote_outputs(
                 out / "unresolved-members.csv",
                 columns=("category", "platform", "key", "count", "examples", "note"),
             )
-    write_covoting_outputs(project, store, outputs, graph=graph, timings=timings, progress=progress)
+    write_covoting_outputs(
+        project, store, outputs, graph=graph, votes=votes, timings=timings, progress=progress
+    )
     return outputs
 
 
@@ -631,6 +634,7 @@ def write_covoting_outputs(
     outputs: VoteOutputs,
     *,
     graph: nx.Graph | None = None,
+    votes: Any = None,
     timings: dict[str, float] | None = None,
     progress: Progress | None = None,
 ) -> VoteOutputs:
@@ -652,6 +656,9 @@ def write_covoting_outputs(
         What :func:`write_vote_outputs` computed (its member index and summaries).
     graph : networkx graph, optional
         The interaction graph.
+    votes : pandas.DataFrame, optional
+        The votes table (:func:`mapper.votes.votes_frame` with ``outputs.members``),
+        when already read.
 
     Returns
     -------
@@ -678,6 +685,7 @@ def write_covoting_outputs(
             index=outputs.members,
             social=graph,
             summaries=outputs.summaries,
+            votes=votes,
             seed=project.seed,
             runs=project.runs,
             min_component=project.min_component,

@@ -65,6 +65,7 @@ __all__ = [
     "persuadable_frame",
     "rebels_frame",
     "votes_frame",
+    "votes_with_index",
 ]
 
 #: Columns of :func:`votes_frame`.
@@ -212,46 +213,73 @@ def votes_frame(
         (bool), ``proxy`` (the proxy's name or ``""``). Ordered by date, division and
         the source's order.
     """
+    return votes_with_index(store, roster, index=index)[0]
+
+
+def votes_with_index(
+    store: Store,
+    roster: Roster | str | Path | None = None,
+    *,
+    index: MemberIndex | None = None,
+) -> tuple[pd.DataFrame, MemberIndex]:
+    """:func:`votes_frame` and the :class:`~mapper.resolve.members.MemberIndex` it used,
+    from one read of the stored votes (without ``index``, the index is built from the
+    same rows: what :func:`member_index` would return)."""
     rows = list(store.vote_rows())
     if index is None:
         index = MemberIndex(
             ((r[1], r[5], r[7], r[9], r[6], r[8], r[0]) for r in rows), _roster(roster)
         )
-    out = []
-    for (
-        uid,
-        house,
-        number,
-        when,
-        title,
-        key,
-        member_id,
-        name,
-        party,
-        seat,
-        vote,
-        teller,
-        proxy,
-    ) in rows:
-        member = index.member(house, key, name, seat)
-        out.append(
-            (
-                uid,
-                number,
-                when,
-                title,
-                member,
-                member_id,
-                name,
-                index.party(party),
-                index.seat(seat),
-                index.actor(member),
-                vote,
-                bool(teller),
-                proxy,
-            )
-        )
-    return _frame(out, VOTE_COLUMNS)
+    return _votes_table(rows, index), index
+
+
+def _votes_table(rows: list[tuple[Any, ...]], index: MemberIndex) -> pd.DataFrame:
+    """The votes frame from :meth:`Store.vote_rows` rows, column by column: members,
+    parties, constituencies and actors are looked up once per distinct value."""
+    if not rows:
+        return _frame([], VOTE_COLUMNS)
+    (uid, house, number, when, title, key, member_id, name, party, seat, vote, teller, proxy) = (
+        list(column) for column in zip(*rows, strict=True)
+    )
+    known: dict[tuple[str, str], str] = {}
+    members = []
+    for h, k, n, c in zip(house, key, name, seat, strict=True):
+        member = known.get((h, k))
+        if member is None:
+            member = known[(h, k)] = index.member(h, k, n, c)
+        members.append(member)
+    parties = {label: index.party(label) for label in set(party)}
+    seats = {label: index.seat(label) for label in set(seat)}
+    actors = {m: index.actor(m) for m in set(members)}
+    days = {text: text for text in set(when)}
+    if days:
+        parsed = pd.to_datetime(pd.Series(list(days), dtype=object), utc=True, format="ISO8601")
+        days = dict(zip(days, parsed.astype("datetime64[ns, UTC]"), strict=True))
+    columns: dict[str, Any] = {
+        "division": uid,
+        "number": number,
+        "date": pd.Series([days[d] for d in when], dtype="datetime64[ns, UTC]"),
+        "title": title,
+        "member": members,
+        "member_id": member_id,
+        "name": name,
+        "party": [parties[p] for p in party],
+        "constituency": [seats[c] for c in seat],
+        "actor": [actors[m] for m in members],
+        "vote": vote,
+        "teller": pd.Series([bool(t) for t in teller], dtype="bool"),
+        "proxy": proxy,
+    }
+    frame = pd.DataFrame(
+        {
+            c: v if isinstance(v, pd.Series) else pd.Series(v, dtype=object)
+            for c, v in columns.items()
+        }
+    )
+    for column in VOTE_COLUMNS:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].where(frame[column].notna(), None)
+    return frame[list(VOTE_COLUMNS)]
 
 
 def division_summaries_of(
@@ -404,6 +432,7 @@ def covoting_of(
     index: MemberIndex | None = None,
     social: nx.Graph | None = None,
     summaries: Iterable[DivisionSummary] | None = None,
+    votes: pd.DataFrame | None = None,
     **options: Any,
 ) -> CoVoting:
     """Run the co-voting analysis (:func:`mapper.analysis.covoting.covoting`) on the
@@ -423,6 +452,8 @@ def covoting_of(
         the talk-versus-vote comparison.
     summaries : iterable of DivisionSummary, optional
         Ready per-division summaries (their declared margins and results are used).
+    votes : pandas.DataFrame, optional
+        The votes table, when already read (:func:`votes_with_index`).
     **options
         ``min_shared``, ``alpha``, ``seed``, ``runs``, ``blocs``, ``min_component``,
         ``significance_samples``, ``close_votes``, ``close_share``, ``side``.
@@ -436,9 +467,8 @@ def covoting_of(
     """
     from mapper.analysis.covoting import covoting
 
-    if index is None:
-        index = member_index(store, roster)
-    votes = votes_frame(store, index=index)
+    if votes is None:
+        votes, index = votes_with_index(store, roster, index=index)
     divisions = divisions_frame(store, index=index, summaries=summaries)
     return covoting(votes, divisions=divisions, social=social, **options)
 

@@ -441,37 +441,50 @@ def vote_matrix(votes: pd.DataFrame, divisions: pd.DataFrame | None = None) -> V
             f"the votes table lacks the column(s) {', '.join(missing)}",
             hint="pass mapper.votes.votes_frame(store)",
         )
-    frame = votes.reset_index(drop=True)
-    n_rows = len(frame)
+    n_rows = len(votes)
 
-    def column(name: str, default: Any = None) -> pd.Series:
-        if name in frame.columns:
-            return frame[name]
-        return pd.Series([default] * n_rows, dtype=object)
+    def column(name: str, default: Any = None) -> np.ndarray:
+        if name in votes.columns:
+            return votes[name].to_numpy(dtype=object)
+        return np.full(n_rows, default, dtype=object)
 
-    codes = column("vote").map(_VOTE_CODES)
-    if codes.isna().any():
-        bad = frame.loc[codes.isna(), "vote"].iloc[0]
+    words = column("vote")
+    code = np.full(n_rows, 9, dtype=np.int64)
+    for word, value in _VOTE_CODES.items():
+        code[words == word] = value
+    if (code == 9).any():
+        bad = words[int(np.argmax(code == 9))]
         raise AnalysisError(
             f"unknown vote value {bad!r} in the votes table", field="vote", hint="aye, no, no_vote"
         )
+    member = np.array([str(m) for m in column("member")], dtype=object)
     actor = column("actor")
-    node = actor.where(actor.notna() & (actor.astype(str) != ""), frame["member"]).astype(str)
-    dates = column("date")
-    uids = frame["division"].astype(str)
+    resolved = np.array([isinstance(a, str) and a != "" for a in actor], dtype=bool)
+    node = np.where(resolved, actor, member)
     # divisions by date (undated last), then uid
-    first = pd.DataFrame({"division": uids, "date": dates}).drop_duplicates("division")
-    first = first.assign(_nat=first["date"].isna()).sort_values(
-        ["_nat", "date", "division"], kind="stable"
+    div_code, div_uniques = pd.factorize(column("division"))
+    div_uids = [str(u) for u in div_uniques]
+    _, first_row = np.unique(div_code, return_index=True)
+    dates = votes["date"] if "date" in votes.columns else pd.Series([None] * n_rows)
+    first_dates = dates.iloc[first_row].tolist()
+    order = sorted(
+        range(len(div_uids)),
+        key=lambda k: (
+            first_dates[k] is None or pd.isna(first_dates[k]),
+            _when(first_dates[k]),
+            div_uids[k],
+        ),
     )
-    division_list = first["division"].tolist()
-    div_index = {uid: j for j, uid in enumerate(division_list)}
-    nodes = sorted(set(node.tolist()))
-    node_index = {n: i for i, n in enumerate(nodes)}
+    rank = np.empty(len(div_uids), dtype=np.int64)
+    rank[order] = np.arange(len(div_uids))
+    ci = rank[div_code] if n_rows else np.zeros(0, dtype=np.int64)
+    division_list = [div_uids[k] for k in order]
+    node_code, node_uniques = pd.factorize(node)
+    nodes = sorted(str(u) for u in node_uniques)
+    node_rank = {n: i for i, n in enumerate(nodes)}
+    remap = np.array([node_rank[str(u)] for u in node_uniques], dtype=np.int64)
+    ri = remap[node_code] if n_rows else np.zeros(0, dtype=np.int64)
     m, d = len(nodes), len(division_list)
-    ri = node.map(node_index).to_numpy(dtype=np.int64)
-    ci = uids.map(div_index).to_numpy(dtype=np.int64)
-    code = codes.to_numpy(dtype=np.int64)
     total = np.zeros((m, d), dtype=np.int32)
     count = np.zeros((m, d), dtype=np.int32)
     seen = np.zeros((m, d), dtype=np.int32)
@@ -481,40 +494,42 @@ def vote_matrix(votes: pd.DataFrame, divisions: pd.DataFrame | None = None) -> V
     agree = (np.abs(total) == count) & (count > 0)
     matrix = np.where(agree, np.sign(total), 0).astype(np.int8)
     conflicts = int(np.count_nonzero((count > 0) & ~agree))
-    labels = column("party", "").fillna("").astype(str)
-    groups = whip_groups(labels.tolist())
-    grouped = labels.map(groups).fillna("")
-    parties = sorted(set(grouped.tolist()))
+    labels = np.array(["" if not isinstance(x, str) else x for x in column("party", "")], object)
+    label_code, label_uniques = pd.factorize(labels)
+    groups = whip_groups([str(u) for u in label_uniques])
+    grouped_uniques = [groups.get(str(u), str(u)) for u in label_uniques]
+    parties = sorted(set(grouped_uniques))
     party_index = {p: k for k, p in enumerate(parties)}
+    party_of_label = np.array([party_index[g] for g in grouped_uniques], dtype=np.int16)
     party = np.full((m, d), -1, dtype=np.int16)
-    party[ri, ci] = grouped.map(party_index).to_numpy(dtype=np.int16)
-    # each node's attributes from its latest division
-    info = pd.DataFrame(
-        {
-            "node": node,
-            "member": frame["member"].astype(str),
-            "actor": actor.where(actor.notna() & (actor.astype(str) != ""), None),
-            "name": column("name", "").fillna("").astype(str),
-            "party": grouped,
-            "constituency": column("constituency", "").fillna("").astype(str),
-            "_rank": ci,
-        }
-    )
-    latest = info.sort_values("_rank", kind="stable").drop_duplicates("node", keep="last")
-    latest = latest.set_index("node").reindex(nodes)
+    if n_rows:
+        party[ri, ci] = party_of_label[label_code]
+    # each node's attributes from its latest division (the last such row)
+    latest = np.zeros(m, dtype=np.int64)
+    if n_rows:
+        by_time = np.lexsort((np.arange(n_rows), ci))
+        backwards = by_time[::-1]
+        _, first_back = np.unique(ri[backwards], return_index=True)
+        latest = backwards[first_back]
+    names = column("name", "")
+    seats = column("constituency", "")
+    grouped = np.array(grouped_uniques, dtype=object)
     voted = np.count_nonzero(matrix, axis=1)
     members = pd.DataFrame(
         {
             "node": nodes,
-            "member": latest["member"].tolist(),
-            "actor": [a if isinstance(a, str) and a else None for a in latest["actor"].tolist()],
-            "name": [n or node for n, node in zip(latest["name"].tolist(), nodes, strict=True)],
-            "party": latest["party"].tolist(),
-            "constituency": latest["constituency"].tolist(),
+            "member": [str(member[r]) for r in latest],
+            "actor": [str(actor[r]) if resolved[r] else None for r in latest],
+            "name": [
+                str(names[r]) if isinstance(names[r], str) and names[r] else nodes[k]
+                for k, r in enumerate(latest)
+            ],
+            "party": [str(grouped[label_code[r]]) for r in latest],
+            "constituency": [str(seats[r]) if isinstance(seats[r], str) else "" for r in latest],
             "divisions": voted.astype(np.int64),
         }
     )
-    division_info = _division_info(frame, uids, ci, code, division_list, matrix, divisions)
+    division_info = _division_info(votes, div_code, rank, order, code, matrix, divisions)
     return VoteMatrix(
         nodes=nodes,
         divisions=division_list,
@@ -528,59 +543,66 @@ def vote_matrix(votes: pd.DataFrame, divisions: pd.DataFrame | None = None) -> V
     )
 
 
+def _when(value: Any) -> Any:
+    """A sortable form of a division's date (``0`` when there is none)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return 0
+    return pd.Timestamp(value).value if not isinstance(value, str) else value
+
+
 def _division_info(
-    frame: pd.DataFrame,
-    uids: pd.Series,
-    ci: np.ndarray,
+    votes: pd.DataFrame,
+    div_code: np.ndarray,
+    rank: np.ndarray,
+    order: list[int],
     code: np.ndarray,
-    division_list: list[str],
     matrix: np.ndarray,
     divisions: pd.DataFrame | None,
 ) -> pd.DataFrame:
-    d = len(division_list)
+    d = len(order)
     teller = (
-        frame["teller"].fillna(False).astype(bool).to_numpy()
-        if "teller" in frame.columns
-        else np.zeros(len(frame), dtype=bool)
+        votes["teller"].fillna(False).astype(bool).to_numpy()
+        if "teller" in votes.columns
+        else np.zeros(len(votes), dtype=bool)
     )
+    ci = rank[div_code] if len(votes) else np.zeros(0, dtype=np.int64)
     ayes = np.bincount(ci[(code == 1) & ~teller], minlength=d)
     noes = np.bincount(ci[(code == -1) & ~teller], minlength=d)
-    heads = frame.assign(_uid=uids).drop_duplicates("_uid").set_index("_uid")
+    _, first_row = np.unique(div_code, return_index=True)
+    rows = first_row[order] if d else np.zeros(0, dtype=np.int64)
+
+    def first(name: str) -> list[Any]:
+        if name not in votes.columns:
+            return [None] * d
+        return votes[name].iloc[rows].tolist()
+
     out = pd.DataFrame(
         {
-            "division": division_list,
-            "number": [
-                str(heads["number"].get(u, "") or "") if "number" in heads else ""
-                for u in division_list
-            ],
-            "date": [heads["date"].get(u) if "date" in heads else None for u in division_list],
-            "title": [
-                str(heads["title"].get(u, "") or "") if "title" in heads else ""
-                for u in division_list
-            ],
+            "division": [str(votes["division"].iat[r]) for r in rows],
+            "number": ["" if v is None else str(v) for v in first("number")],
+            "date": first("date"),
+            "title": ["" if v is None else str(v) for v in first("title")],
             "ayes": ayes.astype(np.int64),
             "noes": noes.astype(np.int64),
         }
     )
+    if divisions is not None and len(divisions):
+        known = divisions.drop_duplicates("division").set_index("division").reindex(out["division"])
+        declared = (known["declared_ayes"].notna() & known["declared_noes"].notna()).to_numpy()
+        if declared.any():
+            out.loc[declared, "ayes"] = known["declared_ayes"].to_numpy()[declared].astype(np.int64)
+            out.loc[declared, "noes"] = known["declared_noes"].to_numpy()[declared].astype(np.int64)
     out["margin"] = (out["ayes"] - out["noes"]).abs()
     out["result"] = np.where(
         out["ayes"] > out["noes"], "aye", np.where(out["ayes"] < out["noes"], "no", "tie")
     )
     if divisions is not None and len(divisions):
-        known = divisions.drop_duplicates("division").set_index("division")
-        for j, uid in enumerate(division_list):
-            if uid not in known.index:
-                continue
-            row = known.loc[uid]
-            declared_ayes = row.get("declared_ayes")
-            declared_noes = row.get("declared_noes")
-            if pd.notna(declared_ayes) and pd.notna(declared_noes):
-                out.loc[j, "ayes"] = int(declared_ayes)
-                out.loc[j, "noes"] = int(declared_noes)
-            if pd.notna(row.get("margin")):
-                out.loc[j, "margin"] = int(row["margin"])
-            if isinstance(row.get("result"), str) and row["result"]:
-                out.loc[j, "result"] = row["result"]
+        margin = known["margin"].to_numpy()
+        has = pd.notna(margin)
+        out.loc[has, "margin"] = margin[has].astype(np.int64)
+        result = known["result"].to_numpy(dtype=object)
+        has = np.array([isinstance(r, str) and r != "" for r in result], dtype=bool)
+        out.loc[has, "result"] = result[has]
     out["voters"] = np.count_nonzero(matrix, axis=0).astype(np.int64)
     return out
 
@@ -746,10 +768,10 @@ class Agreement:
                     "party_b": parties[j],
                     "shared": shared.astype(np.int64),
                     "agreed": self.agreed[i, j].astype(np.int64),
-                    "agreement": self.agreed[i, j] / shared,
-                    "expected": self.expected[i, j] / shared,
-                    "kappa": self.kappa[i, j],
-                    "z": self.z[i, j],
+                    "agreement": np.round(self.agreed[i, j] / shared, 4),
+                    "expected": np.round(self.expected[i, j] / shared, 4),
+                    "kappa": np.round(self.kappa[i, j], 4),
+                    "z": np.round(self.z[i, j], 2),
                     "p_above": self.p_above[i, j],
                     "q_above": self.q_above[i, j],
                     "p_below": self.p_below[i, j],
@@ -887,21 +909,37 @@ def covoting_graph(matrix: VoteMatrix, agreement: Agreement) -> nx.Graph:
         )
     i, j = np.nonzero(np.triu(ties, k=1))
     nodes = matrix.nodes
-    shared = agreement.shared
-    for a, b in zip(i.tolist(), j.tolist(), strict=True):
-        s = float(shared[a, b])
-        G.add_edge(
+    shared = agreement.shared[i, j]
+    kappa = np.round(agreement.kappa[i, j], 6).tolist()
+    columns = zip(
+        i.tolist(),
+        j.tolist(),
+        kappa,
+        np.round(agreement.agreed[i, j] / shared, 6).tolist(),
+        np.round(agreement.expected[i, j] / shared, 6).tolist(),
+        shared.astype(np.int64).tolist(),
+        agreement.agreed[i, j].astype(np.int64).tolist(),
+        np.round(agreement.z[i, j], 3).tolist(),
+        agreement.q_above[i, j].tolist(),
+        strict=True,
+    )
+    G.add_edges_from(
+        (
             nodes[a],
             nodes[b],
-            weight=round(float(agreement.kappa[a, b]), 6),
-            kappa=round(float(agreement.kappa[a, b]), 6),
-            agreement=round(float(agreement.agreed[a, b]) / s, 6),
-            expected=round(float(agreement.expected[a, b]) / s, 6),
-            shared=int(s),
-            agreed=int(agreement.agreed[a, b]),
-            z=round(float(agreement.z[a, b]), 3),
-            q=float(agreement.q_above[a, b]),
+            {
+                "weight": k,
+                "kappa": k,
+                "agreement": share,
+                "expected": chance,
+                "shared": n,
+                "agreed": agreed,
+                "z": z,
+                "q": q,
+            },
         )
+        for a, b, k, share, chance, n, agreed, z, q in columns
+    )
     return G
 
 
@@ -955,7 +993,7 @@ class Blocs:
             return None
         if self.basis == "components":
             return True
-        return self.result.significant
+        return self.result.significant  # None when the test could not be run
 
     @property
     def count(self) -> int:
@@ -1011,13 +1049,17 @@ def voting_blocs(
         return Blocs(None, {}, {}, {}, {})
     from mapper.analysis.factions import detect_factions
 
+    # Dense, separate blocs leave degree-preserving random graphs no room: they would
+    # be the data itself. Measure the room first; without it the test cannot judge.
+    moved = _rewirable_share(G, seed) if significance_samples > 0 else None
+    testable = moved is None or moved >= MIN_REWIRABLE
     result = detect_factions(
         G,
         seed=seed,
         runs=runs,
         factions=factions,
         min_component=min_component,
-        significance_samples=significance_samples,
+        significance_samples=significance_samples if testable else 0,
     )
     partition = dict(result.partition)
     by_bloc: dict[int, Counter[str]] = {}
@@ -1037,16 +1079,14 @@ def voting_blocs(
     for bloc in sorted(names):
         if seen[names[bloc]] > 1:
             names[bloc] = f"{names[bloc]} (bloc {bloc + 1})"
-    basis, moved = "modularity", None
-    sig = result.significance
-    if sig is not None and not sig.significant and partition:
-        moved = _rewirable_share(G, seed)
-        if moved < MIN_REWIRABLE and _blocs_are_components(G, partition):
-            basis = "components"
+    basis = "modularity"
+    skipped = not testable and bool(partition)
+    if skipped and _blocs_are_components(G, partition):
+        basis = "components"
     warned = [
         _warn(w.code, f"voting blocs: {w.message}")
         for w in result.warnings
-        if not (basis == "components" and w.code == "no-significant-structure")
+        if not (skipped and w.code == "significance-not-tested")
     ]
     if basis == "components":
         warned.append(
@@ -1057,6 +1097,16 @@ def voting_blocs(
                 f"dense that random graphs with the same degrees move {moved:.0%} of their "
                 "ties: the modularity test cannot judge them, and what carries them is the "
                 "pairwise tests (every tie above chance at the false discovery rate)",
+            )
+        )
+    elif skipped:
+        warned.append(
+            _warn(
+                "significance-not-tested",
+                f"voting blocs: random graphs with the same degrees move only {moved:.0%} "
+                "of the co-voting ties, too little for the modularity test to judge the "
+                "blocs, and the blocs split connected pieces of the backbone: they are not "
+                "tested",
             )
         )
     return Blocs(result, partition, names, makeup, cross, tuple(warned), basis, moved)
@@ -1216,12 +1266,13 @@ def _fmt(value: float | None) -> str:
 
 def _chance_rice(max_voters: int) -> np.ndarray:
     """Expected Rice index of ``k`` members voting by coin flips, for ``k = 0..max``."""
-    from scipy.stats import binom
+    from scipy.special import gammaln
 
     out = np.zeros(max_voters + 1)
     for k in range(1, max_voters + 1):
         ayes = np.arange(k + 1)
-        out[k] = float((binom.pmf(ayes, k, 0.5) * np.abs(2 * ayes - k)).sum() / k)
+        log_pmf = gammaln(k + 1) - gammaln(ayes + 1) - gammaln(k - ayes + 1) - k * math.log(2)
+        out[k] = float((np.exp(log_pmf) * np.abs(2 * ayes - k)).sum() / k)
     return out
 
 
@@ -1265,6 +1316,8 @@ def party_cohesion(
     max_voting = max(1, int(np.count_nonzero(votes, axis=0).max(initial=1)))
     chance = _chance_rice(max_voting)
     info = matrix.division_info
+    numbers = info["number"].tolist() if len(info) else [""] * len(matrix.divisions)
+    dates = info["date"].tolist() if len(info) else [None] * len(matrix.divisions)
     rows: list[dict[str, Any]] = []
     summary: list[dict[str, Any]] = []
     node_party = matrix.members["party"].to_numpy(dtype=object) if m else np.zeros(0, object)
@@ -1275,18 +1328,19 @@ def party_cohesion(
         voting = ayes + noes
         with np.errstate(invalid="ignore", divide="ignore"):
             rice = np.where(voting >= min_voting, np.abs(ayes - noes) / voting, np.nan)
-        for j in np.flatnonzero(listed):
+        rounded = np.round(rice, 4).tolist()
+        for j in np.flatnonzero(listed).tolist():
             rows.append(
                 {
                     "group_type": kind,
                     "group": name,
                     "division": matrix.divisions[j],
-                    "number": info["number"].iat[j] if len(info) else "",
-                    "date": info["date"].iat[j] if len(info) else None,
+                    "number": numbers[j],
+                    "date": dates[j],
                     "ayes": int(ayes[j]),
                     "noes": int(noes[j]),
                     "no_vote": int(listed[j] - voting[j]),
-                    "rice": None if np.isnan(rice[j]) else round(float(rice[j]), 4),
+                    "rice": None if math.isnan(rounded[j]) else rounded[j],
                 }
             )
         has = ~np.isnan(rice)
@@ -1589,8 +1643,8 @@ class TalkVote:
     ----------
     pairs : pandas.DataFrame
         :data:`COMPARE_COLUMNS`: ``finding`` ``votes-not-talk`` (a significant
-        co-voting tie, both members active in the interaction graph, no tie between
-        them) or ``talks-not-votes`` (a tie of at least :data:`MIN_TALK_WEIGHT`,
+        co-voting tie across parties, both members active in the interaction graph, no
+        tie between them) or ``talks-not-votes`` (a tie of at least :data:`MIN_TALK_WEIGHT`,
         agreement significantly below chance).
     groups : pandas.DataFrame
         :data:`GROUP_COLUMNS`: party pairs, ``finding`` ``votes-not-talk``,
@@ -1674,8 +1728,11 @@ def talk_vote(
     Notes
     -----
     *Pairs.* "Votes together, no tie": a significant co-voting tie
-    (:attr:`Agreement.ties`) between two members who each have ``min_social`` ties
-    in the interaction graph, none between them. "Talks, votes apart": a tie of at
+    (:attr:`Agreement.ties`) between two members of different parties who each have
+    ``min_social`` ties in the interaction graph, none between them (members of one
+    party who vote together without talking are counted in the party's own pair of
+    the groups below, not listed: they are no alliance to build). "Talks, votes
+    apart": a tie of at
     least ``min_talk`` between two members whose agreement is significantly below
     chance (Benjamini-Hochberg, lower tail). A pair that talks a lot but shares too
     few divisions is counted as too thin, never called either way.
@@ -1692,8 +1749,6 @@ def talk_vote(
     ``talks-not-votes``; one whose expected ties are below ``min_expected`` or with
     fewer than ``min_pairs`` scored pairs is ``thin``.
     """
-    from scipy.stats import poisson
-
     weights, degree, ties_total = _social(social)
     index = matrix.index()
     common = [n for n in matrix.nodes if n in social]
@@ -1770,7 +1825,11 @@ def talk_vote(
         }
 
     both_active = is_active[:, None] & is_active[None, :]
-    silent = upper & ties & both_active & (talk == 0)
+    party_codes = pd.factorize(np.asarray([parties[i] for i in rows_idx], dtype=object))[0]
+    cross = party_codes[:, None] != party_codes[None, :]
+    # members of one party voting together without talking are no alliance to build:
+    # the party pairs below cover them
+    silent = upper & ties & both_active & (talk == 0) & cross
     for a, b in zip(*np.nonzero(silent), strict=True):
         q = float(agreement.q_above[rows_idx[a], rows_idx[b]])
         pairs.append(pair_row("votes-not-talk", int(a), int(b), q))
@@ -1780,7 +1839,7 @@ def talk_vote(
         q = float(agreement.q_below[rows_idx[a], rows_idx[b]])
         pairs.append(pair_row("talks-not-votes", int(a), int(b), q))
     thin_pairs = int(np.count_nonzero(loud & ~scored))
-    thin_pairs += int(np.count_nonzero(upper & ties & (talk == 0) & ~both_active))
+    thin_pairs += int(np.count_nonzero(upper & ties & (talk == 0) & cross & ~both_active))
     pairs.sort(
         key=lambda r: (
             r["finding"] != "votes-not-talk",
@@ -1804,7 +1863,6 @@ def talk_vote(
         min_expected=min_expected,
         min_pairs=min_pairs,
         share=share,
-        poisson=poisson,
         alpha=agreement.alpha,
     )
     thin_groups = int((groups["finding"] == "thin").sum()) if len(groups) else 0
@@ -1845,9 +1903,10 @@ def _talk_vote_groups(
     min_expected: float,
     min_pairs: int,
     share: float,
-    poisson: Any,
     alpha: float,
 ) -> pd.DataFrame:
+    from scipy.special import gammainc, gammaincc
+
     by_party: dict[str, list[int]] = {}
     for k, party in enumerate(parties):
         if is_active[k] and party:
@@ -1890,8 +1949,13 @@ def _talk_vote_groups(
                     "kappa": round(float(np.mean(k_values)), 4) if k_values.size else None,
                     "social_ties": social_ties,
                     "expected_ties": round(expected, 3),
-                    "p_fewer": float(poisson.cdf(social_ties, expected)) if expected > 0 else 1.0,
-                    "p_more": float(poisson.sf(social_ties - 1, expected)) if expected > 0 else 1.0,
+                    # Poisson tails: P(X <= k) = Q(k + 1, mean), P(X >= k) = P(k, mean)
+                    "p_fewer": float(gammaincc(social_ties + 1, expected)) if expected > 0 else 1.0,
+                    "p_more": (
+                        float(gammainc(social_ties, expected))
+                        if expected > 0 and social_ties > 0
+                        else 1.0
+                    ),
                 }
             )
     if not rows:
