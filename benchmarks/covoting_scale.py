@@ -9,7 +9,9 @@ any division. Then it times, one after the
 other, every step the pipeline's co-voting stage runs:
 
 - ``import``: the long table into a store (``import_division_file``);
-- ``votes_frame``: the member index and the votes table read back from the store;
+- the member index and the votes table, read back from the store at once
+  (:func:`~mapper.votes.votes_with_index`, as the pipeline does), then the
+  per-division summaries (the pipeline's ``votes`` stage, which runs anyway);
 - ``vote_matrix``, ``pair_agreement``, ``covoting_graph``, ``voting_blocs``
   (detection with 10 runs and 20 random graphs), ``defectors + cohesion``,
   ``persuadable``, ``talk_vote`` (against a synthetic interaction graph of the same
@@ -131,7 +133,7 @@ def run(members: int, divisions: int, seed: int, trace: bool) -> dict[str, Any]:
         write_covoting_tables,
     )
     from mapper.store import Store
-    from mapper.votes import divisions_frame, member_index, votes_frame
+    from mapper.votes import division_summaries_of, divisions_frame, votes_with_index
 
     seconds: dict[str, float] = {}
     rss: dict[str, float] = {}
@@ -152,10 +154,12 @@ def run(members: int, divisions: int, seed: int, trace: bool) -> dict[str, Any]:
             import_division_file(store, table)
             step("import", t)
             t = time.perf_counter()
-            index = member_index(store)
-            votes = votes_frame(store, index=index)
-            divs = divisions_frame(store, index=index)
-            step("votes_frame", t)
+            votes, index = votes_with_index(store)
+            step("votes table and member index (one read of the store)", t)
+            t = time.perf_counter()
+            summaries = division_summaries_of(store, index=index)
+            divs = divisions_frame(store, index=index, summaries=summaries)
+            step("per-division summaries (the votes stage, before co-voting)", t)
         t = time.perf_counter()
         matrix = cv.vote_matrix(votes, divs)
         step("vote_matrix", t)

@@ -225,21 +225,28 @@ def votes_with_index(
     """:func:`votes_frame` and the :class:`~mapper.resolve.members.MemberIndex` it used,
     from one read of the stored votes (without ``index``, the index is built from the
     same rows: what :func:`member_index` would return)."""
-    rows = list(store.vote_rows())
+    columns: list[list[Any]] = [[] for _ in range(13)]
+    same: dict[Any, Any] = {}
+    for row in store.vote_rows():
+        # one object per distinct value (a division's title, a member's name...): the
+        # rows repeat them hundreds of times
+        for column, value in zip(columns, row, strict=True):
+            column.append(same.setdefault(value, value))
     if index is None:
+        uid, house, _, _, _, key, member_id, name, party, seat = columns[:10]
         index = MemberIndex(
-            ((r[1], r[5], r[7], r[9], r[6], r[8], r[0]) for r in rows), _roster(roster)
+            zip(house, key, name, seat, member_id, party, uid, strict=True), _roster(roster)
         )
-    return _votes_table(rows, index), index
+    return _votes_table(columns, index), index
 
 
-def _votes_table(rows: list[tuple[Any, ...]], index: MemberIndex) -> pd.DataFrame:
-    """The votes frame from :meth:`Store.vote_rows` rows, column by column: members,
-    parties, constituencies and actors are looked up once per distinct value."""
-    if not rows:
+def _votes_table(columns: list[list[Any]], index: MemberIndex) -> pd.DataFrame:
+    """The votes frame from the columns of :meth:`Store.vote_rows`: members, parties,
+    constituencies and actors are looked up once per distinct value."""
+    if not columns or not columns[0]:
         return _frame([], VOTE_COLUMNS)
     (uid, house, number, when, title, key, member_id, name, party, seat, vote, teller, proxy) = (
-        list(column) for column in zip(*rows, strict=True)
+        columns
     )
     known: dict[tuple[str, str], str] = {}
     members = []
@@ -255,7 +262,7 @@ def _votes_table(rows: list[tuple[Any, ...]], index: MemberIndex) -> pd.DataFram
     if days:
         parsed = pd.to_datetime(pd.Series(list(days), dtype=object), utc=True, format="ISO8601")
         days = dict(zip(days, parsed.astype("datetime64[ns, UTC]"), strict=True))
-    columns: dict[str, Any] = {
+    table: dict[str, Any] = {
         "division": uid,
         "number": number,
         "date": pd.Series([days[d] for d in when], dtype="datetime64[ns, UTC]"),
@@ -271,10 +278,7 @@ def _votes_table(rows: list[tuple[Any, ...]], index: MemberIndex) -> pd.DataFram
         "proxy": proxy,
     }
     frame = pd.DataFrame(
-        {
-            c: v if isinstance(v, pd.Series) else pd.Series(v, dtype=object)
-            for c, v in columns.items()
-        }
+        {c: v if isinstance(v, pd.Series) else pd.Series(v, dtype=object) for c, v in table.items()}
     )
     for column in VOTE_COLUMNS:
         if frame[column].dtype == object:

@@ -740,8 +740,8 @@ class Agreement:
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """Row and column indices ``i < j`` of the scored pairs."""
-        upper = np.triu(self.scored, k=1)
-        return np.nonzero(upper)
+        i, j = np.nonzero(np.triu(self.scored, k=1))
+        return i, j
 
     def frame(self, members: pd.DataFrame | None = None) -> pd.DataFrame:
         """One row per scored pair (columns :data:`AGREEMENT_COLUMNS`), strongest first.
@@ -977,7 +977,7 @@ class Blocs:
     """
 
     result: Any
-    partition: dict[Hashable, int]
+    partition: dict[str, int]
     names: dict[int, str]
     makeup: dict[int, list[tuple[str, int]]]
     cross_party: dict[int, bool]
@@ -1000,7 +1000,7 @@ class Blocs:
         """Number of blocs."""
         return len(self.names)
 
-    def members(self, bloc: int) -> list[Hashable]:
+    def members(self, bloc: int) -> list[str]:
         """The members of ``bloc`` (node ids, sorted)."""
         return sorted(n for n, b in self.partition.items() if b == bloc)
 
@@ -1061,7 +1061,17 @@ def voting_blocs(
         min_component=min_component,
         significance_samples=significance_samples if testable else 0,
     )
-    partition = dict(result.partition)
+    partition = {str(node): bloc for node, bloc in result.partition.items()}
+    # a community of fewer than min_component members inside a larger piece (a pair
+    # tied by a chance agreement or two) is too small to be called a bloc
+    sizes = Counter(partition.values())
+    small = {b for b, n in sizes.items() if n < min_component}
+    dropped = sum(sizes[b] for b in small)
+    if small:
+        partition = {n: b for n, b in partition.items() if b not in small}
+        keep = sorted(set(partition.values()))  # sizes descending already
+        renumber = {b: k for k, b in enumerate(keep)}
+        partition = {n: renumber[b] for n, b in partition.items()}
     by_bloc: dict[int, Counter[str]] = {}
     for node, bloc in partition.items():
         by_bloc.setdefault(bloc, Counter())[str(G.nodes[node].get("party") or "")] += 1
@@ -1081,7 +1091,7 @@ def voting_blocs(
             names[bloc] = f"{names[bloc]} (bloc {bloc + 1})"
     basis = "modularity"
     skipped = not testable and bool(partition)
-    if skipped and _blocs_are_components(G, partition):
+    if skipped and _blocs_are_components(G.subgraph(partition), partition):
         basis = "components"
     warned = [
         _warn(w.code, f"voting blocs: {w.message}")
@@ -1099,7 +1109,16 @@ def voting_blocs(
                 "pairwise tests (every tie above chance at the false discovery rate)",
             )
         )
-    elif skipped:
+    if small:
+        warned.append(
+            _warn(
+                "blocs-too-small",
+                f"{_plural(len(small), 'group')} of fewer than {min_component} members found "
+                f"inside larger pieces of the co-voting backbone are not called blocs; their "
+                f"{_plural(dropped, 'member')} are left without a bloc",
+            )
+        )
+    if basis != "components" and skipped:
         warned.append(
             _warn(
                 "significance-not-tested",
@@ -1132,7 +1151,7 @@ def _rewirable_share(G: nx.Graph, seed: int) -> float:
     return 1.0 - len(kept) / len(pairs)
 
 
-def _blocs_are_components(G: nx.Graph, partition: Mapping[Hashable, int]) -> bool:
+def _blocs_are_components(G: nx.Graph, partition: Mapping[str, int]) -> bool:
     """Whether every bloc is a whole connected component of ``G``."""
     for component in nx.connected_components(G):
         blocs = {partition.get(n) for n in component}
@@ -1177,7 +1196,7 @@ def bloc_defectors(
         return _empty(DEFECTOR_COLUMNS), warned
     index = matrix.index()
     party_of = {n: str(G.nodes[n].get("party") or "") for n in blocs.partition}
-    by_party: dict[str, list[Hashable]] = {}
+    by_party: dict[str, list[str]] = {}
     for node in sorted(blocs.partition):
         by_party.setdefault(party_of[node], []).append(node)
     stability = blocs.result.stability if blocs.result is not None else {}
@@ -1889,7 +1908,7 @@ def talk_vote(
 
 
 def _talk_vote_groups(
-    common: list[Hashable],
+    common: Sequence[Hashable],
     parties: list[str],
     is_active: np.ndarray,
     deg: np.ndarray,
@@ -2133,7 +2152,7 @@ class CoVoting:
                 }
                 for r in self.blocs_frame().itertuples(index=False)
             ],
-            "unassigned_members": len(blocs.result.unassigned) if blocs.result is not None else m,
+            "unassigned_members": m - len(blocs.partition),
             "blocs_significance": sig.as_dict() if sig is not None else None,
             "blocs_modularity": (
                 round(float(blocs.result.modularity), 4) if blocs.result is not None else None

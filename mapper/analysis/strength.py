@@ -148,6 +148,10 @@ CODES: dict[str, str] = {
         "graphs with the same degrees cannot differ from them, so the pairwise tests, not "
         "the modularity test, carry them"
     ),
+    "blocs-too-small": (
+        "communities of fewer members than a faction needs, found inside larger pieces of "
+        "the co-voting backbone, are not called blocs"
+    ),
     "party-split-across-blocs": (
         "no voting bloc holds half of a party's members: none of them is called a defector"
     ),
