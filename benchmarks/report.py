@@ -322,6 +322,8 @@ def _covoting(data: Any) -> list[str]:
         + "."
     )
     lines.append("")
+    if data.get("note"):
+        lines += [data["note"], ""]
     rss = data.get("peak_rss_mb", {})
     lines += _table(
         ["step", "seconds", "process peak RSS after it (MB)"],
