@@ -42,7 +42,6 @@ from mapper.fsutil import atomic_open, write_text
 from mapper.render.layout import (
     Grouping,
     clean_text,
-    compute_positions,
     plain_title,
     vis_ids,
 )
@@ -50,6 +49,7 @@ from mapper.render.layout import (
 __all__ = [
     "PARTY_SHAPES",
     "TIES_SHOWN",
+    "covoting_positions",
     "covoting_table_rows",
     "write_covoting_map",
     "write_covoting_md",
@@ -483,6 +483,74 @@ def _shown_ties(
     return sorted(ties, key=lambda e: (float(G.edges[e].get("weight", 0.0)), str(e[0]), str(e[1])))
 
 
+def covoting_positions(
+    nodes: Sequence[Hashable],
+    ties: Iterable[tuple[Hashable, Hashable, float]],
+    *,
+    groups: Mapping[Hashable, int] | None = None,
+    seed: int = 0,
+    spacing: float = 60.0,
+) -> dict[Hashable, tuple[float, float]]:
+    """Positions for a co-voting map: each group (a voting bloc, from ``groups``; for
+    members without one, each connected piece of the drawn ties) laid out on its own
+    (igraph's Fruchterman-Reingold on its ties, seeded), scaled to a disc whose area
+    grows with its members, and the discs packed in rows, largest first; members with
+    neither a bloc nor a drawn tie in a grid below. Dense blocs then fill their disc
+    instead of collapsing into a point, and each bloc is a disc of its own colour.
+    Deterministic for the same input and seed.
+    """
+    import random as random_module
+
+    import igraph as ig
+
+    order = list(nodes)
+    index = {n: i for i, n in enumerate(order)}
+    pairs = sorted({tuple(sorted((index[u], index[v]))) for u, v, _ in ties if u != v})
+    graph = ig.Graph(n=len(order), edges=pairs, directed=False)
+    of = {index[n]: g for n, g in (groups or {}).items() if n in index and g >= 0}
+    pieces: list[list[int]] = []
+    for bloc in sorted(set(of.values())):
+        pieces.append(sorted(i for i, g in of.items() if g == bloc))
+    rest = graph.subgraph([i for i in range(len(order)) if i not in of])
+    rest_ids = [i for i in range(len(order)) if i not in of]
+    loners: list[int] = []
+    for component in rest.connected_components():
+        members = sorted(rest_ids[k] for k in component)
+        if len(members) > 1:
+            pieces.append(members)
+        else:
+            loners += members
+    pieces.sort(key=lambda c: (-len(c), c[0]))
+    out: dict[Hashable, tuple[float, float]] = {}
+    x, y, row_height = 0.0, 0.0, 0.0
+    width = spacing * math.sqrt(max(len(order), 4)) * 2.2
+    for piece in pieces:
+        sub = graph.subgraph(piece)
+        ig.set_random_number_generator(random_module.Random(seed))
+        try:
+            coords = sub.layout_fruchterman_reingold(niter=500).coords
+        finally:
+            ig.set_random_number_generator(random_module)
+        cx = sum(c[0] for c in coords) / len(coords)
+        cy = sum(c[1] for c in coords) / len(coords)
+        reach = max(math.hypot(a - cx, b - cy) for a, b in coords) or 1.0
+        radius = spacing * math.sqrt(len(piece)) * 0.6
+        if x > 0 and x + 2 * radius > width:
+            x, y, row_height = 0.0, y + row_height + spacing, 0.0
+        for k, (a, b) in zip(piece, coords, strict=True):
+            out[order[k]] = (
+                round(x + radius + (a - cx) / reach * radius, 1),
+                round(y + radius + (b - cy) / reach * radius, 1),
+            )
+        x += 2 * radius + spacing
+        row_height = max(row_height, 2 * radius)
+    y += row_height + spacing * 1.5
+    per_row = max(1, int(width // spacing))
+    for k, i in enumerate(sorted(loners)):
+        out[order[i]] = (round((k % per_row) * spacing, 1), round(y + (k // per_row) * spacing, 1))
+    return out
+
+
 def _member_title(G: nx.Graph, node: Hashable, names: Mapping[Hashable, str]) -> str:
     data = G.nodes[node]
     lines = [clean_text(data.get("name") or node, one_line=True, max_length=80)]
@@ -665,7 +733,7 @@ def write_covoting_map(
     names = {n: clean_text(G.nodes[n].get("name") or n, one_line=True) for n in nodes}
     ties = _shown_ties(G, nodes, ties_per_member, budget=max(1, 8 * len(nodes)))
     weights = [(u, v, float(G.edges[u, v].get("weight", 0.0))) for u, v in ties]
-    positions = compute_positions(nodes, weights, seed=seed)
+    positions = covoting_positions(nodes, weights, groups=grouping.of_node, seed=seed)
     payload_nodes = _member_nodes(G, nodes, positions, grouping, shapes, ids, names)
     top = max((w for _, _, w in weights), default=1.0) or 1.0
     unit = max(1.0, math.sqrt(max(len(nodes), 1)) / 9.0)
@@ -688,7 +756,7 @@ def write_covoting_map(
         )
     if total == 0:
         notices.append("No co-voting tie: no pair agrees significantly more than chance.")
-    notices += [clean_text(w.message, one_line=True) for w in result.warnings[:6]]
+    notices += [_sentence(w.message) for w in result.warnings[:6]]
     groups, kinds = _legends(G, nodes, grouping, shapes)
     m, d = result.matrix.shape
     target = _render(
@@ -745,7 +813,7 @@ def write_talk_vote_map(
     names = {n: clean_text(G.nodes[n].get("name") or n, one_line=True) for n in members}
     vote_ties = _shown_ties(H, members, ties_per_member, budget=max(1, 8 * len(members)))
     weights = [(u, v, float(H.edges[u, v].get("weight", 0.0))) for u, v in vote_ties]
-    positions = compute_positions(members, weights, seed=seed)
+    positions = covoting_positions(members, weights, groups=grouping.of_node, seed=seed)
     keep = set(members)
     talk: dict[tuple[Hashable, Hashable], float] = {}
     order = {n: i for i, n in enumerate(members)}
@@ -835,6 +903,11 @@ def write_talk_vote_map(
         ],
     )
     return {"path": target, "nodes": len(members), "layers": dict(counts)}
+
+
+def _sentence(text: str) -> str:
+    text = clean_text(text, one_line=True)
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _layer_edge(
