@@ -2153,6 +2153,8 @@ class CoVoting:
                 for r in self.blocs_frame().itertuples(index=False)
             ],
             "unassigned_members": m - len(blocs.partition),
+            "blocs_supported": blocs.significant,
+            "blocs_basis": blocs.basis,
             "blocs_significance": sig.as_dict() if sig is not None else None,
             "blocs_modularity": (
                 round(float(blocs.result.modularity), 4) if blocs.result is not None else None
