@@ -8,6 +8,8 @@ Reads, from ``benchmarks/results/``:
   detect_factions,igraph-leiden --json > benchmarks/results/factions_planted.jsonl``;
 - ``bridges_scale.json``: ``python benchmarks/bridges_scale.py --nodes 100000
   --factions 100 --json > benchmarks/results/bridges_scale.json``;
+- ``covoting_scale.json``: ``python benchmarks/covoting_scale.py --json >
+  benchmarks/results/covoting_scale.json`` (650 MPs, 1,000 divisions);
 - ``notes.json`` (optional): ``{"targets": {target key: why}, "notes": [paragraphs]}``,
   the explanations a person writes (why a target is missed, what the load was);
 - ``before-<size>.json`` (optional): the same harness's figures for the code before
@@ -303,6 +305,41 @@ def _bridges(data: Any) -> list[str]:
     return lines
 
 
+def _covoting(data: Any) -> list[str]:
+    if not data:
+        return []
+    load = [data.get("load_1m_start"), data.get("load_1m_end")]
+    lines = ["## Co-voting at Commons scale (`benchmarks/covoting_scale.py`)", ""]
+    result = data.get("result", {})
+    lines.append(
+        f"{data['members']:,} MPs, {data['divisions']:,} divisions ({data['rows']:,} votes), "
+        f"seed {data.get('seed')}; {result.get('scored_pairs', 0):,} pairs scored, "
+        f"{result.get('ties', 0):,} co-voting ties, blocs: "
+        + "; ".join(result.get("blocs", []))
+        + f" (basis {result.get('blocs_basis')}); {result.get('close_divisions', 0)} close "
+        f"divisions, {result.get('persuadable', 0)} persuadable members ranked. Load "
+        + " to ".join(f"{x:.2f}" for x in load if x is not None)
+        + "."
+    )
+    lines.append("")
+    if data.get("note"):
+        lines += [data["note"], ""]
+    rss = data.get("peak_rss_mb", {})
+    lines += _table(
+        ["step", "seconds", "process peak RSS after it (MB)"],
+        [[k, _s(v, 2), _s(rss.get(k), 0)] for k, v in data["seconds"].items()],
+    )
+    lines.append("")
+    if data.get("traced_peak_mb") is not None:
+        lines.append(
+            f"Peak of the allocations traced during `covoting()` (tracemalloc, numpy "
+            f"included): {data['traced_peak_mb']:,.0f} MB. The co-voting map is "
+            f"{data.get('page_mb')} MB."
+        )
+        lines.append("")
+    return lines
+
+
 def _map_pages(artifacts: Path) -> list[dict[str, Any]]:
     out = []
     for path in sorted(artifacts.glob("map-5000-actors-budget-*.json")):
@@ -458,6 +495,7 @@ def render(results: Path = RESULTS_DIR, artifacts: Path = ARTIFACTS) -> str:
     before = {s: r for s in SIZES if (r := _load(results / f"before-{s}.json"))}
     factions = _jsonl(results / "factions_planted.jsonl")
     bridges = _load(results / "bridges_scale.json")
+    covoting = _load(results / "covoting_scale.json")
     notes = _load(results / "notes.json") or {}
     pages = _map_pages(artifacts)
     lines = [
@@ -480,6 +518,7 @@ def render(results: Path = RESULTS_DIR, artifacts: Path = ARTIFACTS) -> str:
     lines += _factions(factions)
     lines += _bridges(bridges)
     lines += _map_section(pages)
+    lines += _covoting(covoting)
     return "\n".join(lines).rstrip() + "\n"
 
 

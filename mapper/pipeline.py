@@ -470,6 +470,7 @@ def write_outputs(analysis: Analysis, *, progress: Progress | None = None) -> di
                 title=project.name,
                 seed=MAP_SEED,
                 warnings=analysis.warnings,
+                votes=analysis.votes,
             )
         )
         for actor in project.focus:
@@ -550,7 +551,10 @@ def run_project(
         G, resolution = build(project, store, timings=timings, progress=progress, scope=scope)
         votes = None
         if write and has_divisions(project):
-            votes = write_vote_outputs(project, store, timings=timings, progress=progress)
+            social = G if G.number_of_nodes() else None
+            votes = write_vote_outputs(
+                project, store, graph=social, timings=timings, progress=progress
+            )
     only_votes = votes is not None and G.number_of_nodes() == 0
     try:
         results = {} if only_votes else analyse(project, G, timings=timings, progress=progress)
@@ -612,15 +616,22 @@ class VoteOutputs:
     warnings: list[Any] = field(default_factory=list)
     members: Any = None
     paths: dict[str, Path] = field(default_factory=dict)
+    covoting: Any = None
 
     def summary(self) -> dict[str, Any]:
-        """Counts for a run summary: divisions, rebels, unresolved members."""
+        """Counts for a run summary: divisions, rebels, unresolved members, and the
+        co-voting analysis (``covoting``: pairs scored, ties, blocs with their
+        significance, defectors, close divisions, persuadable members, talk versus
+        vote; see :meth:`mapper.analysis.covoting.CoVoting.summary`)."""
         unresolved = len(self.members.resolution.unresolved) if self.members else 0
-        return {
+        out: dict[str, Any] = {
             "divisions": len(self.summaries),
             "rebel_votes": sum(len(s.rebels) for s in self.summaries),
             "unresolved_members": unresolved,
         }
+        if self.covoting is not None:
+            out["covoting"] = self.covoting.summary()
+        return out
 
 
 def has_divisions(project: Project) -> bool:
@@ -632,20 +643,25 @@ def write_vote_outputs(
     project: Project,
     store: Store,
     *,
+    graph: nx.Graph | None = None,
     timings: dict[str, float] | None = None,
     progress: Progress | None = None,
 ) -> VoteOutputs:
     """Analyse the store's divisions and write ``rebels.csv`` and ``divisions.md`` (and,
-    with a roster, ``unresolved-members.csv``) into the project's output folder.
+    with a roster, ``unresolved-members.csv``) into the project's output folder, then
+    the co-voting analysis across divisions (:func:`write_covoting_outputs`).
 
     Parameters
     ----------
     project : Project
-        The project (its roster and output folder).
+        The project (its roster, output folder, seed, runs and export formats).
     store : Store
         The open store, after :func:`import_sources`.
+    graph : networkx graph, optional
+        The interaction graph of the same actors: who talks versus who votes
+        together (``talk-vote.csv``, ``talk-vote.html``).
     timings : dict, optional
-        Stage timings to add ``votes`` to.
+        Stage timings to add ``votes`` and ``covoting`` to.
     progress : callable, optional
         Called with the stage name.
 
@@ -657,7 +673,7 @@ def write_vote_outputs(
     from mapper.export import write_rows_csv
     from mapper.render.votes import write_divisions_md, write_rebels_csv
     from mapper.resolve import load_roster
-    from mapper.votes import division_summaries_of, member_index
+    from mapper.votes import division_summaries_of, votes_with_index
 
     timings = timings if timings is not None else {}
     outputs = VoteOutputs()
@@ -665,7 +681,8 @@ def write_vote_outputs(
         if store.count_divisions() == 0:
             return outputs
         roster = load_roster(project.roster) if project.roster else None
-        outputs.members = member_index(store, roster)
+        # one read of the stored votes gives the member index and the votes table
+        votes, outputs.members = votes_with_index(store, roster)
         outputs.summaries = division_summaries_of(store, index=outputs.members)
         outputs.warnings = [w for s in outputs.summaries for w in s.warnings]
         out = project.output
@@ -680,4 +697,97 @@ def write_vote_outputs(
                 out / "unresolved-members.csv",
                 columns=("category", "platform", "key", "count", "examples", "note"),
             )
+    write_covoting_outputs(
+        project, store, outputs, graph=graph, votes=votes, timings=timings, progress=progress
+    )
+    return outputs
+
+
+def write_covoting_outputs(
+    project: Project,
+    store: Store,
+    outputs: VoteOutputs,
+    *,
+    graph: nx.Graph | None = None,
+    votes: Any = None,
+    timings: dict[str, float] | None = None,
+    progress: Progress | None = None,
+) -> VoteOutputs:
+    """The co-voting analysis of the stored divisions, written next to the vote tables.
+
+    Sets ``outputs.covoting`` (:class:`mapper.analysis.covoting.CoVoting`), adds its
+    warnings to ``outputs.warnings`` and writes: ``agreement.csv``, ``blocs.csv``,
+    ``bloc-members.csv``, ``defectors.csv``, ``cohesion.csv``,
+    ``cohesion-divisions.csv``, ``close-divisions.csv``, ``persuadable.csv``,
+    ``covoting.md``, ``covoting.html`` (when any pair is tied), the co-voting graph's
+    exports under ``covoting/`` (the project's formats) and, with an interaction
+    graph, ``talk-vote.csv``, ``talk-vote-groups.csv`` and ``talk-vote.html``.
+
+    Parameters
+    ----------
+    project, store
+        As for :func:`write_vote_outputs`.
+    outputs : VoteOutputs
+        What :func:`write_vote_outputs` computed (its member index and summaries).
+    graph : networkx graph, optional
+        The interaction graph.
+    votes : pandas.DataFrame, optional
+        The votes table (:func:`mapper.votes.votes_frame` with ``outputs.members``),
+        when already read.
+
+    Returns
+    -------
+    VoteOutputs
+        ``outputs``, completed.
+    """
+    from mapper.export import export_all
+    from mapper.render.covoting import (
+        write_covoting_map,
+        write_covoting_md,
+        write_covoting_tables,
+        write_talk_vote_map,
+    )
+    from mapper.render.layout import render_cache
+    from mapper.votes import covoting_of
+
+    timings = timings if timings is not None else {}
+    if outputs.members is None:
+        return outputs
+    out = project.output
+    with _timed(timings, "covoting", progress) as meter:
+        result = covoting_of(
+            store,
+            index=outputs.members,
+            social=graph,
+            summaries=outputs.summaries,
+            votes=votes,
+            seed=project.seed,
+            runs=project.runs,
+            min_component=project.min_component,
+            significance_samples=project.significance_samples,
+        )
+        outputs.covoting = result
+        outputs.warnings += list(result.warnings)
+        meter.counts.update(ties=result.graph.number_of_edges(), blocs=result.blocs.count)
+    with _timed(timings, "covoting outputs", progress), render_cache():
+        outputs.paths.update(write_covoting_tables(result, out))
+        outputs.paths["covoting.md"] = write_covoting_md(
+            result, out / "covoting.md", title=f"{project.name}: co-voting"
+        )
+        if result.graph.number_of_edges():
+            outputs.paths["covoting.html"] = write_covoting_map(
+                result, out / "covoting.html", title=f"{project.name}: co-voting", seed=MAP_SEED
+            )["path"]
+        if result.talk_vote is not None and result.talk_vote.common >= 2 and graph is not None:
+            outputs.paths["talk-vote.html"] = write_talk_vote_map(
+                result,
+                graph,
+                out / "talk-vote.html",
+                title=f"{project.name}: who talks to whom, who votes with whom",
+                seed=MAP_SEED,
+            )["path"]
+        for name, path in export_all(
+            result.graph, out / "covoting", formats=tuple(project.formats)
+        ).items():
+            outputs.paths[f"covoting/{name}"] = path
     return outputs

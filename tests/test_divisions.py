@@ -683,7 +683,11 @@ def test_a_project_lists_divisions_and_the_pipeline_writes_their_tables(tmp_path
         imports = import_sources(project, st)
         assert [i["added"] for i in imports] == [1, 1, 1]
         outputs = write_vote_outputs(project, st)
-    assert set(outputs.paths) == {"rebels.csv", "divisions.md", "unresolved-members.csv"}
+    assert {"rebels.csv", "divisions.md", "unresolved-members.csv"} <= set(outputs.paths)
+    # three divisions are too few for co-voting: the tables are written, and say so
+    assert outputs.covoting is not None and outputs.covoting.graph.number_of_edges() == 0
+    assert "covoting.html" not in outputs.paths
+    assert "covoting-too-few-divisions" in {w.code for w in outputs.warnings}
     assert outputs.summary()["divisions"] == 3
     assert outputs.summary()["rebel_votes"] == sum(len(s.rebels) for s in outputs.summaries)
     assert (

@@ -144,6 +144,46 @@ CODES: dict[str, str] = {
         "a party's line is carried by a narrow majority of its voting members: its "
         "rebels may reflect a free vote or an open split rather than defiance of a whip"
     ),
+    # co-voting (mapper.analysis.covoting) ----------------------------------------
+    "covoting-conflicting-votes": (
+        "members resolving to one actor voted differently in a division: those votes "
+        "count as no vote"
+    ),
+    "covoting-too-few-divisions": (
+        "fewer divisions than a pair of members needs to be scored: no co-voting ties, "
+        "blocs, defectors or persuadable members"
+    ),
+    "covoting-thin-pairs": (
+        "pairs of members sharing too few divisions (in which both voted) get no agreement score"
+    ),
+    "covoting-no-ties": (
+        "no pair of members agrees significantly more than chance: no co-voting structure, "
+        "no voting blocs"
+    ),
+    "blocs-are-components": (
+        "the voting blocs are separate, dense pieces of the co-voting backbone: random "
+        "graphs with the same degrees cannot differ from them, so the pairwise tests, not "
+        "the modularity test, carry them"
+    ),
+    "blocs-too-small": (
+        "communities of fewer members than a faction needs, found inside larger pieces of "
+        "the co-voting backbone, are not called blocs"
+    ),
+    "party-split-across-blocs": (
+        "no voting bloc holds half of a party's members: none of them is called a defector"
+    ),
+    "no-close-divisions": "no division was close enough to look for persuadable members",
+    "persuadable-too-thin": (
+        "members of close divisions who share too few other divisions with the side's "
+        "members to be ranked"
+    ),
+    "talk-vote-no-overlap": (
+        "too few members who voted are actors of the interaction graph to compare talk and votes"
+    ),
+    "talk-vote-too-thin": (
+        "pairs or party pairs with too few shared divisions, too little activity or too "
+        "few expected ties to compare talk and votes"
+    ),
     # timeline ------------------------------------------------------------------
 }
 

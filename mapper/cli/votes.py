@@ -1,8 +1,11 @@
-"""The ``mapper votes ...`` commands: import and collect divisions, list them, list rebels.
+"""The ``mapper votes ...`` commands: import and collect divisions, list them, list
+rebels; across divisions, the agreement of pairs of members, voting blocs, persuadable
+members of close divisions, and who talks versus who votes together.
 
 Each command opens the store (``--store``, else the project's, else ``./mapper.sqlite``)
-and calls :mod:`mapper.collectors.divisions`, :mod:`mapper.votes` and
-:mod:`mapper.render.votes`; tables and JSON go to stdout, messages to stderr.
+and calls :mod:`mapper.collectors.divisions`, :mod:`mapper.votes`,
+:mod:`mapper.render.votes` and :mod:`mapper.render.covoting`; tables and JSON go to
+stdout, messages to stderr.
 """
 
 from __future__ import annotations
@@ -65,6 +68,52 @@ def _out(out: Path | None, proj: Any) -> Path | None:
     if out is not None:
         return out
     return proj.output if proj is not None else None
+
+
+MinSharedOption = typer.Option(
+    None, "--min-shared", help="Divisions a pair must share to be scored (default 10)."
+)
+AlphaOption = typer.Option(
+    None, "--alpha", help="False discovery rate of the co-voting ties (default 0.05)."
+)
+TopOption = typer.Option(20, "--top", "-n", help="Rows to print.")
+
+
+def _covoting_options(min_shared: int | None, alpha: float | None, **more: Any) -> dict[str, Any]:
+    options = {k: v for k, v in more.items() if v is not None}
+    if min_shared is not None:
+        options["min_shared"] = min_shared
+    if alpha is not None:
+        options["alpha"] = alpha
+    return options
+
+
+def _records(frame: Any, columns: list[str], top: int | None = None) -> list[dict[str, Any]]:
+    rows = frame if top is None else frame.head(top)
+    out = []
+    for row in rows.to_dict(orient="records"):
+        out.append({c: _plain(row.get(c)) for c in columns})
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON: numpy scalars to Python, NaN to None, times to ISO text."""
+    import contextlib
+    import math
+
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        with contextlib.suppress(ValueError, TypeError):
+            value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _warn(warnings: list[Any]) -> None:
+    for w in warnings:
+        say(f"warning: {w.code}: {w.message}")
 
 
 def register(app: typer.Typer, _roster_app: typer.Typer | None = None) -> None:
@@ -258,3 +307,279 @@ def register(app: typer.Typer, _roster_app: typer.Typer | None = None) -> None:
             print(json.dumps(rows, indent=2, default=str))
             return
         _table(rows, ["division", "member", "party", "vote", "party_line", "actor"])
+
+    @votes_app.command("agreement")
+    def agreement(
+        member: str | None = typer.Option(
+            None, "--member", "-m", help="Only pairs with this member (name, key or actor id)."
+        ),
+        ties_only: bool = typer.Option(
+            False, "--ties", help="Only pairs whose agreement is significantly above chance."
+        ),
+        min_shared: int | None = MinSharedOption,
+        alpha: float | None = AlphaOption,
+        top: int = TopOption,
+        store: Path | None = StoreOption,
+        project: Path | None = ProjectOption,
+        roster: Path | None = RosterOption,
+        out: Path | None = OutOption,
+        json_out: bool = JsonOption,
+    ) -> None:
+        """Agreement of every pair of members over the divisions both voted in, corrected
+        for chance; write agreement.csv.
+
+        Example:  mapper votes agreement --member "Diane Abbott" --project mapper.toml
+        """
+        from mapper.analysis.covoting import AGREEMENT_COLUMNS
+        from mapper.render.covoting import write_frame_csv
+        from mapper.votes import agreement_frame, member_index
+
+        with reported_errors():
+            proj = _project(project)
+            with open_store(store, project) as st:
+                index = member_index(st, _roster(roster, proj))
+                frame = agreement_frame(st, index=index, **_covoting_options(min_shared, alpha))
+            folder = _out(out, proj)
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+                path = write_frame_csv(frame, folder / "agreement.csv", AGREEMENT_COLUMNS)
+                say(f"{len(frame):,} scored pairs in {path}")
+        if member and len(frame):
+            needle = member.casefold()
+            hit = False
+            for column in ("member_a", "member_b", "name_a", "name_b"):
+                text = frame[column].astype(str).str.casefold()
+                hit = hit | text.str.contains(needle, regex=False)
+            frame = frame[hit]
+        if ties_only and len(frame):
+            frame = frame[frame["tie"]]
+        columns = [
+            "name_a",
+            "party_a",
+            "name_b",
+            "party_b",
+            "shared",
+            "agreement",
+            "expected",
+            "kappa",
+            "q_above",
+            "tie",
+        ]
+        if json_out:
+            print(json.dumps(_records(frame, list(AGREEMENT_COLUMNS), top), indent=2))
+            return
+        rows = _records(frame, columns, top)
+        for row in rows:
+            for c in ("agreement", "expected", "kappa"):
+                row[c] = f"{row[c]:.2f}" if isinstance(row[c], float) else row[c]
+            row["q_above"] = f"{row['q_above']:.2g}" if isinstance(row["q_above"], float) else ""
+        _table(rows, columns, width=30)
+
+    @votes_app.command("blocs")
+    def blocs(
+        count: int | None = typer.Option(
+            None, "--blocs", "-k", help="Ask for this many blocs (default: what the data give)."
+        ),
+        seed: int | None = typer.Option(None, "--seed", help="Seed of the bloc detection."),
+        samples: int | None = typer.Option(
+            None, "--samples", help="Random graphs for the blocs' significance (default 20)."
+        ),
+        min_shared: int | None = MinSharedOption,
+        alpha: float | None = AlphaOption,
+        store: Path | None = StoreOption,
+        project: Path | None = ProjectOption,
+        roster: Path | None = RosterOption,
+        out: Path | None = OutOption,
+        json_out: bool = JsonOption,
+    ) -> None:
+        """Voting blocs named by their party make-up, party cohesion (Rice index) and the
+        members voting with another party's bloc; write the co-voting tables, covoting.md
+        and covoting.html.
+
+        Example:  mapper votes blocs --project mapper.toml
+        """
+        from mapper.render.covoting import (
+            write_covoting_map,
+            write_covoting_md,
+            write_covoting_tables,
+        )
+        from mapper.votes import covoting_of, member_index
+
+        with reported_errors():
+            proj = _project(project)
+            defaults: dict[str, Any] = {}
+            if proj is not None:
+                defaults = {
+                    "seed": proj.seed,
+                    "runs": proj.runs,
+                    "min_component": proj.min_component,
+                    "significance_samples": proj.significance_samples,
+                }
+            options = {
+                **defaults,
+                **_covoting_options(
+                    min_shared, alpha, blocs=count, seed=seed, significance_samples=samples
+                ),
+            }
+            with open_store(store, project) as st:
+                index = member_index(st, _roster(roster, proj))
+                result = covoting_of(st, index=index, **options)
+            folder = _out(out, proj)
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+                write_covoting_tables(result, folder)
+                write_covoting_md(result, folder / "covoting.md")
+                if result.graph.number_of_edges():
+                    write_covoting_map(result, folder / "covoting.html")
+                say(f"{result.blocs.count} blocs; tables, covoting.md and the map in {folder}")
+        _warn(result.warnings)
+        frame = result.blocs_frame()
+        if json_out:
+            print(
+                json.dumps(
+                    {
+                        "summary": result.summary(),
+                        "blocs": _records(frame, list(frame.columns)),
+                        "defectors": _records(result.defectors, list(result.defectors.columns)),
+                        "cohesion": _records(result.cohesion, list(result.cohesion.columns)),
+                    },
+                    indent=2,
+                    default=str,
+                )
+            )
+            return
+        _table(
+            _records(frame, ["name", "size", "cross_party", "rice", "cohesion"]),
+            ["name", "size", "cross_party", "rice", "cohesion"],
+            width=60,
+        )
+        if len(result.defectors):
+            say(f"{len(result.defectors)} members vote with another party's bloc:")
+            _table(
+                _records(result.defectors, ["name", "party", "bloc_name", "evidence"]),
+                ["name", "party", "bloc_name", "evidence"],
+            )
+
+    @votes_app.command("persuadable")
+    def persuadable(
+        division: list[str] = typer.Option(
+            [], "--division", "-d", help="This division uid instead of the close ones."
+        ),
+        close_votes: int | None = typer.Option(
+            None, "--close-votes", help="Close: margin at most this many votes (default 20)."
+        ),
+        close_share: float | None = typer.Option(
+            None, "--close-share", help="... and at most this share of votes cast (0.05)."
+        ),
+        side: str = typer.Option(
+            "winning", "--side", help="winning (who could join the winners) or losing."
+        ),
+        min_shared: int | None = MinSharedOption,
+        top: int = typer.Option(10, "--top", "-n", help="Members printed per division."),
+        store: Path | None = StoreOption,
+        project: Path | None = ProjectOption,
+        roster: Path | None = RosterOption,
+        out: Path | None = OutOption,
+        json_out: bool = JsonOption,
+    ) -> None:
+        """In close divisions, the members who voted the other way or did not vote, ranked
+        by how close their record is to the winning side's; write persuadable.csv.
+
+        Example:  mapper votes persuadable --close-votes 10 --project mapper.toml
+        """
+        from mapper.analysis.covoting import PERSUADABLE_COLUMNS
+        from mapper.render.covoting import write_frame_csv
+        from mapper.votes import member_index, persuadable_frame
+
+        with reported_errors():
+            proj = _project(project)
+            options = _covoting_options(
+                min_shared,
+                None,
+                close_votes=close_votes,
+                close_share=close_share,
+                side=side,
+                divisions=division or None,
+            )
+            with open_store(store, project) as st:
+                index = member_index(st, _roster(roster, proj))
+                frame = persuadable_frame(st, index=index, **options)
+            folder = _out(out, proj)
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+                path = write_frame_csv(frame, folder / "persuadable.csv", PERSUADABLE_COLUMNS)
+                say(f"{len(frame):,} persuadable members in {path}")
+        if len(frame):
+            frame = frame[frame["rank"] <= top]
+        if json_out:
+            print(json.dumps(_records(frame, list(PERSUADABLE_COLUMNS)), indent=2, default=str))
+            return
+        if not len(frame):
+            say("no persuadable member (no close division, or none close to the winners)")
+            return
+        for row in _records(frame, ["rank", "reason"]):
+            print(f"{row['rank']:>3}. {row['reason']}")
+
+    @votes_app.command("compare")
+    def compare(
+        groups: bool = typer.Option(False, "--groups", help="Party pairs instead of member pairs."),
+        top: int = TopOption,
+        store: Path | None = StoreOption,
+        project: Path | None = ProjectOption,
+        roster: Path | None = RosterOption,
+        out: Path | None = OutOption,
+        json_out: bool = JsonOption,
+    ) -> None:
+        """Who talks versus who votes together: pairs (and party pairs) who vote together
+        but have no tie in the project's interaction graph, and who talk a lot but vote
+        apart; write talk-vote.csv, talk-vote-groups.csv and talk-vote.html.
+
+        Example:  mapper votes compare --project mapper.toml
+        """
+        from mapper.errors import ConfigError
+        from mapper.pipeline import build
+        from mapper.render.covoting import (
+            write_covoting_tables,
+            write_talk_vote_map,
+        )
+        from mapper.votes import covoting_of, member_index
+
+        with reported_errors():
+            proj = _project(project)
+            if proj is None:
+                raise ConfigError(
+                    "comparing talk and votes needs a project with posts and divisions",
+                    hint="pass --project mapper.toml",
+                )
+            with open_store(store, project) as st:
+                social, _ = build(proj, st)
+                index = member_index(st, _roster(roster, proj))
+                result = covoting_of(
+                    st,
+                    index=index,
+                    social=social,
+                    seed=proj.seed,
+                    runs=proj.runs,
+                    min_component=proj.min_component,
+                    significance_samples=proj.significance_samples,
+                )
+            folder = _out(out, proj)
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+                paths = write_covoting_tables(result, folder)
+                if result.talk_vote is not None and result.talk_vote.common >= 2:
+                    write_talk_vote_map(result, social, folder / "talk-vote.html")
+                say(f"talk versus vote in {paths.get('talk-vote.csv', folder)}")
+        _warn([w for w in result.warnings if w.code.startswith("talk-vote")])
+        tv = result.talk_vote
+        frame = (tv.groups if groups else tv.pairs) if tv is not None else None
+        if frame is None or not len(frame):
+            say("nothing to compare (see the warnings)")
+            return
+        if groups:
+            frame = frame[frame["finding"] != "none"]
+        if json_out:
+            print(json.dumps(_records(frame, list(frame.columns), top), indent=2, default=str))
+            return
+        for row in _records(frame, ["finding", "reason"], top):
+            print(f"{row['finding']}: {row['reason']}")

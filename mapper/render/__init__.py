@@ -176,6 +176,7 @@ def render_all(
     seed: int = 0,
     focus_maps: int = 10,
     warnings: Sequence[Any] | None = None,
+    votes: Any = None,
 ) -> dict[str, Path]:
     """Write every map, image and the report into ``folder``.
 
@@ -212,6 +213,9 @@ def render_all(
         Evidence warnings (dicts with ``code``, ``message`` and ``stage``, as in
         ``summary.json``, or ``EvidenceWarning`` objects), shown as a banner at
         the top of every map.
+    votes : optional
+        The vote results of the run (:class:`mapper.pipeline.VoteOutputs`): the
+        report gains its votes sections (see :func:`write_report`).
 
     Returns
     -------
@@ -232,6 +236,7 @@ def render_all(
             seed=seed,
             focus_maps=focus_maps,
             warnings=list(warnings or ()),
+            votes=votes,
         )
 
 
@@ -249,6 +254,7 @@ def _render_all(
     seed: int,
     focus_maps: int,
     warnings: list[Any],
+    votes: Any = None,
 ) -> dict[str, Path]:
     check_graph(G)
     base.mkdir(parents=True, exist_ok=True)
@@ -348,6 +354,7 @@ def _render_all(
             title=heading,
             focus_links=focus_links,
             warnings=warnings,
+            votes=votes,
         )
     )
     return out

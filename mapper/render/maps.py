@@ -225,6 +225,12 @@ class MapPage:
     extras: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     search_label: str = "Find an actor"
+    #: Heading of the shape legend (``kinds``), e.g. "Parties (shape)".
+    kind_title: str = "Kinds (shape)"
+    #: Ties that can be switched on and off (``{"id", "name", "colour", "shown",
+    #: "checked"}``); a tie belongs to the layer named by its ``layer`` field.
+    layers: list[dict[str, Any]] = field(default_factory=list)
+    layer_title: str = "Layers"
 
 
 _LINK_TARGET = re.compile(r"^(?:\.\./)?[A-Za-z0-9][A-Za-z0-9._-]*\.html$")

@@ -790,6 +790,7 @@ def write_report(
     focus_links: Mapping[Hashable, str] | None = None,
     top: int = 20,
     warnings: Any = None,
+    votes: Any = None,
 ) -> dict[str, Path]:
     """Write ``report.md`` and ``report.html`` into ``folder``.
 
@@ -824,6 +825,12 @@ def write_report(
         What the data cannot carry: ``{"code", "message", "stage"}`` dicts or
         :class:`~mapper.analysis.strength.EvidenceWarning` objects. They head the
         report, before any finding. Default: the factions result's warnings.
+    votes : optional
+        Vote results (``summaries`` of the divisions and ``covoting``, as in
+        :class:`mapper.pipeline.VoteOutputs`): sections on the rebels of each
+        division, voting blocs, party cohesion, defectors, persuadable members and
+        talk versus vote are added after the others (see :func:`vote_sections`),
+        and the co-voting maps are linked.
 
     Returns
     -------
@@ -853,6 +860,9 @@ def write_report(
     ]
     sections = [_prune(section) for section in sections]
     links = [(href, text) for href, text in LINKED_FILES if (base / href).exists()]
+    if votes is not None:  # the votes sections (bottom of this module)
+        sections += vote_sections(votes)
+        links += [(href, text) for href, text in VOTE_LINKED_FILES if (base / href).exists()]
     images = [(href, text) for href, text in links if href.endswith(".png")]
     if warnings is None:
         warnings = _get(factions, "warnings") or []
@@ -870,3 +880,229 @@ def write_report(
     except OSError as exc:
         raise RenderError(f"cannot write the report: {exc}", source=base) from exc
     return outputs
+
+
+# =========================================================================== votes
+# The report's votes sections: the per-division rebels and the co-voting analysis of
+# a run with divisions (mapper.pipeline.VoteOutputs). Kept apart from the sections
+# above; write_report only appends them.
+
+#: Vote maps of a render folder the report links to.
+VOTE_LINKED_FILES: tuple[tuple[str, str], ...] = (
+    ("covoting.html", "Co-voting map (voting blocs)"),
+    ("talk-vote.html", "Who talks to whom, who votes with whom"),
+)
+#: Rebels named per division in the report (the others are in ``rebels.csv``).
+REPORT_REBELS_NAMED = 12
+
+
+def vote_sections(votes: Any, *, top: int = 15) -> list[Section]:
+    """The report's sections on votes, from ``votes.summaries`` (per-division
+    summaries) and ``votes.covoting`` (:class:`mapper.analysis.covoting.CoVoting`),
+    each optional."""
+    sections: list[Section] = []
+    summaries = list(_get(votes, "summaries") or [])
+    if summaries:
+        sections.append(_rebels_section(summaries))
+    result = _get(votes, "covoting")
+    if result is not None:
+        sections += [
+            _blocs_section(result),
+            _cohesion_section(result),
+            _defectors_section(result, top),
+            _persuadable_report_section(result, top),
+        ]
+        if result.talk_vote is not None:
+            sections.append(_talk_vote_report_section(result, top))
+    return [_prune(section) for section in sections]
+
+
+def _rebels_section(summaries: list[Any]) -> Section:
+    rows = []
+    quiet = 0
+    for s in summaries:
+        rebels = list(s.rebels)
+        if not rebels:
+            quiet += 1
+            continue
+        names = ", ".join(
+            f"{clean_text(r.name, one_line=True)} ({clean_text(r.party, one_line=True)})"
+            for r in rebels[:REPORT_REBELS_NAMED]
+        )
+        if len(rebels) > REPORT_REBELS_NAMED:
+            names += f" and {len(rebels) - REPORT_REBELS_NAMED} more"
+        rows.append(
+            [
+                Cell(format_time(s.date) or ""),
+                Cell(clean_text(s.number or s.division, one_line=True)),
+                Cell(clean_text(s.title, one_line=True, max_length=120)),
+                Cell(f"{s.result} by {s.margin}" if s.result != "tie" else "tie"),
+                Cell(_fmt(len(rebels))),
+                Cell(names),
+            ]
+        )
+    none = f" {quiet:,} of the {len(summaries):,} divisions had no rebel." if quiet else ""
+    return Section(
+        "Rebels by division",
+        "Members who voted against their party's line (the side most of its voting "
+        "members took); all of them are in rebels.csv, the party lines in divisions.md." + none,
+        ["date", "division", "title", "result", "rebels", "who"],
+        rows,
+        "No division had a rebel.",
+    )
+
+
+def _blocs_section(result: Any) -> Section:
+    frame = result.blocs_frame()
+    sig = result.blocs.result.significance if result.blocs.result is not None else None
+    intro = (
+        "Voting blocs: groups of members tied by agreement significantly above chance, "
+        "found like the factions and named by their party make-up."
+    )
+    if sig is not None:
+        intro += (
+            f" Structure {'significant' if sig.significant else 'NOT significant'}: "
+            f"{sig.describe()}."
+        )
+    rows = [
+        [
+            Cell(clean_text(r.name, one_line=True)),
+            Cell(_fmt(int(r.size))),
+            Cell("yes" if r.cross_party else "no"),
+            Cell(_fmt(r.rice)),
+            Cell(_fmt(r.cohesion)),
+        ]
+        for r in frame.itertuples(index=False)
+    ]
+    return Section(
+        "Voting blocs",
+        intro,
+        ["bloc", "members", "cross-party", "Rice", "stability"],
+        rows,
+        "No voting blocs (see the warnings).",
+    )
+
+
+def _cohesion_section(result: Any) -> Section:
+    frame = result.cohesion
+    rows = []
+    if len(frame):
+        for r in frame[frame["group_type"] == "party"].itertuples(index=False):
+            share = r.main_bloc_share
+            rows.append(
+                [
+                    Cell(clean_text(r.group, one_line=True)),
+                    Cell(_fmt(int(r.members))),
+                    Cell(_fmt(int(r.divisions))),
+                    Cell(_fmt(r.rice)),
+                    Cell(_fmt(r.chance_rice)),
+                    Cell(
+                        ""
+                        if not isinstance(r.main_bloc, str)
+                        else f"{clean_text(r.main_bloc, one_line=True)} ({share:.0%})"
+                    ),
+                ]
+            )
+    return Section(
+        "Party cohesion",
+        "The Rice index, |ayes - noes| / (ayes + noes) of a party's voting members, "
+        "averaged over the divisions; 'by chance' is what as many members voting at random "
+        "would score.",
+        ["party", "members", "divisions", "Rice", "by chance", "main bloc"],
+        rows,
+        "No party with enough voting members.",
+    )
+
+
+def _defectors_section(result: Any, top: int) -> Section:
+    rows = [
+        [
+            Cell(clean_text(r.name, one_line=True)),
+            Cell(clean_text(r.party, one_line=True)),
+            Cell(clean_text(r.bloc_name, one_line=True)),
+            Cell(clean_text(r.party_bloc_name, one_line=True)),
+            Cell(_fmt(r.kappa_bloc)),
+            Cell(_fmt(r.kappa_party)),
+            Cell(r.evidence),
+        ]
+        for r in result.defectors.head(top).itertuples(index=False)
+    ]
+    return Section(
+        "Members voting with another party's bloc",
+        "Their bloc is not the bloc most of their party sits in; kappa is their "
+        "chance-corrected agreement with each (all of them in defectors.csv).",
+        ["member", "party", "their bloc", "party's bloc", "kappa bloc", "kappa party", "evidence"],
+        rows,
+        "None found.",
+    )
+
+
+def _persuadable_report_section(result: Any, top: int) -> Section:
+    frame = result.persuadable
+    rows = (
+        [
+            [
+                Cell(clean_text(r.number or r.division, one_line=True)),
+                Cell(_fmt(int(r.rank))),
+                Cell(clean_text(r.name, one_line=True)),
+                Cell(clean_text(r.party, one_line=True)),
+                Cell(r.voted),
+                Cell(_fmt(r.closeness)),
+                Cell(clean_text(r.reason, one_line=True, max_length=400)),
+            ]
+            for r in frame[frame["rank"] <= 5].head(top * 2).itertuples(index=False)
+        ]
+        if len(frame)
+        else []
+    )
+    return Section(
+        "Persuadable members of close divisions",
+        "In each close division, the members who voted the other way or did not vote, "
+        "ranked by their chance-corrected agreement with the winning side over the other "
+        "divisions (the first five per division; all in persuadable.csv).",
+        ["division", "rank", "member", "party", "voted", "closeness", "why"],
+        rows,
+        "No close division, or none with a member close to the winners.",
+    )
+
+
+def _talk_vote_report_section(result: Any, top: int) -> Section:
+    tv = result.talk_vote
+    rows = []
+    groups = tv.groups[tv.groups["finding"].isin(["votes-not-talk", "talks-not-votes"])]
+    for r in groups.itertuples(index=False):
+        rows.append(
+            [
+                Cell(r.finding),
+                Cell(
+                    clean_text(r.party_a, one_line=True)
+                    + (
+                        ""
+                        if r.party_a == r.party_b
+                        else " / " + clean_text(r.party_b, one_line=True)
+                    )
+                ),
+                Cell(clean_text(r.reason, one_line=True, max_length=400)),
+            ]
+        )
+    for finding in ("votes-not-talk", "talks-not-votes"):
+        pairs = tv.pairs[tv.pairs["finding"] == finding].head(top)
+        for r in pairs.itertuples(index=False):
+            rows.append(
+                [
+                    Cell(finding),
+                    Cell(
+                        f"{clean_text(r.name_a, one_line=True)} / "
+                        f"{clean_text(r.name_b, one_line=True)}"
+                    ),
+                    Cell(clean_text(r.reason, one_line=True, max_length=400)),
+                ]
+            )
+    return Section(
+        "Alliance opportunities that votes reveal",
+        "Party pairs and member pairs who vote together but do not talk (votes-not-talk), "
+        "and who talk a lot but vote apart (talks-not-votes); all in talk-vote.csv.",
+        ["finding", "who", "evidence"],
+        rows,
+        "No pair or party pair stands out (see the warnings).",
+    )

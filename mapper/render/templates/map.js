@@ -239,6 +239,23 @@
     if (filterStatus) {
       filterStatus.textContent = shown === nodes.length ? "" : shown + " of " + nodes.length + " shown";
     }
+    /* layers: ties carrying a "layer" (who talks to whom, who votes with whom...) */
+    var layers = checked("layer");
+    if (layers) {
+      var edgeUpdates = [];
+      edges.forEach(function (edge) {
+        if (edge.layer === undefined) {
+          return;
+        }
+        var on = Boolean(layers[String(edge.layer)]);
+        if (Boolean(edge.hidden) === on) {
+          edgeUpdates.push({ id: edge.id, hidden: !on });
+        }
+      });
+      if (edgeUpdates.length) {
+        edges.update(edgeUpdates);
+      }
+    }
   }
 
   boxes.forEach(function (box) {
@@ -256,6 +273,10 @@
       applyFilters();
     });
   });
+
+  if (boxes.some(function (box) { return !box.checked; })) {
+    applyFilters();
+  }
 
   var fit = byId("mapper-fit");
   if (fit) {
