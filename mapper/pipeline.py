@@ -274,7 +274,7 @@ def build(
     Returns the graph (with ``influence`` on every node) and the resolution (events,
     actors, topics, report).
     """
-    from mapper.graph import apply_influence, build_graph, filter_events, filter_graph, influence
+    from mapper.graph import build_graph, filter_events
     from mapper.origins import source_scope
     from mapper.resolve import Resolver, load_roster
 
@@ -303,38 +303,48 @@ def build(
             topics=resolution.topics,
             name=project.name,
         )
-        merged = False
-        for source in project.sources:
-            if source.type == "graph":
-                from mapper.sources import merge_graph_file
-
-                for path in _file_paths(project, source, required=False):
-                    try:
-                        merge_graph_file(G, path, roster=roster, options=source.options)
-                    except ImportFormatError:
-                        continue  # import_sources reported it; the graph goes on without it
-                    merged = True
-        min_weight = project.min_weight or None
-        filtered = (
-            min_weight is not None
-            or project.kinds is not None
-            or project.largest_component
-            or project.drop_provisional
-        )
-        # Without a filter or a merged graph file, filter_graph would only copy the
-        # graph build_graph has just made (fresh attribute dicts, nodes and edges
-        # already in sorted order): a third of this stage at 100k posts. Skip it.
-        if merged or filtered:
-            G = filter_graph(
-                G,
-                min_weight=min_weight,
-                kinds=project.kinds,
-                largest_component=project.largest_component,
-                drop_provisional=project.drop_provisional,
-            )
-        apply_influence(G, influence(G))
+        G = finish_graph(project, G, roster)
         meter.counts.update(actors=G.number_of_nodes(), ties=G.number_of_edges())
     return G, resolution
+
+
+def finish_graph(project: Project, G: nx.DiGraph, roster: Any = None) -> nx.DiGraph:
+    """The end of the graph stage, whichever engine aggregated the events: merge the
+    project's graph files, apply its filters (``min_weight``, ``kinds``...) and set
+    every node's ``influence``. Returns the graph (a new one when filtered)."""
+    from mapper.graph import apply_influence, filter_graph, influence
+
+    merged = False
+    for source in project.sources:
+        if source.type == "graph":
+            from mapper.sources import merge_graph_file
+
+            for path in _file_paths(project, source, required=False):
+                try:
+                    merge_graph_file(G, path, roster=roster, options=source.options)
+                except ImportFormatError:
+                    continue  # import_sources reported it; the graph goes on without it
+                merged = True
+    min_weight = project.min_weight or None
+    filtered = (
+        min_weight is not None
+        or project.kinds is not None
+        or project.largest_component
+        or project.drop_provisional
+    )
+    # Without a filter or a merged graph file, filter_graph would only copy the
+    # graph build_graph has just made (fresh attribute dicts, nodes and edges
+    # already in sorted order): a third of this stage at 100k posts. Skip it.
+    if merged or filtered:
+        G = filter_graph(
+            G,
+            min_weight=min_weight,
+            kinds=project.kinds,
+            largest_component=project.largest_component,
+            drop_provisional=project.drop_provisional,
+        )
+    apply_influence(G, influence(G))
+    return G
 
 
 def analyse(
@@ -515,6 +525,8 @@ def run_project(
     force: bool = False,
     write: bool = True,
     progress: Progress | None = None,
+    engine: str | None = None,
+    scheduler: str | None = None,
 ) -> Analysis:
     """Run every stage of ``project`` and (unless ``write`` is false) write its outputs.
 
@@ -530,6 +542,13 @@ def run_project(
         Write maps, exports and the report to ``project.output``.
     progress : callable, optional
         Called with the name of each stage as it starts.
+    engine : str, optional
+        ``"single"`` or ``"dask"`` (:mod:`mapper.engine`); by default the project's
+        ``[run] engine``. With ``"dask"`` the project's files are read, resolved and
+        aggregated in partitions on a Dask cluster (:func:`mapper.engine.dask.build_dask`).
+    scheduler : str, optional
+        With the Dask engine: the scheduler's address (else ``DASK_SCHEDULER_ADDRESS``,
+        else ``[run] scheduler``, else a local cluster).
 
     Returns
     -------
@@ -542,13 +561,31 @@ def run_project(
     if not project.sources:
         raise _no_sources(project.path)
     project.output.mkdir(parents=True, exist_ok=True)
+    from mapper.engine import ENGINES
+
+    engine = engine or project.engine
+    if engine not in ENGINES:
+        raise ConfigError(f"unknown engine {engine!r}", hint=f"one of: {', '.join(ENGINES)}")
+    scope: SourceScope | None = None
     with Store(project.store) as store:
-        with _timed(timings, "import", None):  # import_sources reports its own progress
-            imports = import_sources(
-                project, store, collect=collect, force=force, progress=progress
+        if engine == "dask":
+            from mapper.engine.dask import build_dask
+
+            imports, G, resolution = build_dask(
+                project,
+                store,
+                scheduler=scheduler,
+                collect=collect,
+                timings=timings,
+                progress=progress,
             )
-        scope = source_scope(project, store)
-        G, resolution = build(project, store, timings=timings, progress=progress, scope=scope)
+        else:
+            with _timed(timings, "import", None):  # import_sources reports its own progress
+                imports = import_sources(
+                    project, store, collect=collect, force=force, progress=progress
+                )
+            scope = source_scope(project, store)
+            G, resolution = build(project, store, timings=timings, progress=progress, scope=scope)
         votes = None
         if write and has_divisions(project):
             social = G if G.number_of_nodes() else None
@@ -575,9 +612,10 @@ def run_project(
         bridges=results.get("bridges"),
         alliances=results.get("alliances"),
         imports=imports,
-        sources=scope.as_dict(),
+        sources=scope.as_dict() if scope is not None else None,
         timings=timings,
-        warnings=scope.warnings() + list(results.get("warnings", [])),
+        warnings=(scope.warnings() if scope is not None else [])
+        + list(results.get("warnings", [])),
         votes=votes,
     )
     if votes is not None:

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from mapper.engine import DEFAULT_PARTITION_MB, ENGINES
 from mapper.errors import ConfigError, MapperError
 from mapper.records import ACTOR_KINDS, PROVISIONAL_KIND, REFERENCE_KINDS
 
@@ -146,6 +147,10 @@ class Project:
     node_budget: int = 1500
     focus: list[str] = field(default_factory=list)
     formats: list[str] = field(default_factory=lambda: list(EXPORT_FORMATS))
+    engine: str = "single"
+    scheduler: str | None = None
+    workers: int | None = None
+    partition_mb: int = DEFAULT_PARTITION_MB
 
     @property
     def base(self) -> Path:
@@ -331,6 +336,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("maps", "node_budget", _integer(1), "node_budget"),
     Option("maps", "focus", _list_of(_nonempty_text), "focus"),
     Option("exports", "formats", _list_of(_choice(EXPORT_FORMATS)), "formats"),
+    Option("run", "engine", _choice(ENGINES), "engine"),
+    Option("run", "scheduler", _nonempty_text, "scheduler"),
+    Option("run", "workers", _integer(1), "workers"),
+    Option("run", "partition_mb", _integer(1), "partition_mb"),
 )
 #: How each option of a ``[[sources]]`` table is checked (options not listed here are
 #: taken as they are).

@@ -252,6 +252,8 @@ def _run(
     as_json: bool,
     factions: int | None = None,
     strict: bool = False,
+    engine: str | None = None,
+    scheduler: str | None = None,
 ) -> None:
     from mapper.pipeline import failed_imports, run_project
 
@@ -259,7 +261,14 @@ def _run(
     if factions is not None:
         proj.factions = factions
     with progress_bar() as step:
-        analysis = run_project(proj, collect=collect, force=force, progress=step)
+        analysis = run_project(
+            proj,
+            collect=collect,
+            force=force,
+            progress=step,
+            engine=engine,
+            scheduler=scheduler,
+        )
     summary = analysis.summary()
     if as_json:
         print(json.dumps(summary, indent=2, default=str))
@@ -325,6 +334,18 @@ def run(
     factions: int | None = FactionsOption,
     json_out: bool = JsonOption,
     strict: bool = StrictOption,
+    engine: str | None = typer.Option(
+        None,
+        "--engine",
+        help="single (default) or dask: import, resolve and aggregate on a Dask cluster"
+        " ([run] engine).",
+    ),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        help="With --engine dask: the scheduler's address (default: DASK_SCHEDULER_ADDRESS,"
+        " [run] scheduler, else a local cluster).",
+    ),
 ) -> None:
     """Run a whole project: import, resolve, graph, factions, bridges, alliances, maps, exports.
 
@@ -332,6 +353,7 @@ def run(
     (exit code 1 at the end with --strict).
 
     Example:  mapper run mapper.toml --out outputs/run1
+    Example:  mapper run mapper.toml --engine dask --scheduler tcp://10.0.0.5:8786
     """
     _run(
         project,
@@ -341,6 +363,8 @@ def run(
         as_json=json_out,
         factions=factions,
         strict=strict,
+        engine=engine,
+        scheduler=scheduler,
     )
 
 

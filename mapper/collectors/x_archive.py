@@ -87,13 +87,24 @@ from mapper.collectors.base import (
     import_file,
     refuse_wide_text,
     require_file,
+    wide_encoding,
 )
 from mapper.collectors.tables import SNIPPET_WIDTH, snippet_around
 from mapper.errors import ImportFormatError
 from mapper.records import Post, Provenance, Reference, utc
 from mapper.store import DEFAULT_BATCH, RawPointer, Store
 
-__all__ = ["COLLECTOR", "import_archive", "iter_archive", "posts_from_page"]
+__all__ = [
+    "COLLECTOR",
+    "ArchiveRange",
+    "archive_problem",
+    "archive_splittable",
+    "count_range_lines",
+    "import_archive",
+    "iter_archive",
+    "posts_from_line",
+    "posts_from_page",
+]
 
 COLLECTOR = "x-archive"
 #: ``on_bad(line, reason, excerpt)``: called for each line (or post inside a line) set aside.
@@ -746,24 +757,17 @@ class _Reader:
                 # A compressed file cut short (a capture killed mid-write) or corrupt:
                 # keep what was read, set the rest aside.
                 self.bad(self.lines + 1, f"unreadable data from here on: {exc}", b"")
-        if self.post_records == 0 and self.not_posts:
-            raise ImportFormatError(
-                f"this is {_not_posts_summary(self.not_posts)}, not posts: nothing imported",
-                source=self.path,
-                hint="mapper reads posts: search results, timelines, mentions or stream"
-                " captures (twarc2 search, timeline, mentions, stream)",
-            )
-        if self.readable == 0:
-            if self.lines == 0 or (self.bad_count == 0 and not self.first_problem):
-                raise ImportFormatError(
-                    "empty file", source=self.path, hint="expected X API v2 JSON or twarc2 JSONL"
-                )
-            raise ImportFormatError(
-                f"no X API data found ({self.first_problem})",
-                source=self.path,
-                hint="expected twarc2 JSONL (one response page or one flattened post a line)"
-                " or an X API v2 JSON response",
-            )
+        problem = archive_problem(
+            self.path,
+            lines=self.lines,
+            readable=self.readable,
+            bad_count=self.bad_count,
+            first_problem=self.first_problem,
+            post_records=self.post_records,
+            not_posts=self.not_posts,
+        )
+        if problem is not None:
+            raise problem
 
     def _layout(self, stream: Any) -> Any:
         """How the file is laid out: ``"lines"`` (JSONL), ``"array"`` (one top-level
@@ -849,16 +853,22 @@ class _Reader:
             if number == 1 and line.startswith(_BOM):
                 line = line[3:]
                 start += 3
-            try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                body = line.strip()
-                if not body:
-                    continue  # blank line (a stream keep-alive)
+            yield from self.line_items(line, number, None if gz else start)
+
+    def line_items(
+        self, line: bytes, number: int, offset: int | None
+    ) -> Iterator[tuple[Post, Any]]:
+        """The ``(post, RawPointer)`` pairs of one JSONL line (``number``, starting at byte
+        ``offset`` of the file when known); a blank line gives none, a bad one goes to
+        :meth:`bad`."""
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            body = line.strip()
+            if body:  # else a blank line (a stream keep-alive)
                 self.bad(number, _why(body, exc), line)
-                continue
-            pointer = RawPointer(self.source, number, None if gz else start)
-            yield from self.objects(obj, number, pointer, number)
+            return
+        yield from self.objects(obj, number, RawPointer(self.source, number, offset), number)
 
 
 #: Posts per store transaction for a JSON document (see :func:`import_archive`).
@@ -1088,3 +1098,203 @@ def import_archive(
         batch_size=batch_size,
         lines=lambda: holder[0].lines if holder else 0,
     )
+
+
+# --------------------------------------------------------------------------- partitions
+# The pieces a distributed run needs (mapper.engine.partitions): one line parsed on
+# its own, a JSONL file read by byte ranges cut at newlines, and the whole-file
+# verdict computed from the counts of every range.
+
+
+def archive_problem(
+    path: str | Path,
+    *,
+    lines: int,
+    readable: int,
+    bad_count: int,
+    first_problem: str,
+    post_records: int,
+    not_posts: Counter[str],
+) -> ImportFormatError | None:
+    """The error that makes an archive unusable as a whole, from its reading counts, or
+    ``None`` when it is usable.
+
+    ``lines`` read, ``readable`` lines (or documents) with X API data, ``bad_count``
+    things set aside, ``first_problem`` the first of them (``line N: reason``),
+    ``post_records`` objects read as posts, ``not_posts`` the X objects that are not
+    posts, by kind. A file of nothing but non-post X data, an empty file and a file
+    with no X data at all are unusable.
+    """
+    if post_records == 0 and not_posts:
+        return ImportFormatError(
+            f"this is {_not_posts_summary(not_posts)}, not posts: nothing imported",
+            source=path,
+            hint="mapper reads posts: search results, timelines, mentions or stream"
+            " captures (twarc2 search, timeline, mentions, stream)",
+        )
+    if readable == 0:
+        if lines == 0 or (bad_count == 0 and not first_problem):
+            return ImportFormatError(
+                "empty file", source=path, hint="expected X API v2 JSON or twarc2 JSONL"
+            )
+        return ImportFormatError(
+            f"no X API data found ({first_problem})",
+            source=path,
+            hint="expected twarc2 JSONL (one response page or one flattened post a line)"
+            " or an X API v2 JSON response",
+        )
+    return None
+
+
+def posts_from_line(
+    line: bytes | str,
+    *,
+    source: str | Path,
+    number: int = 1,
+    include_referenced: bool = False,
+    on_bad: OnBad | None = None,
+) -> list[Post]:
+    """Normalize one line of a JSONL archive, by the rules of :func:`iter_archive`.
+
+    A pure function of the line: what :func:`iter_archive` yields for the line
+    ``number`` of the file ``source``, in the same order. A blank line gives no post;
+    a line that cannot be used goes to ``on_bad(number, reason, excerpt)``.
+
+    Parameters
+    ----------
+    line : bytes or str
+        One line of twarc2 JSONL (a response page, a flattened post, a stream message).
+    source : str or Path
+        The file the line comes from (the posts' provenance).
+    number : int
+        The line's number in that file.
+    include_referenced : bool
+        Also return the referenced posts found only in ``includes``.
+    on_bad : callable, optional
+        Called for what is set aside.
+
+    Returns
+    -------
+    list of Post
+
+    Examples
+    --------
+    >>> line = b'{"data": [{"id": "1", "author_id": "9", "text": "hi @bob",'
+    >>> line += b' "entities": {"mentions": [{"username": "bob"}]}}],'
+    >>> line += b' "includes": {"users": [{"id": "9", "username": "ann"}]}}'
+    >>> [(p.uid, p.author, [r.target for r in p.references])
+    ...  for p in posts_from_line(line, source="a.jsonl")]
+    [('x:1', 'ann', ['bob'])]
+    """
+    reader = _Reader(Path(source), on_bad, include_referenced)
+    data = line.encode("utf-8") if isinstance(line, str) else line
+    return [post for post, _raw in reader.line_items(data, number, None)]
+
+
+def archive_splittable(path: str | Path) -> bool:
+    """Whether an archive can be read in byte ranges: plain (uncompressed) UTF-8 JSONL.
+
+    A gzip file, UTF-16 text, one JSON document over several lines (an array or a
+    pretty-printed response) and an unreadable file are read whole.
+    """
+    p = Path(path)
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(256)
+            if head[:2] == b"\x1f\x8b" or wide_encoding(head) is not None:
+                return False
+            fh.seek(0)
+            return _Reader(p, None, False)._layout(fh) == "lines"
+    except OSError:
+        return False
+
+
+def count_range_lines(path: str | Path, start: int, end: int) -> int:
+    """How many lines of ``path`` start in the byte range ``[start, end)``.
+
+    The ranges of a file partition its lines: a line belongs to the range its first
+    byte falls in, so summing this over the ranges before one gives the number of its
+    first line.
+    """
+    count = 0
+    with open(path, "rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        end = min(end, size)
+        if start >= end:
+            return 0
+        if start == 0:
+            count = 1  # the first line starts at byte 0
+            fh.seek(0)
+        else:
+            fh.seek(start - 1)  # a newline just before the range starts a line in it
+        left = end - 1 - fh.tell()  # newlines at byte i < end - 1 start a line before end
+        while left > 0:
+            chunk = fh.read(min(left, 1 << 23))
+            if not chunk:
+                break
+            count += chunk.count(b"\n")
+            left -= len(chunk)
+    return count
+
+
+class ArchiveRange(_Reader):
+    """Reads the lines of a plain JSONL archive that start in the byte range
+    ``[start, end)``, numbering them from ``first_line``.
+
+    :meth:`items` yields ``(post, RawPointer)`` like the whole-file reader does for
+    JSONL; the counts (``lines``, ``readable``, ``bad_count``, ``post_records``,
+    ``not_posts``) are those of the range, and ``first_bad`` is ``(line, reason)`` of
+    the first thing set aside. :func:`archive_problem` over the sums of every range
+    of a file gives the whole file's verdict.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        start: int,
+        end: int,
+        *,
+        first_line: int = 1,
+        on_bad: OnBad | None = None,
+        include_referenced: bool = False,
+    ) -> None:
+        super().__init__(Path(path), on_bad, include_referenced)
+        self.start = start
+        self.end = end
+        self.first_line = first_line
+        self.owned = 0
+        self.first_bad: tuple[int, str] | None = None
+
+    def bad(self, line: int, reason: str, raw: bytes | str | Any) -> None:
+        if self.first_bad is None:
+            self.first_bad = (line, reason)
+        super().bad(line, reason, raw)
+
+    def items(self) -> Iterator[tuple[Post, Any]]:
+        """Every ``(post, RawPointer)`` of the lines starting in the range."""
+        try:
+            fh = open(self.path, "rb")  # noqa: SIM115 - closed by the with below
+        except OSError as exc:
+            raise ImportFormatError(
+                f"cannot read: {exc.strerror or exc}", source=self.path
+            ) from exc
+        with fh:
+            pos = self.start
+            if pos > 0:
+                fh.seek(pos - 1)
+                if fh.read(1) != b"\n":  # the line running into the range is not ours
+                    pos += len(fh.readline())
+            number = self.first_line - 1
+            while pos < self.end:
+                line = fh.readline()
+                if not line:
+                    break
+                start = pos
+                pos += len(line)
+                number += 1
+                self.owned += 1
+                self.lines = number
+                if start == 0 and line.startswith(_BOM):
+                    line = line[3:]
+                    start += 3
+                yield from self.line_items(line, number, start)

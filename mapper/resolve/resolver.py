@@ -46,7 +46,7 @@ Counts are numbers of posts.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -150,6 +150,25 @@ class ResolutionReport:
         self.max_examples = max_examples
         # (category, platform, key) -> [count, example post uids, note]
         self._entries: dict[tuple[str, str, str], list[Any]] = {}
+
+    @classmethod
+    def from_counts(
+        cls,
+        counts: Mapping[tuple[str, str, str], tuple[int, Sequence[str], str]],
+        *,
+        max_examples: int = 3,
+    ) -> ResolutionReport:
+        """A report holding ``counts``: ``(category, platform, key) -> (count, example
+        post uids, note)``, as partial reports merged elsewhere give them (see
+        :mod:`mapper.engine.partitions`). Examples beyond ``max_examples`` are dropped."""
+        report = cls(max_examples=max_examples)
+        for marker, (count, examples, note) in counts.items():
+            report._entries[marker] = [int(count), list(examples)[:max_examples], note]
+        return report
+
+    def counts(self) -> dict[tuple[str, str, str], tuple[int, tuple[str, ...], str]]:
+        """Every entry as ``(category, platform, key) -> (count, example uids, note)``."""
+        return {m: (v[0], tuple(v[1]), v[2]) for m, v in self._entries.items()}
 
     def add(
         self, category: str, key: str, post: str, *, platform: str = "", note: str = ""
