@@ -128,6 +128,7 @@ def build_dask(
     timings: dict[str, float] | None = None,
     progress: Progress | None = None,
     client: Any = None,
+    partition_bytes: int | None = None,
 ) -> tuple[list[dict[str, Any]], nx.DiGraph, Resolution]:
     """Import, resolve and aggregate ``project``'s files on a Dask cluster.
 
@@ -148,6 +149,9 @@ def build_dask(
         Hears of the partitions done.
     client : distributed.Client, optional
         A client to use instead of connecting (tests, notebooks).
+    partition_bytes : int, optional
+        The size of the byte ranges large JSONL archives are cut into; by default
+        the project's ``[run] partition_mb``.
 
     Returns
     -------
@@ -178,7 +182,7 @@ def build_dask(
     roster = load_roster(project.roster) if project.roster else None
     settings = Settings.of(project)
     start = time.perf_counter()
-    slots, partitions = _plan(project, store)
+    slots, partitions = _plan(project, store, partition_bytes)
     if client is not None:
         partial, results = _run(client, partitions, roster or Roster([]), settings, progress)
     else:
@@ -197,7 +201,9 @@ def build_dask(
 # --------------------------------------------------------------------------- plan
 
 
-def _plan(project: Project, store: Store) -> tuple[list[Any], list[Partition]]:
+def _plan(
+    project: Project, store: Store, partition_bytes: int | None = None
+) -> tuple[list[Any], list[Partition]]:
     """The import results in source order (a dict, or the partitions of a file to
     fill in later) and every partition, in import order."""
     from mapper.engine.partitions import plan_file
@@ -206,7 +212,7 @@ def _plan(project: Project, store: Store) -> tuple[list[Any], list[Partition]]:
 
     slots: list[Any] = []
     partitions: list[Partition] = []
-    part_bytes = project.partition_mb * 1024 * 1024
+    part_bytes = partition_bytes or project.partition_mb * 1024 * 1024
     for source in project.sources:
         if source.live:
             slots.append({"source": source.describe(), "skipped": "live source (dask engine)"})
