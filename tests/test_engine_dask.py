@@ -437,3 +437,43 @@ def test_without_dask_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyP
     message = str(result.exception)
     assert "\n" not in message and "the dask engine needs dask" in message
     assert "pip install 'influence-mapper[dask]'" in message
+
+
+# --------------------------------------------------------------------------- docs/scaling.md
+
+
+def test_scaling_doc_python_blocks_run(
+    cluster: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every python block of docs/scaling.md runs, in order, from the repository root;
+    the by-hand Dask version (on the cluster DASK_SCHEDULER_ADDRESS names) finds the
+    ties the plain map and reduce found."""
+    from test_docs import _python_blocks
+
+    blocks = _python_blocks((ROOT / "docs" / "scaling.md").read_text(encoding="utf-8"))
+    assert len(blocks) == 2
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", cluster.scheduler_address)
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    for number, block in enumerate(blocks, 1):
+        exec(compile(block, f"scaling.md python block {number}", "exec"), namespace)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-1] == "True"
+    assert len(namespace["parts"]) > 3 and namespace["G"].number_of_edges() > 20
+
+
+def test_scaling_doc_command_on_the_demo(
+    tmp_path: Path, cluster: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mapper run data/demo/mapper.toml --engine dask` (X pages, blog pages, a feed, a
+    Bluesky file) writes the tables `mapper run` writes."""
+    text = (ROOT / "docs" / "scaling.md").read_text(encoding="utf-8")
+    assert "mapper run data/demo/mapper.toml --engine dask --out outputs/demo-dask" in text
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", cluster.scheduler_address)
+    toml = str(ROOT / "data" / "demo" / "mapper.toml")
+    runner = CliRunner()
+    for engine, out in (("dask", "two"), ("single", "one")):
+        result = runner.invoke(app, ["run", toml, "--engine", engine, "--out", str(tmp_path / out)])
+        assert result.exit_code == 0, result.output
+    for name in [*TABLES, "factions.csv", "bridges.csv", "alliances.csv", "unresolved.csv"]:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()

@@ -135,8 +135,8 @@ def plan_file(
     options: Mapping[str, Any] | None = None,
     base: str | Path = "",
 ) -> list[Partition]:
-    """The partitions of one file: byte ranges of ``partition_bytes`` for a plain JSONL
-    X archive larger than that, else the whole file.
+    """The partitions of one file: equal byte ranges of at most ``partition_bytes`` for
+    a plain JSONL X archive larger than that, else the whole file.
 
     The ranges are numbered ``first_index`` on; their ``first_line`` is still 1 (set it
     from :func:`count_lines` of the ranges before).
@@ -154,9 +154,10 @@ def plan_file(
         size = 0
     if kind != "x-archive" or size <= partition_bytes or not archive_splittable(p):
         return [Partition(first_index, **common)]
+    step = -(-size // -(-size // partition_bytes))  # equal ranges, none above the size
     return [
-        Partition(first_index + n, start=at, end=min(at + partition_bytes, size), **common)
-        for n, at in enumerate(range(0, size, partition_bytes))
+        Partition(first_index + n, start=at, end=min(at + step, size), **common)
+        for n, at in enumerate(range(0, size, step))
     ]
 
 
@@ -574,8 +575,9 @@ def merge_partials(*items: Partial | PartitionResult) -> Partial:
     if not parts:
         raise ValueError("nothing to merge")
     first = parts[0]
-    for other in parts[1:]:
-        first.merge(other)
+    with gc_paused():
+        for other in parts[1:]:
+            first.merge(other)
     return first
 
 
@@ -729,6 +731,16 @@ def process_partition(
     -------
     PartitionResult
     """
+    with gc_paused():  # millions of small objects, no cycles (see mapper.pipeline._timed)
+        return _process(partition, roster, settings, hold_out)
+
+
+def _process(
+    partition: Partition,
+    roster: Roster,
+    settings: Settings,
+    hold_out: Sequence[int] | np.ndarray | None,
+) -> PartitionResult:
     reader = _read_whole if partition.whole else _read_range
     posts, result = reader(partition)
     if result.error is not None:
