@@ -8,6 +8,7 @@ test (started once for the module, closed at the end)."""
 from __future__ import annotations
 
 import itertools
+import pickle
 import random
 import shutil
 import sys
@@ -376,7 +377,11 @@ def test_aggregates_merge_in_any_tree_to_build_graph() -> None:
             parts.append(agg)
         while len(parts) > 1:
             i = rng.randrange(len(parts) - 1)
+            if rng.random() < 0.5:  # as between processes: pickled as columns
+                parts[i] = pickle.loads(pickle.dumps(parts[i]))
             parts[i : i + 2] = [parts[i].merge(parts[i + 1])]
+        if rng.random() < 0.5:
+            parts[0] = pickle.loads(pickle.dumps(parts[0]))
         G = parts[0].graph(actors)
         assert list(G.nodes(data=True)) == list(expected.nodes(data=True))
         assert list(G.edges(data=True)) == list(expected.edges(data=True))
