@@ -10,7 +10,9 @@ written and compared byte for byte. Timed apart:
   partitions of ``--partition-mb``.
 
 The analysis and outputs after the graph are the same code for both engines and are
-not timed here (see benchmarks/run.py). Results go to benchmarks/results/dask.json.
+not timed here (see benchmarks/run.py). CPU seconds are reported beside wall-clock
+seconds (the driver's and the workers' apart), since a shared machine's load moves
+the wall-clock figures. Results go to benchmarks/results/dask.json.
 
 Usage::
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -30,6 +33,12 @@ from typing import Any
 import orjson
 
 HERE = Path(__file__).resolve().parent
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _project(folder: Path, info: dict[str, Any], partition_mb: int) -> Path:
@@ -67,6 +76,7 @@ def run(posts: int, *, workers: int, partition_mb: int, workdir: Path) -> dict[s
     project.store = workdir / "single" / "store.sqlite"
     project.output.mkdir(parents=True)
     start = time.perf_counter()
+    cpu = cpu_seconds()
     with Store(project.store) as store:
         imports = import_sources(project, store)
         t_import = time.perf_counter() - start
@@ -76,6 +86,7 @@ def run(posts: int, *, workers: int, partition_mb: int, workdir: Path) -> dict[s
         "import_s": round(t_import, 2),
         "resolve_graph_s": round(t_single - t_import, 2),
         "total_s": round(t_single, 2),
+        "cpu_s": round(cpu_seconds() - cpu, 2),
     }
     export_all(G1, project.output, formats=("csv",))
     result["load_after_single"] = [round(x, 2) for x in os.getloadavg()]
@@ -92,15 +103,21 @@ def run(posts: int, *, workers: int, partition_mb: int, workdir: Path) -> dict[s
         project2.store = workdir / "dask" / "store.sqlite"
         project2.output.mkdir(parents=True)
         timings: dict[str, float] = {}
+        workers_cpu = sum(client.run(cpu_seconds).values())
         start = time.perf_counter()
+        cpu = cpu_seconds()
         with Store(project2.store) as store:
             imports2, G2, _ = build_dask(project2, store, client=client, timings=timings)
         t_dask = time.perf_counter() - start
+        driver_cpu = cpu_seconds() - cpu
+        workers_cpu = sum(client.run(cpu_seconds).values()) - workers_cpu
     result["dask"] = {
         "cluster_start_s": round(t_cluster, 2),
         "distributed_s": round(timings.get("dask", 0.0), 2),
         "graph_here_s": round(timings.get("graph", 0.0), 2),
         "total_s": round(t_dask, 2),
+        "driver_cpu_s": round(driver_cpu, 2),
+        "workers_cpu_s": round(workers_cpu, 2),
     }
     result["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
     export_all(G2, project2.output, formats=("csv",))

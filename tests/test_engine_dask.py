@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+# dask[distributed] is in the test extra: a missing install fails here, not skips
+import distributed
 import orjson
 import pytest
 from typer.testing import CliRunner
@@ -26,8 +28,6 @@ from mapper.engine.partitions import EdgeAggregate, plan_file
 from mapper.graph import build_graph
 from mapper.project import load_project
 from mapper.records import Actor, EdgeEvent
-
-distributed = pytest.importorskip("distributed")
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
