@@ -147,7 +147,13 @@ def plan_file(
         raise ValueError(f"partition_bytes must be at least 1, not {partition_bytes}")
     p = os.path.abspath(path)
     opts = tuple(sorted((str(k), v) for k, v in (options or {}).items()))
-    common = {"source": source, "kind": kind, "path": p, "options": opts, "base": str(base)}
+    common: dict[str, Any] = {
+        "source": source,
+        "kind": kind,
+        "path": p,
+        "options": opts,
+        "base": str(base),
+    }
     try:
         size = os.path.getsize(p)
     except OSError:
@@ -696,8 +702,8 @@ def _uid(post: Post) -> str:
 def merge_partials(*items: Partial | PartitionResult) -> Partial:
     """Merge partials (or the partials of partition results) into one; associative and
     commutative, so any reduction tree gives the same :class:`Partial`."""
-    parts = [item.partial if isinstance(item, PartitionResult) else item for item in items]
-    parts = [p for p in parts if p is not None]
+    found = [item.partial if isinstance(item, PartitionResult) else item for item in items]
+    parts = [p for p in found if p is not None]
     if not parts:
         raise ValueError("nothing to merge")
     first = parts[0]
