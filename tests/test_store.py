@@ -450,3 +450,78 @@ def test_failing_source_keeps_posts_yielded_before(store: Store) -> None:
     with pytest.raises(OSError, match="disk went away"):
         store.add_posts(posts(), batch_size=100)
     assert [p.uid for p in store.iter_posts()] == ["x:1", "x:2"]
+
+
+# --------------------------------------------------------------------------- content version
+
+
+def test_content_version_moves_with_the_posts_and_only_with_them(tmp_path: Path) -> None:
+    path = tmp_path / "posts.db"
+    with Store(path) as store:
+        empty = store.content_version()
+        store.add_posts([make_post(n) for n in range(5)])
+        five = store.content_version()
+        assert five != empty
+        # the same posts again add nothing, so the version stays
+        assert store.add_posts([make_post(n) for n in range(5)]).added == 0
+        assert store.content_version() == five
+        # cursors, quarantine and import records are not posts
+        store.set_cursor("k", "v")
+        store.quarantine("/tmp/x.jsonl", 3, "bad json", "{")
+        assert store.content_version() == five
+    with Store(path) as store:  # reopening keeps it
+        assert store.content_version() == five
+        with store.attributed(project=None, key="/tmp/other.jsonl", kind="file"):
+            store.add_posts([make_post(n) for n in range(3)])  # a second origin of three posts
+        second = store.content_version()
+        assert second != five
+        store.prune_origins(["/tmp/other.jsonl"])
+        assert store.content_version() not in (five, second)
+
+
+def test_content_version_sees_writes_by_other_programs(tmp_path: Path) -> None:
+    path = tmp_path / "posts.db"
+    with Store(path) as store:
+        store.add_posts([make_post(n) for n in range(3)])
+        before = store.content_version()
+    conn = sqlite3.connect(path)
+    with conn:  # another program edits a post's record
+        conn.execute("UPDATE posts SET record = replace(record, 'post 1', 'post 9')")
+    conn.close()
+    with Store(path) as store:
+        after_edit = store.content_version()
+        assert after_edit != before
+    conn = sqlite3.connect(path)
+    with conn:  # 'seen' alone says which pass gave a post, not what it holds
+        conn.execute("UPDATE posts SET seen = 7")
+    conn.close()
+    with Store(path) as store:
+        assert store.content_version() == after_edit
+
+
+def test_two_stores_with_the_same_history_have_different_versions(tmp_path: Path) -> None:
+    versions = []
+    for name in ("a.db", "b.db"):
+        with Store(tmp_path / name) as store:
+            store.add_posts([make_post(n) for n in range(3)])
+            versions.append(store.content_version())
+    assert versions[0] != versions[1]
+
+
+def test_a_store_made_before_content_versions_gets_one(tmp_path: Path) -> None:
+    path = tmp_path / "posts.db"
+    with Store(path) as store:
+        store.add_posts([make_post(n) for n in range(3)])
+    conn = sqlite3.connect(path)
+    with conn:  # what a store written by the previous mapper holds
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        ).fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("DROP TABLE content_version")
+    conn.close()
+    with Store(path) as store:
+        version = store.content_version()
+        assert store.count_posts() == 3
+        store.add_posts([make_post(9)])
+        assert store.content_version() != version
