@@ -52,6 +52,10 @@ class Analysis:
     outputs: dict[str, Path] = field(default_factory=dict)
     warnings: list[Any] = field(default_factory=list)
     votes: Any = None
+    #: Stages whose result came from the cache of the last run (:mod:`mapper.reuse`).
+    reused: list[str] = field(default_factory=list)
+    #: One-line notices for the user that are not findings (e.g. a cache ignored).
+    notices: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """Counts and timings of the run, for ``summary.json`` and the CLI.
@@ -74,7 +78,9 @@ class Analysis:
         if self.sources is not None:
             out["sources"] = self.sources
         if self.resolution is not None:
-            out["edge_events"] = len(self.resolution.events)
+            out["edge_events"] = self.resolution.event_count
+        if self.reused:
+            out["reused"] = list(self.reused)
         if self.factions is not None:
             result = self.factions
             out["factions"] = result.n_factions
@@ -337,6 +343,68 @@ def build(
     return G, resolution
 
 
+def build_reusing(
+    project: Project,
+    store: Store,
+    *,
+    scope: SourceScope,
+    timings: dict[str, float] | None = None,
+    progress: Progress | None = None,
+    read_cache: bool = True,
+    write_cache: bool = True,
+    notices: list[str] | None = None,
+) -> tuple[nx.DiGraph, Any, bool]:
+    """:func:`build`, or the graph the last run built from the same inputs.
+
+    The inputs are named by a content key (:func:`mapper.reuse.build_key`: the store's
+    content version, the origins left out, the roster's and graph files' bytes, the
+    options that shape the graph, the code). When the cache in the output folder
+    holds a graph of that key, it is loaded (stage ``reuse``) and ``resolve`` and
+    ``graph`` do not run; the resolution returned then carries only the unresolved
+    report and the counts (:class:`mapper.reuse.ReusedResolution`). Otherwise the
+    graph is built and, when ``write_cache``, stored for the next run (stage
+    ``cache``). A damaged cache file is ignored, with a line in ``notices``.
+
+    Returns
+    -------
+    tuple
+        ``(graph, resolution, reused)``.
+    """
+    from mapper.reuse import CacheDamaged, build_key, cache_path, load_build, save_build
+
+    timings = timings if timings is not None else {}
+    notices = notices if notices is not None else []
+    path = cache_path(project)
+    graph_files = [
+        p
+        for source in project.sources
+        if source.type == "graph"
+        for p in _file_paths(project, source, required=False)
+    ]
+    with _timed(timings, "reuse", progress) as meter:
+        key = build_key(project, store, scope, graph_files)
+        cached = None
+        if read_cache:
+            try:
+                cached = load_build(path, key)
+            except CacheDamaged as exc:
+                notices.append(f"{path}: cache ignored, {exc}: the graph is built again")
+        if cached is not None:
+            meter.counts.update(
+                actors=cached.graph.number_of_nodes(), ties=cached.graph.number_of_edges()
+            )
+    if cached is not None:
+        return cached.graph, cached.resolution, True
+    G, resolution = build(project, store, timings=timings, progress=progress, scope=scope)
+    if write_cache:
+        with _timed(timings, "cache", progress):
+            try:
+                save_build(path, key, G, resolution)
+            except OSError as exc:
+                notices.append(f"{path}: cache not written: {exc.strerror or exc}")
+    return G, resolution, False
+
+
 def analyse(
     project: Project,
     G: nx.DiGraph,
@@ -525,9 +593,11 @@ def run_project(
     collect : bool
         Also run live sources (remote APIs). Off by default: reads can be paid.
     force : bool
-        Re-import files even when they did not change.
+        Re-import files even when they did not change, and build the graph again even
+        when the last run's could be reused (:func:`build_reusing`).
     write : bool
-        Write maps, exports and the report to ``project.output``.
+        Write maps, exports and the report to ``project.output`` (and the graph's
+        cache for the next run).
     progress : callable, optional
         Called with the name of each stage as it starts.
 
@@ -548,7 +618,17 @@ def run_project(
                 project, store, collect=collect, force=force, progress=progress
             )
         scope = source_scope(project, store)
-        G, resolution = build(project, store, timings=timings, progress=progress, scope=scope)
+        notices: list[str] = []
+        G, resolution, reused = build_reusing(
+            project,
+            store,
+            scope=scope,
+            timings=timings,
+            progress=progress,
+            read_cache=not force,
+            write_cache=write,
+            notices=notices,
+        )
         votes = None
         if write and has_divisions(project):
             social = G if G.number_of_nodes() else None
@@ -579,6 +659,8 @@ def run_project(
         timings=timings,
         warnings=scope.warnings() + list(results.get("warnings", [])),
         votes=votes,
+        reused=["resolve", "graph"] if reused else [],
+        notices=notices,
     )
     if votes is not None:
         analysis.warnings += list(votes.warnings)

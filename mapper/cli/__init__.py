@@ -206,6 +206,11 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
         )
         for w in warnings:
             say(f"  warning [{w['stage']}] {w['message']}")
+    if summary.get("reused"):
+        say(
+            "store, roster and graph options unchanged since the last run: its graph was "
+            "reused (" + " and ".join(summary["reused"]) + " skipped)"
+        )
     quarantined = sum(int(i.get("quarantined", 0) or 0) for i in summary.get("imports", []))
     if quarantined:
         say(f"{quarantined} unreadable records quarantined (see `mapper quarantine`)")
@@ -260,6 +265,8 @@ def _run(
         proj.factions = factions
     with progress_bar() as step:
         analysis = run_project(proj, collect=collect, force=force, progress=step)
+    for notice in analysis.notices:
+        say(f"note: {notice}")
     summary = analysis.summary()
     if as_json:
         print(json.dumps(summary, indent=2, default=str))
@@ -321,7 +328,12 @@ def run(
     collect: bool = typer.Option(
         False, "--collect", help="Also run live sources (remote APIs; may cost credits)."
     ),
-    force: bool = typer.Option(False, "--force", help="Re-import files even if unchanged."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Re-import files even if unchanged, and build the graph again instead of reusing"
+        " the last run's.",
+    ),
     factions: int | None = FactionsOption,
     json_out: bool = JsonOption,
     strict: bool = StrictOption,
