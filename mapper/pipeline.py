@@ -308,6 +308,7 @@ def build(
             max_evidence=project.max_evidence,
             topics=resolution.topics,
             name=project.name,
+            evidence_table=True,
         )
         merged = False
         for source in project.sources:
