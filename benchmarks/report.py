@@ -484,10 +484,15 @@ def _targets(
                 f"whole rerun on an unchanged store and roster at most 15 s ({size})",
                 f"{again['seconds']:.2f} s in run_project ({again['process_seconds']:.2f} s as a"
                 f" new process), {again['peak_rss_mb']:,.1f} MB peak; {parts} s;"
-                f" {' and '.join(again['reused'])} reused from the cache"
-                f" ({run.get('graph_cache_mb', '?')} MB, written in"
-                f" {st.get('graph cache write', {}).get('seconds', 0):.2f} s by the first run),"
-                " the analysis and the outputs run again",
+                f" {', '.join(again['reused'])} reused from the caches (graph cache"
+                f" {run.get('graph_cache_mb', '?')} MB, written in"
+                f" {st.get('graph cache write', {}).get('seconds', 0):.2f} s by the first run)"
+                + (
+                    f"; with the graph alone reused (an output option changed):"
+                    f" {run['rerun_graph']['seconds']:.2f} s"
+                    if run.get("rerun_graph")
+                    else ""
+                ),
                 _verdict(again["seconds"], 15.0),
             )
         elif "re-import unchanged" in st:

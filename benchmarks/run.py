@@ -329,8 +329,12 @@ def run(size: str, *, workdir: Path, references: bool = True) -> dict[str, Any]:
         / max(parse, 1e-9),
         2,
     )
+    # The harness ran the stages itself: the first rerun reuses the graph only (and
+    # stores the run's results), the second the whole run.
+    results["rerun_graph"] = rerun(spec)
+    print(f"rerun (graph cached) {results['rerun_graph']}", file=sys.stderr)
     results["rerun"] = rerun(spec)
-    print(f"rerun {results['rerun']}", file=sys.stderr)
+    print(f"rerun (run cached) {results['rerun']}", file=sys.stderr)
     if references:
         results["louvain_vs_leiden"] = timed(
             results, "ref: louvain vs leiden", lambda: louvain_vs_leiden(G)

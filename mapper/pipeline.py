@@ -354,6 +354,7 @@ def build_reusing(
     read_cache: bool = True,
     write_cache: bool = True,
     notices: list[str] | None = None,
+    keys: dict[str, str] | None = None,
 ) -> tuple[nx.DiGraph, Any, bool]:
     """:func:`build`, or the graph the last run built from the same inputs.
 
@@ -364,7 +365,8 @@ def build_reusing(
     ``graph`` do not run; the resolution returned then carries only the unresolved
     report and the counts (:class:`mapper.reuse.ReusedResolution`). Otherwise the
     graph is built and, when ``write_cache``, stored for the next run (stage
-    ``cache``). A damaged cache file is ignored, with a line in ``notices``.
+    ``cache``). A damaged cache file is ignored, with a line in ``notices``. The key
+    is put in ``keys["graph"]`` when ``keys`` is given.
 
     Returns
     -------
@@ -384,6 +386,8 @@ def build_reusing(
     ]
     with _timed(timings, "reuse", progress) as meter:
         key = build_key(project, store, scope, graph_files)
+        if keys is not None:
+            keys["graph"] = key
         cached = None
         if read_cache:
             try:
@@ -620,6 +624,7 @@ def run_project(
             )
         scope = source_scope(project, store)
         notices: list[str] = []
+        keys: dict[str, str] = {}
         G, resolution, reused = build_reusing(
             project,
             store,
@@ -629,7 +634,29 @@ def run_project(
             read_cache=not force,
             write_cache=write,
             notices=notices,
+            keys=keys,
         )
+        # A whole run is reused only when it writes (the files are what is reused) and
+        # maps no divisions (the votes are outside the store's content version).
+        whole_key = None
+        if write and not has_divisions(project):
+            from mapper.reuse import run_key
+
+            whole_key = run_key(keys["graph"], project)
+        if whole_key is not None and reused:
+            again = _reuse_run(
+                project,
+                G,
+                resolution,
+                whole_key,
+                imports=imports,
+                scope=scope,
+                timings=timings,
+                progress=progress,
+                notices=notices,
+            )
+            if again is not None:
+                return again
         votes = None
         if write and has_divisions(project):
             social = G if G.number_of_nodes() else None
@@ -668,6 +695,112 @@ def run_project(
         analysis.outputs.update(votes.paths)
     if write:
         write_outputs(analysis, progress=progress)
+        if whole_key is not None and not only_votes:
+            _save_run(analysis, whole_key, results, progress=progress)
+    return analysis
+
+
+def _save_run(
+    analysis: Analysis, key: str, results: dict[str, Any], *, progress: Progress | None
+) -> None:
+    """Store what the run computed after the graph, for :func:`_reuse_run`."""
+    from mapper.graph.evidence import EvidenceTable
+    from mapper.reuse import CachedRun, output_record, run_path, save_run
+
+    project, G = analysis.project, analysis.graph
+    path = run_path(project)
+    with _timed(analysis.timings, "cache", progress):
+        paths = {k: p for k, p in analysis.outputs.items() if k != "summary.json"}
+        try:
+            run = CachedRun(
+                node_attrs={n: dict(d) for n, d in G.nodes(data=True)},
+                graph_attrs={k: v for k, v in G.graph.items() if not isinstance(v, EvidenceTable)},
+                results={
+                    k: results.get(k)
+                    for k in ("factions", "summaries", "fault_lines", "bridges", "alliances")
+                }
+                | {"warnings": list(results.get("warnings", []))},
+                outputs=output_record(project.output, paths),
+            )
+            save_run(path, key, run)
+        except OSError as exc:
+            analysis.notices.append(f"{path}: cache not written: {exc.strerror or exc}")
+
+
+#: What a reused whole run did not run again.
+REUSED_RUN_STAGES = [
+    "resolve",
+    "graph",
+    "factions",
+    "bridges",
+    "alliances",
+    "layout",
+    "tables",
+    "maps",
+    "exports",
+]
+
+
+def _reuse_run(
+    project: Project,
+    G: nx.DiGraph,
+    resolution: Any,
+    key: str,
+    *,
+    imports: list[dict[str, Any]],
+    scope: SourceScope,
+    timings: dict[str, float],
+    progress: Progress | None,
+    notices: list[str],
+) -> Analysis | None:
+    """The last run again, when its project and inputs are unchanged (``key``) and its
+    output files are still what it wrote: its analysis results and node attributes
+    are put back on ``G`` (the graph it built, just loaded), only ``summary.json`` is
+    written again. ``None`` when there is nothing to reuse."""
+    from mapper.graph.evidence import evidence_table
+    from mapper.reuse import CacheDamaged, load_run, outputs_unchanged, run_path
+
+    path = run_path(project)
+    with _timed(timings, "reuse", progress):
+        try:
+            run = load_run(path, key)
+        except CacheDamaged as exc:
+            notices.append(f"{path}: cache ignored, {exc}: the analysis runs again")
+            return None
+        if run is None or not outputs_unchanged(project.output, run.outputs):
+            return None
+        if set(run.node_attrs) != set(G.nodes):
+            return None  # pragma: no cover - the key says the graphs are equal
+        for node, attrs in run.node_attrs.items():
+            data = G.nodes[node]
+            data.clear()
+            data.update(attrs)
+        table = evidence_table(G)
+        G.graph.clear()
+        G.graph.update(run.graph_attrs)
+        if table is not None:
+            G.graph["evidence"] = table
+    results = run.results
+    analysis = Analysis(
+        project=project,
+        graph=G,
+        resolution=resolution,
+        factions=results.get("factions"),
+        summaries=results.get("summaries"),
+        fault_lines=results.get("fault_lines"),
+        bridges=results.get("bridges"),
+        alliances=results.get("alliances"),
+        imports=imports,
+        sources=scope.as_dict(),
+        timings=timings,
+        warnings=scope.warnings() + list(results.get("warnings", [])),
+        reused=list(REUSED_RUN_STAGES),
+        notices=notices,
+    )
+    analysis.outputs.update(
+        {name: project.output / rel for name, (rel, _, _) in run.outputs.items()}
+    )
+    _write_summary(analysis, dict(analysis.outputs))
     return analysis
 
 

@@ -27,6 +27,12 @@ line of JSON (format and key) and the pickled graph, unresolved report and count
 It is written atomically after a run that built the graph. A damaged or unreadable
 file is ignored (the run says so and builds the graph again). The file is a pickle:
 like the store, it is trusted as the user's own; do not take one from someone else.
+
+A second file, ``.mapper-cache/run.pickle``, lets a rerun skip the analysis and the
+outputs too (:func:`run_key`: the graph's key and every option of the project),
+when the files the last run wrote are all still there with the same bytes (sizes and
+SHA-256 digests recorded): it holds what the analysis wrote onto the nodes and its
+results (:class:`CachedRun`).
 """
 
 from __future__ import annotations
@@ -221,3 +227,114 @@ def save_build(path: Path, key: str, graph: nx.DiGraph, resolution: Any) -> Path
         fh.write(head)
         pickle.dump({"graph": graph, "resolution": reused}, fh, protocol=pickle.HIGHEST_PROTOCOL)
     return path
+
+
+# --------------------------------------------------------------------------- whole runs
+# A rerun whose project is unchanged too (every option: factions, bridges, maps,
+# exports...) and whose output files are still what the last run wrote needs neither
+# the analysis nor the outputs again: the run cache holds what the analysis wrote onto
+# the nodes, its results, and the name, size and digest of every file written.
+
+RUN_FILE = "run.pickle"
+
+
+@dataclass
+class CachedRun:
+    """What a run computed after the graph, to stand in for the analysis and outputs."""
+
+    node_attrs: dict[Any, dict[str, Any]]
+    graph_attrs: dict[str, Any]
+    results: dict[str, Any]
+    outputs: dict[str, tuple[str, int, str]]  # name -> (path relative to output, size, sha256)
+
+
+def run_path(project: Project) -> Path:
+    """Where the cache of ``project``'s last whole run lives."""
+    return project.output / CACHE_DIR / RUN_FILE
+
+
+def run_key(graph_key: str, project: Project) -> str:
+    """The digest naming a whole run: the graph's key and every option of ``project``."""
+    import dataclasses
+
+    fields = {f.name: getattr(project, f.name) for f in dataclasses.fields(project)}
+    text = orjson.dumps(
+        {"format": CACHE_FORMAT, "graph": graph_key, "project": fields},
+        default=str,
+        option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS,
+    )
+    return hashlib.sha256(text).hexdigest()
+
+
+def _digest_of(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def output_record(output: Path, paths: dict[str, Path]) -> dict[str, tuple[str, int, str]]:
+    """Name -> (path relative to ``output``, size, sha256) of the files a run wrote."""
+    record: dict[str, tuple[str, int, str]] = {}
+    for name, path in paths.items():
+        p = Path(path)
+        try:
+            rel = p.resolve().relative_to(output.resolve()).as_posix()
+        except ValueError:
+            rel = str(p)
+        record[name] = (rel, p.stat().st_size, _digest_of(p))
+    return record
+
+
+def outputs_unchanged(output: Path, record: dict[str, tuple[str, int, str]]) -> bool:
+    """Whether every file of ``record`` is still there with the same bytes."""
+    for rel, size, digest in record.values():
+        path = output / rel
+        try:
+            if path.stat().st_size != size or _digest_of(path) != digest:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def save_run(path: Path, key: str, run: CachedRun) -> Path:
+    """Write the run cache under ``key``, atomically."""
+    from mapper.fsutil import atomic_path
+    from mapper.graph.build import gc_paused
+
+    head = orjson.dumps({"format": CACHE_FORMAT, "key": key}) + b"\n"
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh, gc_paused():
+        fh.write(head)
+        pickle.dump(run, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def load_run(path: Path, key: str) -> CachedRun | None:
+    """The run cache at ``path`` when its key is ``key``, else ``None``.
+
+    Raises
+    ------
+    CacheDamaged
+        When the file exists but cannot be read.
+    """
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the with below
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CacheDamaged(f"cannot open it: {exc.strerror or exc}") from exc
+    with fh:
+        try:
+            head = orjson.loads(fh.readline())
+            if not isinstance(head, dict):
+                raise ValueError("no header")
+        except (ValueError, OSError) as exc:
+            raise CacheDamaged("its first line is not a cache header") from exc
+        if head.get("format") != CACHE_FORMAT or head.get("key") != key:
+            return None
+        try:
+            run = pickle.load(fh)
+        except Exception as exc:  # a damaged pickle raises many kinds of error
+            raise CacheDamaged(f"its results cannot be read ({type(exc).__name__})") from exc
+    if not isinstance(run, CachedRun):
+        raise CacheDamaged("it does not hold a run")
+    return run

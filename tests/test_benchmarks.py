@@ -56,9 +56,13 @@ def test_harness_runs_every_stage_at_10k(harness, tmp_path):
     assert results["import_plus_graph_vs_parse"] > 0
     assert 0 < results["map_mb"] < 5
     # the rerun, in a new process, reuses the graph the first run cached
+    graph_only = results["rerun_graph"]
+    assert graph_only["reused"] == ["resolve", "graph"] and graph_only["notices"] == []
+    assert "reuse" in graph_only["stages"] and "resolve" not in graph_only["stages"]
+    assert "factions" in graph_only["stages"]
     again = results["rerun"]
-    assert again["reused"] == ["resolve", "graph"] and again["notices"] == []
-    assert "reuse" in again["stages"] and "resolve" not in again["stages"]
+    assert again["reused"][-1] == "exports" and again["notices"] == []
+    assert "factions" not in again["stages"] and "exports" not in again["stages"]
     out = tmp_path / "out"
     for name in ("map.html", "graph.gexf", "graph.graphml", "nodes.csv", "edges.parquet"):
         assert (out / name).is_file(), name

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from mapper.cli import app
 from mapper.origins import source_scope
-from mapper.pipeline import build_reusing, import_sources, run_project
+from mapper.pipeline import REUSED_RUN_STAGES, build_reusing, import_sources, run_project
 from mapper.project import Project, load_project
 from mapper.records import Post, Reference
 from mapper.reuse import cache_path
@@ -41,20 +41,51 @@ def _same_graph(a: nx.DiGraph, b: nx.DiGraph) -> None:
     assert a.graph == b.graph
 
 
-def test_a_rerun_reuses_the_graph_and_writes_the_same_files(demo_copy: Path) -> None:
+def test_a_rerun_reuses_the_last_run_and_writes_the_same_files(demo_copy: Path) -> None:
     first = run_project(load_project(demo_copy))
     assert first.reused == [] and "resolve" in first.timings and "graph" in first.timings
-    before = {name: (first.project.output / name).read_bytes() for name in OUTPUTS}
+    out = first.project.output
+    before = {name: (out / name).read_bytes() for name in OUTPUTS}
     second = run_project(load_project(demo_copy))
-    assert second.reused == ["resolve", "graph"]
-    assert "resolve" not in second.timings and "graph" not in second.timings
+    assert second.reused == REUSED_RUN_STAGES
+    for stage in REUSED_RUN_STAGES:
+        assert stage not in second.timings, stage
     assert "reuse" in second.timings
     for name in OUTPUTS:
-        assert (second.project.output / name).read_bytes() == before[name], name
+        assert (out / name).read_bytes() == before[name], name
     one, two = first.summary(), second.summary()
-    assert two["reused"] == ["resolve", "graph"] and "reused" not in one
-    for field in ("actors", "ties", "edge_events", "factions", "bridge_figures"):
+    assert two["reused"] == REUSED_RUN_STAGES and "reused" not in one
+    for field in ("actors", "ties", "edge_events", "factions", "bridge_figures", "warnings"):
         assert one[field] == two[field], field
+    assert sorted(first.outputs) == sorted(second.outputs)
+    assert {k: str(p) for k, p in first.outputs.items()} == {
+        k: str(p) for k, p in second.outputs.items()
+    }
+    assert [w.code for w in first.warnings] == [w.code for w in second.warnings]
+    # the analysis results are those of the first run, on the same graph
+    assert second.factions.partition == first.factions.partition
+    assert second.bridges == first.bridges
+    assert list(second.graph.nodes(data=True)) == list(first.graph.nodes(data=True))
+
+
+def test_an_output_option_or_a_changed_file_runs_the_analysis_on_the_reused_graph(
+    demo_copy: Path,
+) -> None:
+    first = run_project(load_project(demo_copy))
+    out = first.project.output
+    before = (out / "edges.csv").read_bytes()
+    (out / "edges.csv").write_bytes(before + b"tampered\n")  # a changed output
+    second = run_project(load_project(demo_copy))
+    assert second.reused == ["resolve", "graph"] and "factions" in second.timings
+    assert (out / "edges.csv").read_bytes() == before  # written again
+    (out / "bridges.md").unlink()  # a missing output
+    third = run_project(load_project(demo_copy))
+    assert third.reused == ["resolve", "graph"] and (out / "bridges.md").is_file()
+    project = load_project(demo_copy)
+    project.node_budget = 10  # an option of the maps only
+    fourth = run_project(project)
+    assert fourth.reused == ["resolve", "graph"] and "maps" in fourth.timings
+    assert run_project(project).reused == REUSED_RUN_STAGES
 
 
 def test_an_unchanged_store_and_roster_hit_even_when_files_are_touched(demo_copy: Path) -> None:
@@ -200,7 +231,7 @@ def test_the_command_line_says_when_it_reused_and_when_the_cache_was_damaged(
     assert "reused" not in first.output
     second = runner.invoke(app, ["run", str(demo_copy)])
     assert second.exit_code == 0, second.output
-    assert "its graph was reused (resolve and graph skipped)" in second.output
+    assert "its results were reused (resolve, graph, factions" in second.output
     cache_path(load_project(demo_copy)).write_bytes(b"\x00\x01")
     third = runner.invoke(app, ["run", str(demo_copy)])
     assert third.exit_code == 0, third.output

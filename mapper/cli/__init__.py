@@ -206,10 +206,16 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
         )
         for w in warnings:
             say(f"  warning [{w['stage']}] {w['message']}")
-    if summary.get("reused"):
+    reused = summary.get("reused") or []
+    if "exports" in reused:
+        say(
+            "store, roster, options and output files unchanged since the last run: its "
+            "results were reused (" + ", ".join(reused) + " not run again)"
+        )
+    elif reused:
         say(
             "store, roster and graph options unchanged since the last run: its graph was "
-            "reused (" + " and ".join(summary["reused"]) + " skipped)"
+            "reused (" + " and ".join(reused) + " skipped)"
         )
     quarantined = sum(int(i.get("quarantined", 0) or 0) for i in summary.get("imports", []))
     if quarantined:
