@@ -292,7 +292,7 @@ def build(
             scope = source_scope(project, store)
         meter.total = store.count_posts()
         resolution = resolver.resolve(
-            meter.count(store.iter_posts(exclude_origins=scope.excluded_ids))
+            meter.count(store.iter_posts(exclude_origins=scope.excluded_ids, for_resolution=True))
         )
         meter.counts.update(actors=len(resolution.actors), references=len(resolution.events))
     with _timed(timings, "graph", progress) as meter:

@@ -76,7 +76,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -99,6 +99,7 @@ __all__ = [
     "Store",
     "division_fingerprint",
     "file_fingerprint",
+    "post_for_resolution",
     "post_from_json",
     "post_to_json",
 ]
@@ -538,6 +539,38 @@ def post_from_json(data: str | bytes) -> Post:
             prov["retrieved_at"] = utc(datetime.fromisoformat(prov["retrieved_at"]))
         d["provenance"] = Provenance(**prov)
     return Post(**d)
+
+
+def post_for_resolution(data: str | bytes) -> Post:
+    """:func:`post_from_json` without what resolution does not read: the post's
+    ``provenance`` and ``language`` are left ``None``.
+
+    Building the provenance (and parsing its time) is about a third of the cost of
+    reading a post back (measured on the 1M-post benchmark store: 8.8 µs a post for
+    :func:`post_from_json`, 5.3 µs for this, 2.5 µs for the JSON decoding alone).
+    """
+    if not _FAST_RECORDS:  # pragma: no cover - the record classes changed
+        post = post_from_json(data)
+        return replace(post, provenance=None, language=None)
+    d: dict[str, Any] = orjson.loads(data)
+    created = d.get("created_at")
+    refs = d.get("references") or ()
+    return Post(
+        d["uid"],
+        d["platform"],
+        d["author"],
+        utc(datetime.fromisoformat(created)) if created else None,
+        d.get("text", ""),
+        d.get("url", ""),
+        d.get("author_id"),
+        d.get("author_name", ""),
+        None,
+        tuple(
+            Reference(**(r if _REF_FIELDS.issuperset(r) else _known(r, _REF_FIELDS))) for r in refs
+        ),
+        tuple(d.get("tags") or ()),
+        None,
+    )
 
 
 def _known(d: Mapping[str, Any], names: frozenset[str]) -> dict[str, Any]:
@@ -1189,6 +1222,7 @@ class Store:
         *,
         exclude_origins: Iterable[int] | None = None,
         chunk: int = 2000,
+        for_resolution: bool = False,
     ) -> Iterator[Post]:
         """Yield stored posts ordered by uid, streaming (never all in memory).
 
@@ -1204,11 +1238,15 @@ class Store:
             a post another origin also gave is kept.
         chunk : int
             Rows fetched at a time.
+        for_resolution : bool
+            Leave out what resolution does not read (``provenance`` and
+            ``language`` are ``None``): faster (:func:`post_for_resolution`).
 
         Yields
         ------
         Post
-            Equal to the post that was stored.
+            Equal to the post that was stored (but for ``provenance`` and
+            ``language`` with ``for_resolution``).
         """
         where: list[str] = []
         params: list[Any] = []
@@ -1232,6 +1270,7 @@ class Store:
                 f" post_origins AS po WHERE po.uid = posts.uid AND po.origin NOT IN ({marks})))"
             )
             params.extend(excluded * 2)
+        read = post_for_resolution if for_resolution else post_from_json
         sql = "SELECT record FROM posts"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -1249,7 +1288,7 @@ class Store:
                 if not rows:
                     break
                 for (record,) in rows:
-                    yield post_from_json(record)
+                    yield read(record)
         finally:
             cur.close()
 

@@ -237,3 +237,18 @@ def test_the_command_line_says_when_it_reused_and_when_the_cache_was_damaged(
     assert third.exit_code == 0, third.output
     assert "note:" in third.output and "cache ignored" in third.output
     assert "reused" not in third.output
+
+
+def test_resolving_light_posts_gives_the_same_resolution(demo_copy: Path) -> None:
+    from mapper.resolve import Resolver, load_roster
+
+    project = load_project(demo_copy)
+    with Store(project.store) as store:
+        import_sources(project, store)
+        assert project.roster is not None
+        roster = load_roster(project.roster)
+        full = Resolver(roster).resolve(store.iter_posts())
+        light = Resolver(roster).resolve(store.iter_posts(for_resolution=True))
+    assert full.events and full.events == light.events
+    assert full.actors == light.actors and full.topics == light.topics
+    assert full.report.to_rows() == light.report.to_rows()

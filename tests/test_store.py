@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from mapper.store import (
     RawPointer,
     Store,
     file_fingerprint,
+    post_for_resolution,
     post_from_json,
     post_to_json,
 )
@@ -80,6 +82,10 @@ def test_round_trip_is_exact(store: Store) -> None:
     assert stored.references[1].weight == 2.5
     assert isinstance(stored.references, tuple) and isinstance(stored.tags, tuple)
     assert store.get_post("x:nope") is None
+    # read for resolution: the same posts, in the same order, without provenance and
+    # language (which resolution does not read)
+    light = list(store.iter_posts(for_resolution=True))
+    assert light == [replace(p, provenance=None, language=None) for p in back]
 
 
 @settings(max_examples=50, deadline=None)
@@ -104,6 +110,9 @@ def test_json_record_round_trip(
         references=(Reference("mention", target, None, text[:10], weight),),
     )
     assert post_from_json(post_to_json(post)) == post
+    # what resolution reads: the same post but for its provenance and language
+    light = post_for_resolution(post_to_json(post))
+    assert light == replace(post, provenance=None, language=None)
     # the fast serializer writes exactly what orjson's generic dataclass path writes
     assert post_to_json(post) == orjson.dumps(post)
 
