@@ -216,10 +216,21 @@ def rerun_child(spec: dict[str, Any]) -> dict[str, Any]:
         "stages": {k: round(v, 3) for k, v in analysis.timings.items()},
         "reused": analysis.reused,
         "notices": analysis.notices,
-        "peak_rss_mb": round(peak_rss_mb(), 1),
+        # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child started
+        # by the harness would report the harness's own peak
+        "peak_rss_mb": round(_vm_hwm_mb(), 1),
         "children_peak_rss_mb": round(children_peak_rss_mb(), 1),
         "load_1m": load_1m(),
     }
+
+
+def _vm_hwm_mb() -> float:
+    """Peak resident memory of this process's address space (since its exec), in MB."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return peak_rss_mb()
 
 
 def rerun(spec: dict[str, Any]) -> dict[str, Any]:
