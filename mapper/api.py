@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from mapper.graph.evidence import edge_evidence
+
 if TYPE_CHECKING:
     import igraph
     import pandas as pd
@@ -82,6 +84,16 @@ BRIDGE_COLUMNS: dict[str, str] = {
     "faction_names": "object",
 }
 EDGE_COLUMNS: dict[str, str] = {"source": "str", "target": "str", "weight": "float64"}
+EVIDENCE_FIELDS = ("post", "type", "url", "time", "snippet")
+EVIDENCE_COLUMNS: dict[str, str] = {
+    "source": "str",
+    "target": "str",
+    "post": "str",
+    "type": "str",
+    "url": "str",
+    "time": "object",
+    "snippet": "str",
+}
 OPPORTUNITY_COLUMNS: dict[str, str] = {
     "a": "int64",
     "b": "int64",
@@ -291,6 +303,32 @@ class Network:
         ]
         return _frame(rows, EDGE_COLUMNS)
 
+    def evidence(self, source: str | None = None, target: str | None = None) -> pd.DataFrame:
+        """The posts that show each tie: one row per evidence item, ``source``,
+        ``target``, ``post``, ``type``, ``url``, ``time``, ``snippet`` (the items
+        ``evidence.csv`` lists), in tie order, earliest first within a tie.
+
+        ``source`` and ``target`` narrow it to the ties from or to an actor (both:
+        one tie). The items come from the graph's evidence table or the edges' own
+        lists (:func:`mapper.graph.evidence.edge_evidence`).
+        """
+        G = self.graph
+        if source is not None and target is not None:
+            ties: Any = [(source, target)] if G.has_edge(source, target) else []
+        elif source is not None:
+            ties = G.out_edges(source) if source in G else []
+        elif target is not None:
+            ties = G.in_edges(target) if target in G else []
+        else:
+            ties = G.edges()
+        rows = [
+            {"source": u, "target": v, **{k: item.get(k) for k in EVIDENCE_FIELDS}}
+            for u, v in ties
+            for item in edge_evidence(G, u, v)
+            if isinstance(item, dict)
+        ]
+        return _frame(rows, EVIDENCE_COLUMNS)
+
     def factions(self) -> pd.DataFrame:
         """Every actor's faction, indexed by actor id: ``name``, ``faction`` (an integer;
         missing for the unassigned actors, whose ``faction_name`` is
@@ -382,6 +420,12 @@ class Network:
         for _, _, data in G.edges(data=True):
             edge_keys.update(dict.fromkeys(data))
         for key in edge_keys:
+            if key == "evidence":  # the items, wherever the graph keeps them
+                graph.es[key] = [
+                    edge_evidence(G, u, v) if key in data else None
+                    for u, v, data in G.edges(data=True)
+                ]
+                continue
             graph.es[key] = [data.get(key) for _, _, data in G.edges(data=True)]
         graph["name"] = self._title()
         return graph

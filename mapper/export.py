@@ -35,6 +35,7 @@ import numpy as np
 from mapper.errors import ExportError, MapperError
 from mapper.fsutil import atomic_open, atomic_path
 from mapper.graph.build import gc_paused
+from mapper.graph.evidence import IN_TABLE, evidence_table
 from mapper.records import REFERENCE_KINDS, utc
 from mapper.render.layout import OTHER_COLOUR as _OTHER_COLOUR
 from mapper.render.layout import PALETTE as _MAP_PALETTE
@@ -541,15 +542,21 @@ def _neutral(
     *,
     extras: Mapping[str, list[Any]] | None = None,
     float_keys: Iterable[str] = (),
+    lazy: Iterable[str] = (),
 ) -> _Columns:
     """Split ``records`` into cleaned columns; ``extras`` are generated columns
-    (``original_id``), named after every key of the records."""
+    (``original_id``), named after every key of the records. Keys in ``lazy`` keep
+    their raw values, for the caller to clean (the evidence held in a table)."""
     floats = set(float_keys)
+    later = set(lazy)
     values: dict[Hashable, list[Any]] = {}
     raw = _same_keys_columns(records)  # every record has the same keys (edges do)
     keys = list(raw) if raw is not None else list(dict.fromkeys(k for rec in records for k in rec))
     for key in keys:
         column = raw[key] if raw is not None else [rec.get(key) for rec in records]
+        if type(key) is str and key in later:
+            values[key] = list(column)
+            continue
         is_weight = type(key) is str and key in floats
         values[key] = _neutral_column(column, weight=is_weight)
     generated = list(extras or {})
@@ -897,14 +904,41 @@ class _Prepared:
         else:
             get = ids.__getitem__
             self.edge_ends = list(zip(map(get, sources), map(get, targets), strict=True))
-        self.edges = _neutral(list(records), float_keys=("weight",))
+        # Evidence held in the graph's table (mapper.graph.evidence): the edges'
+        # "evidence" values are a marker; the column is filled from the table when a
+        # view needs it (JSON, sanitize_graph), the evidence table straight from its
+        # columns. Nothing else about the columns changes.
+        self.table = evidence_table(G)
+        lazy = ("evidence",) if self.table is not None else ()
+        self.edges = _neutral(list(records), float_keys=("weight",), lazy=lazy)
+        self._lazy_evidence = bool(lazy) and "evidence" in self.edges.values
+        self._edge_keys = list(zip(sources, targets, strict=True)) if self._lazy_evidence else []
         self._views: dict[tuple[Any, ...], list[_Column]] = {}
         self.converted: dict[tuple[int, str], list[Any]] = {}
         self.iso: dict[int, str] = {}  # datetime object id -> isoformat()
         self._evidence: list[list[Any]] | None = None
 
+    def _fill_evidence(self) -> None:
+        """Put the table's items into the ``evidence`` column (once), as the dicts
+        build_graph would have left in the edges."""
+        if not self._lazy_evidence or self.table is None:
+            return
+        self._lazy_evidence = False
+        column = self.edges.values["evidence"]
+        marked = [i for i, value in enumerate(column) if value is IN_TABLE]
+        if marked:
+            counts, cols = self.table.columns(self._edge_keys[i] for i in marked)
+            fields = list(cols)
+            rows = zip(*(cols[f] for f in fields), strict=True)
+            for i, n in zip(marked, counts, strict=True):
+                column[i] = [dict(zip(fields, next(rows), strict=True)) for _ in range(n)]
+        self.edges.values["evidence"] = _neutral_column(column)
+
     def graph_attrs(self, fmt: str) -> dict[str, Any]:
-        attrs = _sanitize_records([self.G.graph], GRAPH_RENAMES, fmt)[0]
+        graph = self.G.graph
+        if self.table is not None:  # the evidence table is not a graph attribute
+            graph = {k: v for k, v in graph.items() if v is not self.table}
+        attrs = _sanitize_records([graph], GRAPH_RENAMES, fmt)[0]
         name = attrs.get("name", "")
         if isinstance(name, datetime):
             name = name.isoformat()
@@ -925,6 +959,8 @@ class _Prepared:
     def edge_view(self, fmt: str, *, evidence: bool = True, table: bool = False) -> list[_Column]:
         key = ("edges", fmt, evidence, table)
         if key not in self._views:
+            if evidence and not table:
+                self._fill_evidence()
             self._views[key] = _view(
                 self.edges,
                 EDGE_RENAMES,
@@ -942,6 +978,48 @@ class _Prepared:
         if self._evidence is not None:
             return self._evidence
         names = _key_names(self.edges.keys, EDGE_RENAMES, self.edges.generated)
+        lazy = self._lazy_evidence and names.get("evidence") == "evidence"
+        if lazy and all(
+            value is IN_TABLE or value is None or (type(value) is list and not value)
+            for value in self.edges.values["evidence"]
+        ):
+            table = self._table_evidence()
+        else:
+            self._fill_evidence()
+            table = self._dict_evidence(names)
+        for i in (2, 3, 4, 6):  # what JSON data would have removed (see _clean_nested)
+            col = table[i]
+            if not all(type(v) is not str or v.isascii() for v in col):
+                table[i] = [_nested_str(v) if type(v) is str else v for v in col]
+        self._evidence = table
+        return table
+
+    def _table_evidence(self) -> list[list[Any]]:
+        """The evidence rows from the graph's table: its columns, in edge order."""
+        assert self.table is not None
+        column = self.edges.values["evidence"]
+        marked = [i for i, value in enumerate(column) if value is IN_TABLE]
+        counts, cols = self.table.columns(self._edge_keys[i] for i in marked)
+        sources: list[Any] = []
+        targets: list[Any] = []
+        ends = self.edge_ends
+        for i, n in zip(marked, counts, strict=True):
+            if n:
+                u, v = ends[i]
+                sources.extend([u] * n)
+                targets.extend([v] * n)
+        return [
+            sources,
+            targets,
+            cols["post"],
+            cols["type"],
+            cols["url"],
+            cols["time"],
+            cols["snippet"],
+        ]
+
+    def _dict_evidence(self, names: Mapping[Any, str]) -> list[list[Any]]:
+        """The evidence rows from the edges' own ``evidence`` lists."""
         column: list[Any] = []
         for key, name in names.items():
             if name == "evidence" and not isinstance(key, _Generated):
@@ -981,11 +1059,6 @@ class _Prepared:
                     targets.append(v)
                     for i, field in enumerate(fields, start=2):
                         table[i].append(item.get(field))
-        for i in (2, 3, 4, 6):  # what JSON data would have removed (see _clean_nested)
-            col = table[i]
-            if not all(type(v) is not str or v.isascii() for v in col):
-                table[i] = [_nested_str(v) if type(v) is str else v for v in col]
-        self._evidence = table
         return table
 
 

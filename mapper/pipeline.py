@@ -52,6 +52,10 @@ class Analysis:
     outputs: dict[str, Path] = field(default_factory=dict)
     warnings: list[Any] = field(default_factory=list)
     votes: Any = None
+    #: Stages whose result came from the cache of the last run (:mod:`mapper.reuse`).
+    reused: list[str] = field(default_factory=list)
+    #: One-line notices for the user that are not findings (e.g. a cache ignored).
+    notices: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """Counts and timings of the run, for ``summary.json`` and the CLI.
@@ -74,7 +78,9 @@ class Analysis:
         if self.sources is not None:
             out["sources"] = self.sources
         if self.resolution is not None:
-            out["edge_events"] = len(self.resolution.events)
+            out["edge_events"] = self.resolution.event_count
+        if self.reused:
+            out["reused"] = list(self.reused)
         if self.factions is not None:
             result = self.factions
             out["factions"] = result.n_factions
@@ -286,7 +292,7 @@ def build(
             scope = source_scope(project, store)
         meter.total = store.count_posts()
         resolution = resolver.resolve(
-            meter.count(store.iter_posts(exclude_origins=scope.excluded_ids))
+            meter.count(store.iter_posts(exclude_origins=scope.excluded_ids, for_resolution=True))
         )
         meter.counts.update(actors=len(resolution.actors), references=len(resolution.events))
     with _timed(timings, "graph", progress) as meter:
@@ -302,6 +308,7 @@ def build(
             max_evidence=project.max_evidence,
             topics=resolution.topics,
             name=project.name,
+            evidence_table=True,
         )
         G = finish_graph(project, G, roster)
         meter.counts.update(actors=G.number_of_nodes(), ties=G.number_of_edges())
@@ -345,6 +352,72 @@ def finish_graph(project: Project, G: nx.DiGraph, roster: Any = None) -> nx.DiGr
         )
     apply_influence(G, influence(G))
     return G
+
+
+def build_reusing(
+    project: Project,
+    store: Store,
+    *,
+    scope: SourceScope,
+    timings: dict[str, float] | None = None,
+    progress: Progress | None = None,
+    read_cache: bool = True,
+    write_cache: bool = True,
+    notices: list[str] | None = None,
+    keys: dict[str, str] | None = None,
+) -> tuple[nx.DiGraph, Any, bool]:
+    """:func:`build`, or the graph the last run built from the same inputs.
+
+    The inputs are named by a content key (:func:`mapper.reuse.build_key`: the store's
+    content version, the origins left out, the roster's and graph files' bytes, the
+    options that shape the graph, the code). When the cache in the output folder
+    holds a graph of that key, it is loaded (stage ``reuse``) and ``resolve`` and
+    ``graph`` do not run; the resolution returned then carries only the unresolved
+    report and the counts (:class:`mapper.reuse.ReusedResolution`). Otherwise the
+    graph is built and, when ``write_cache``, stored for the next run (stage
+    ``cache``). A damaged cache file is ignored, with a line in ``notices``. The key
+    is put in ``keys["graph"]`` when ``keys`` is given.
+
+    Returns
+    -------
+    tuple
+        ``(graph, resolution, reused)``.
+    """
+    from mapper.reuse import CacheDamaged, build_key, cache_path, load_build, save_build
+
+    timings = timings if timings is not None else {}
+    notices = notices if notices is not None else []
+    path = cache_path(project)
+    graph_files = [
+        p
+        for source in project.sources
+        if source.type == "graph"
+        for p in _file_paths(project, source, required=False)
+    ]
+    with _timed(timings, "reuse", progress) as meter:
+        key = build_key(project, store, scope, graph_files)
+        if keys is not None:
+            keys["graph"] = key
+        cached = None
+        if read_cache:
+            try:
+                cached = load_build(path, key)
+            except CacheDamaged as exc:
+                notices.append(f"{path}: cache ignored, {exc}: the graph is built again")
+        if cached is not None:
+            meter.counts.update(
+                actors=cached.graph.number_of_nodes(), ties=cached.graph.number_of_edges()
+            )
+    if cached is not None:
+        return cached.graph, cached.resolution, True
+    G, resolution = build(project, store, timings=timings, progress=progress, scope=scope)
+    if write_cache:
+        with _timed(timings, "cache", progress):
+            try:
+                save_build(path, key, G, resolution)
+            except OSError as exc:
+                notices.append(f"{path}: cache not written: {exc.strerror or exc}")
+    return G, resolution, False
 
 
 def analyse(
@@ -537,9 +610,11 @@ def run_project(
     collect : bool
         Also run live sources (remote APIs). Off by default: reads can be paid.
     force : bool
-        Re-import files even when they did not change.
+        Re-import files even when they did not change, and build the graph again even
+        when the last run's could be reused (:func:`build_reusing`).
     write : bool
-        Write maps, exports and the report to ``project.output``.
+        Write maps, exports and the report to ``project.output`` (and the graph's
+        cache for the next run).
     progress : callable, optional
         Called with the name of each stage as it starts.
     engine : str, optional
@@ -579,13 +654,48 @@ def run_project(
                 timings=timings,
                 progress=progress,
             )
+            reused = False
+            notices: list[str] = []
+            whole_key = None
         else:
             with _timed(timings, "import", None):  # import_sources reports its own progress
                 imports = import_sources(
                     project, store, collect=collect, force=force, progress=progress
                 )
             scope = source_scope(project, store)
-            G, resolution = build(project, store, timings=timings, progress=progress, scope=scope)
+            keys: dict[str, str] = {}
+            G, resolution, reused = build_reusing(
+                project,
+                store,
+                scope=scope,
+                timings=timings,
+                progress=progress,
+                read_cache=not force,
+                write_cache=write,
+                notices=notices,
+                keys=keys,
+            )
+            # A whole run is reused only when it writes (the files are what is reused) and
+            # maps no divisions (the votes are outside the store's content version).
+            whole_key = None
+            if write and not has_divisions(project):
+                from mapper.reuse import run_key
+
+                whole_key = run_key(keys["graph"], project)
+            if whole_key is not None and reused:
+                again = _reuse_run(
+                    project,
+                    G,
+                    resolution,
+                    whole_key,
+                    imports=imports,
+                    scope=scope,
+                    timings=timings,
+                    progress=progress,
+                    notices=notices,
+                )
+                if again is not None:
+                    return again
         votes = None
         if write and has_divisions(project):
             social = G if G.number_of_nodes() else None
@@ -617,12 +727,120 @@ def run_project(
         warnings=(scope.warnings() if scope is not None else [])
         + list(results.get("warnings", [])),
         votes=votes,
+        reused=["resolve", "graph"] if reused else [],
+        notices=notices,
     )
     if votes is not None:
         analysis.warnings += list(votes.warnings)
         analysis.outputs.update(votes.paths)
     if write:
         write_outputs(analysis, progress=progress)
+        if whole_key is not None and not only_votes:
+            _save_run(analysis, whole_key, results, progress=progress)
+    return analysis
+
+
+def _save_run(
+    analysis: Analysis, key: str, results: dict[str, Any], *, progress: Progress | None
+) -> None:
+    """Store what the run computed after the graph, for :func:`_reuse_run`."""
+    from mapper.graph.evidence import EvidenceTable
+    from mapper.reuse import CachedRun, output_record, run_path, save_run
+
+    project, G = analysis.project, analysis.graph
+    path = run_path(project)
+    with _timed(analysis.timings, "cache", progress):
+        paths = {k: p for k, p in analysis.outputs.items() if k != "summary.json"}
+        try:
+            run = CachedRun(
+                node_attrs={n: dict(d) for n, d in G.nodes(data=True)},
+                graph_attrs={k: v for k, v in G.graph.items() if not isinstance(v, EvidenceTable)},
+                results={
+                    k: results.get(k)
+                    for k in ("factions", "summaries", "fault_lines", "bridges", "alliances")
+                }
+                | {"warnings": list(results.get("warnings", []))},
+                outputs=output_record(project.output, paths),
+            )
+            save_run(path, key, run)
+        except OSError as exc:
+            analysis.notices.append(f"{path}: cache not written: {exc.strerror or exc}")
+
+
+#: What a reused whole run did not run again.
+REUSED_RUN_STAGES = [
+    "resolve",
+    "graph",
+    "factions",
+    "bridges",
+    "alliances",
+    "layout",
+    "tables",
+    "maps",
+    "exports",
+]
+
+
+def _reuse_run(
+    project: Project,
+    G: nx.DiGraph,
+    resolution: Any,
+    key: str,
+    *,
+    imports: list[dict[str, Any]],
+    scope: SourceScope,
+    timings: dict[str, float],
+    progress: Progress | None,
+    notices: list[str],
+) -> Analysis | None:
+    """The last run again, when its project and inputs are unchanged (``key``) and its
+    output files are still what it wrote: its analysis results and node attributes
+    are put back on ``G`` (the graph it built, just loaded), only ``summary.json`` is
+    written again. ``None`` when there is nothing to reuse."""
+    from mapper.graph.evidence import evidence_table
+    from mapper.reuse import CacheDamaged, load_run, outputs_unchanged, run_path
+
+    path = run_path(project)
+    with _timed(timings, "reuse", progress):
+        try:
+            run = load_run(path, key)
+        except CacheDamaged as exc:
+            notices.append(f"{path}: cache ignored, {exc}: the analysis runs again")
+            return None
+        if run is None or not outputs_unchanged(project.output, run.outputs):
+            return None
+        if set(run.node_attrs) != set(G.nodes):
+            return None  # pragma: no cover - the key says the graphs are equal
+        for node, attrs in run.node_attrs.items():
+            data = G.nodes[node]
+            data.clear()
+            data.update(attrs)
+        table = evidence_table(G)
+        G.graph.clear()
+        G.graph.update(run.graph_attrs)
+        if table is not None:
+            G.graph["evidence"] = table
+    results = run.results
+    analysis = Analysis(
+        project=project,
+        graph=G,
+        resolution=resolution,
+        factions=results.get("factions"),
+        summaries=results.get("summaries"),
+        fault_lines=results.get("fault_lines"),
+        bridges=results.get("bridges"),
+        alliances=results.get("alliances"),
+        imports=imports,
+        sources=scope.as_dict(),
+        timings=timings,
+        warnings=scope.warnings() + list(results.get("warnings", [])),
+        reused=list(REUSED_RUN_STAGES),
+        notices=notices,
+    )
+    analysis.outputs.update(
+        {name: project.output / rel for name, (rel, _, _) in run.outputs.items()}
+    )
+    _write_summary(analysis, dict(analysis.outputs))
     return analysis
 
 

@@ -35,6 +35,7 @@ Schema (``PRAGMA user_version`` 2)::
     cursors(key PRIMARY KEY, value, updated_at)
     imports(source PRIMARY KEY, size, mtime_ns, fingerprint, options, lines, posts,
             added, duplicates, quarantined, finished_at)
+    content_version(id = 1, store_id, changes)  -- see "Content version" below
     divisions(uid PRIMARY KEY, house, number, division_id, date, title, aye_count,
               no_count, format, complete, fingerprint, source, line, retrieved_at,
               version, raw, stored_at)    -- parliamentary divisions (see below)
@@ -46,6 +47,15 @@ so text order is time order. A store of version 1 (before origins were recorded)
 migrated when it is opened: each post's origin is taken from its provenance, and those
 origins are marked ``legacy`` (how they were added is not known).
 
+
+**Content version.** :meth:`Store.content_version` names what the posts hold:
+a random id given to the store when the table is created, and a counter that
+triggers raise inside the very transaction that inserts, deletes or changes a post
+or one of its other origins (a change to ``seen`` alone does not count). Equal
+versions mean the same posts and origins; a run keys its cache of the resolved graph
+on it (:mod:`mapper.reuse`). The triggers live in the database, so a write by any
+program, an older mapper included, moves the version. The table and triggers are
+added when a store without them is opened (older mappers ignore them).
 
 Divisions and their votes (:meth:`Store.add_divisions`, :meth:`Store.iter_divisions`)
 live in two tables of their own, created when a store is opened without them (a store
@@ -64,8 +74,9 @@ import hashlib
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -88,6 +99,7 @@ __all__ = [
     "Store",
     "division_fingerprint",
     "file_fingerprint",
+    "post_for_resolution",
     "post_from_json",
     "post_to_json",
 ]
@@ -188,6 +200,23 @@ _OUR_TABLES = {
     "post_origins",
     "divisions",
     "votes",
+    "content_version",
+}
+
+# The content version (see the module docstring): one row, raised by triggers on every
+# change to what the posts hold. ``seen`` (which pass last gave a post) is left out.
+_POST_COLUMNS = (
+    "uid, platform, author, author_id, created_at, url, text, record, raw, raw_source,"
+    " raw_line, raw_offset, origin"
+)
+_BUMP = "BEGIN UPDATE content_version SET changes = changes + 1 WHERE id = 1; END"
+_CONTENT_TRIGGERS = {
+    "posts_inserted": f"AFTER INSERT ON posts {_BUMP}",
+    "posts_deleted": f"AFTER DELETE ON posts {_BUMP}",
+    "posts_updated": f"AFTER UPDATE OF {_POST_COLUMNS} ON posts {_BUMP}",
+    "post_origins_inserted": f"AFTER INSERT ON post_origins {_BUMP}",
+    "post_origins_deleted": f"AFTER DELETE ON post_origins {_BUMP}",
+    "post_origins_updated": f"AFTER UPDATE OF uid, origin ON post_origins {_BUMP}",
 }
 
 #: Version 1 -> 2: every post records its origin (see the module docstring).
@@ -512,6 +541,38 @@ def post_from_json(data: str | bytes) -> Post:
     return Post(**d)
 
 
+def post_for_resolution(data: str | bytes) -> Post:
+    """:func:`post_from_json` without what resolution does not read: the post's
+    ``provenance`` and ``language`` are left ``None``.
+
+    Building the provenance (and parsing its time) is about a third of the cost of
+    reading a post back (measured on the 1M-post benchmark store: 8.8 µs a post for
+    :func:`post_from_json`, 5.3 µs for this, 2.5 µs for the JSON decoding alone).
+    """
+    if not _FAST_RECORDS:  # pragma: no cover - the record classes changed
+        post = post_from_json(data)
+        return replace(post, provenance=None, language=None)
+    d: dict[str, Any] = orjson.loads(data)
+    created = d.get("created_at")
+    refs = d.get("references") or ()
+    return Post(
+        d["uid"],
+        d["platform"],
+        d["author"],
+        utc(datetime.fromisoformat(created)) if created else None,
+        d.get("text", ""),
+        d.get("url", ""),
+        d.get("author_id"),
+        d.get("author_name", ""),
+        None,
+        tuple(
+            Reference(**(r if _REF_FIELDS.issuperset(r) else _known(r, _REF_FIELDS))) for r in refs
+        ),
+        tuple(d.get("tags") or ()),
+        None,
+    )
+
+
 def _known(d: Mapping[str, Any], names: frozenset[str]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if k in names}
 
@@ -568,6 +629,7 @@ class Store:
             self._conn = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None)
             self._setup(memory)
             self._setup_votes()
+            self._setup_content_version()
         except sqlite3.DatabaseError as exc:
             self._close_quietly()
             raise self._error(exc, "cannot open the store") from exc
@@ -1160,6 +1222,7 @@ class Store:
         *,
         exclude_origins: Iterable[int] | None = None,
         chunk: int = 2000,
+        for_resolution: bool = False,
     ) -> Iterator[Post]:
         """Yield stored posts ordered by uid, streaming (never all in memory).
 
@@ -1175,11 +1238,15 @@ class Store:
             a post another origin also gave is kept.
         chunk : int
             Rows fetched at a time.
+        for_resolution : bool
+            Leave out what resolution does not read (``provenance`` and
+            ``language`` are ``None``): faster (:func:`post_for_resolution`).
 
         Yields
         ------
         Post
-            Equal to the post that was stored.
+            Equal to the post that was stored (but for ``provenance`` and
+            ``language`` with ``for_resolution``).
         """
         where: list[str] = []
         params: list[Any] = []
@@ -1203,6 +1270,7 @@ class Store:
                 f" post_origins AS po WHERE po.uid = posts.uid AND po.origin NOT IN ({marks})))"
             )
             params.extend(excluded * 2)
+        read = post_for_resolution if for_resolution else post_from_json
         sql = "SELECT record FROM posts"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -1220,7 +1288,7 @@ class Store:
                 if not rows:
                     break
                 for (record,) in rows:
-                    yield post_from_json(record)
+                    yield read(record)
         finally:
             cur.close()
 
@@ -1517,6 +1585,39 @@ class Store:
             for statement in _VOTES_SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+
+    def _setup_content_version(self) -> None:
+        conn = self.conn
+        names = set(_CONTENT_TRIGGERS) | {"content_version"}
+        marks = ",".join("?" * len(names))
+        have = conn.execute(
+            f"SELECT count(*) FROM sqlite_master WHERE name IN ({marks})", sorted(names)
+        ).fetchone()[0]
+        if have == len(names):
+            return
+        with self._write():
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS content_version (id INTEGER PRIMARY KEY"
+                " CHECK (id = 1), store_id TEXT NOT NULL, changes INTEGER NOT NULL)"
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO content_version (id, store_id, changes) VALUES (1, ?, 0)",
+                (uuid.uuid4().hex,),
+            )
+            for name, body in _CONTENT_TRIGGERS.items():
+                conn.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
+
+    def content_version(self) -> str:
+        """What the posts and their origins hold, as ``"<store id>:<changes>"``.
+
+        Two reads give the same version exactly when no post or post origin was
+        inserted, deleted or changed in between (by this or any other process). The
+        store id tells apart two stores that made the same number of changes.
+        """
+        row = self._query_one("SELECT store_id, changes FROM content_version WHERE id = 1", ())
+        if row is None:  # pragma: no cover - the row is made when the store is opened
+            raise StoreError("the store has no content version", source=self.path)
+        return f"{row[0]}:{row[1]}"
 
     def add_divisions(
         self, divisions: Iterable[Division | tuple[Division, str | None]]

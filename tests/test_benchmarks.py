@@ -55,6 +55,14 @@ def test_harness_runs_every_stage_at_10k(harness, tmp_path):
     assert results["whole_pipeline_s"] > 0 and results["peak_rss_mb"] > 0
     assert results["import_plus_graph_vs_parse"] > 0
     assert 0 < results["map_mb"] < 5
+    # the rerun, in a new process, reuses the graph the first run cached
+    graph_only = results["rerun_graph"]
+    assert graph_only["reused"] == ["resolve", "graph"] and graph_only["notices"] == []
+    assert "reuse" in graph_only["stages"] and "resolve" not in graph_only["stages"]
+    assert "factions" in graph_only["stages"]
+    again = results["rerun"]
+    assert again["reused"][-1] == "exports" and again["notices"] == []
+    assert "factions" not in again["stages"] and "exports" not in again["stages"]
     out = tmp_path / "out"
     for name in ("map.html", "graph.gexf", "graph.graphml", "nodes.csv", "edges.parquet"):
         assert (out / name).is_file(), name
@@ -67,3 +75,4 @@ def test_harness_runs_every_stage_at_10k(harness, tmp_path):
     text = report.write_results(tmp_path / "RESULTS.md", folder).read_text(encoding="utf-8")
     assert "## 10k: 10,000 posts" in text and "## Targets" in text
     assert "| exports |" in text and "map under 5 MB (10k)" in text
+    assert "whole rerun on an unchanged store and roster at most 15 s (10k)" in text

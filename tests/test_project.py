@@ -129,9 +129,11 @@ def test_a_time_window_counts_only_the_references_inside_it(demo_copy: Path) -> 
         proj.until = datetime(2016, 9, 1, tzinfo=UTC)
         window, _ = build(proj, store)
     assert 0 < window.number_of_edges() < full.number_of_edges()
-    for _, _, d in window.edges(data=True):
+    from mapper.graph.evidence import edge_evidence
+
+    for u, v, d in window.edges(data=True):
         assert proj.since <= d["first"] and d["last"] < proj.until
-        assert all(proj.since <= e["time"] < proj.until for e in d["evidence"])
+        assert all(proj.since <= e["time"] < proj.until for e in edge_evidence(window, u, v))
     total = sum(d["count"] for *_, d in window.edges(data=True))
     assert total < sum(d["count"] for *_, d in full.edges(data=True))
 

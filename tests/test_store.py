@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from mapper.store import (
     RawPointer,
     Store,
     file_fingerprint,
+    post_for_resolution,
     post_from_json,
     post_to_json,
 )
@@ -80,6 +82,10 @@ def test_round_trip_is_exact(store: Store) -> None:
     assert stored.references[1].weight == 2.5
     assert isinstance(stored.references, tuple) and isinstance(stored.tags, tuple)
     assert store.get_post("x:nope") is None
+    # read for resolution: the same posts, in the same order, without provenance and
+    # language (which resolution does not read)
+    light = list(store.iter_posts(for_resolution=True))
+    assert light == [replace(p, provenance=None, language=None) for p in back]
 
 
 @settings(max_examples=50, deadline=None)
@@ -104,6 +110,9 @@ def test_json_record_round_trip(
         references=(Reference("mention", target, None, text[:10], weight),),
     )
     assert post_from_json(post_to_json(post)) == post
+    # what resolution reads: the same post but for its provenance and language
+    light = post_for_resolution(post_to_json(post))
+    assert light == replace(post, provenance=None, language=None)
     # the fast serializer writes exactly what orjson's generic dataclass path writes
     assert post_to_json(post) == orjson.dumps(post)
 
@@ -450,3 +459,78 @@ def test_failing_source_keeps_posts_yielded_before(store: Store) -> None:
     with pytest.raises(OSError, match="disk went away"):
         store.add_posts(posts(), batch_size=100)
     assert [p.uid for p in store.iter_posts()] == ["x:1", "x:2"]
+
+
+# --------------------------------------------------------------------------- content version
+
+
+def test_content_version_moves_with_the_posts_and_only_with_them(tmp_path: Path) -> None:
+    path = tmp_path / "posts.db"
+    with Store(path) as store:
+        empty = store.content_version()
+        store.add_posts([make_post(n) for n in range(5)])
+        five = store.content_version()
+        assert five != empty
+        # the same posts again add nothing, so the version stays
+        assert store.add_posts([make_post(n) for n in range(5)]).added == 0
+        assert store.content_version() == five
+        # cursors, quarantine and import records are not posts
+        store.set_cursor("k", "v")
+        store.quarantine("/tmp/x.jsonl", 3, "bad json", "{")
+        assert store.content_version() == five
+    with Store(path) as store:  # reopening keeps it
+        assert store.content_version() == five
+        with store.attributed(project=None, key="/tmp/other.jsonl", kind="file"):
+            store.add_posts([make_post(n) for n in range(3)])  # a second origin of three posts
+        second = store.content_version()
+        assert second != five
+        store.prune_origins(["/tmp/other.jsonl"])
+        assert store.content_version() not in (five, second)
+
+
+def test_content_version_sees_writes_by_other_programs(tmp_path: Path) -> None:
+    path = tmp_path / "posts.db"
+    with Store(path) as store:
+        store.add_posts([make_post(n) for n in range(3)])
+        before = store.content_version()
+    conn = sqlite3.connect(path)
+    with conn:  # another program edits a post's record
+        conn.execute("UPDATE posts SET record = replace(record, 'post 1', 'post 9')")
+    conn.close()
+    with Store(path) as store:
+        after_edit = store.content_version()
+        assert after_edit != before
+    conn = sqlite3.connect(path)
+    with conn:  # 'seen' alone says which pass gave a post, not what it holds
+        conn.execute("UPDATE posts SET seen = 7")
+    conn.close()
+    with Store(path) as store:
+        assert store.content_version() == after_edit
+
+
+def test_two_stores_with_the_same_history_have_different_versions(tmp_path: Path) -> None:
+    versions = []
+    for name in ("a.db", "b.db"):
+        with Store(tmp_path / name) as store:
+            store.add_posts([make_post(n) for n in range(3)])
+            versions.append(store.content_version())
+    assert versions[0] != versions[1]
+
+
+def test_a_store_made_before_content_versions_gets_one(tmp_path: Path) -> None:
+    path = tmp_path / "posts.db"
+    with Store(path) as store:
+        store.add_posts([make_post(n) for n in range(3)])
+    conn = sqlite3.connect(path)
+    with conn:  # what a store written by the previous mapper holds
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        ).fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("DROP TABLE content_version")
+    conn.close()
+    with Store(path) as store:
+        version = store.content_version()
+        assert store.count_posts() == 3
+        store.add_posts([make_post(9)])
+        assert store.content_version() != version

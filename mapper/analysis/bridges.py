@@ -46,6 +46,7 @@ from scipy.stats import rankdata
 from mapper.analysis.strength import EvidenceWarning
 from mapper.errors import AnalysisError
 from mapper.fsutil import atomic_open, write_text
+from mapper.graph.evidence import edge_evidence
 
 __all__ = [
     "BRIDGE_CSV_COLUMNS",
@@ -1436,8 +1437,8 @@ def _edge_evidence(G: nx.Graph, u: Any, v: Any, weight: str | None) -> dict[str,
         data = G.get_edge_data(a, b)
         if not data:
             continue
-        evidence = data.get("evidence")
-        if not evidence or not isinstance(evidence, list):
+        evidence = edge_evidence(G, a, b)
+        if not evidence:
             continue
         w = float(data.get(weight, 1.0)) if weight is not None else 1.0
         if best is None or w > best[0]:

@@ -206,6 +206,17 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
         )
         for w in warnings:
             say(f"  warning [{w['stage']}] {w['message']}")
+    reused = summary.get("reused") or []
+    if "exports" in reused:
+        say(
+            "store, roster, options and output files unchanged since the last run: its "
+            "results were reused (" + ", ".join(reused) + " not run again)"
+        )
+    elif reused:
+        say(
+            "store, roster and graph options unchanged since the last run: its graph was "
+            "reused (" + " and ".join(reused) + " skipped)"
+        )
     quarantined = sum(int(i.get("quarantined", 0) or 0) for i in summary.get("imports", []))
     if quarantined:
         say(f"{quarantined} unreadable records quarantined (see `mapper quarantine`)")
@@ -269,6 +280,8 @@ def _run(
             engine=engine,
             scheduler=scheduler,
         )
+    for notice in analysis.notices:
+        say(f"note: {notice}")
     summary = analysis.summary()
     if as_json:
         print(json.dumps(summary, indent=2, default=str))
@@ -330,7 +343,12 @@ def run(
     collect: bool = typer.Option(
         False, "--collect", help="Also run live sources (remote APIs; may cost credits)."
     ),
-    force: bool = typer.Option(False, "--force", help="Re-import files even if unchanged."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Re-import files even if unchanged, and build the graph again instead of reusing"
+        " the last run's.",
+    ),
     factions: int | None = FactionsOption,
     json_out: bool = JsonOption,
     strict: bool = StrictOption,

@@ -165,6 +165,7 @@ def build_graph(
     topics: Mapping[str, Mapping[str, int]] | None = None,
     name: str = "",
     include_isolates: bool = False,
+    evidence_table: bool = False,
 ) -> nx.DiGraph:
     """Aggregate edge events into a weighted directed graph of actors.
 
@@ -192,6 +193,14 @@ def build_graph(
         By default only actors with at least one edge become nodes: a roster of
         thousands with a small corpus would otherwise fill the map with unconnected
         dots. ``True`` adds every actor of ``actors`` as well.
+    evidence_table : bool, default False
+        Keep the evidence items in one columnar
+        :class:`~mapper.graph.evidence.EvidenceTable`, ``G.graph["evidence"]``, instead
+        of a list of dicts in every edge (a fraction of the memory at scale); each
+        edge's ``evidence`` is then the marker
+        :data:`~mapper.graph.evidence.IN_TABLE`. Read the items with
+        :func:`~mapper.graph.evidence.edge_evidence`, which serves both layouts with
+        the same dicts.
 
     Returns
     -------
@@ -258,6 +267,7 @@ def build_graph(
             topics=topics,
             name=name,
             include_isolates=include_isolates,
+            evidence_table=evidence_table,
         )
 
 
@@ -270,6 +280,7 @@ def _aggregate(
     topics: Mapping[str, Mapping[str, int]] | None,
     name: str,
     include_isolates: bool,
+    evidence_table: bool = False,
 ) -> nx.DiGraph:
     """The single streaming pass of :func:`build_graph`, then the sorted build."""
     # Each event type gets a slot index; an edge record holds a flat list of counts,
@@ -364,7 +375,13 @@ def _aggregate(
         G.add_node(node, **attrs)
 
     type_weight_list = [weights.get(t, UNKNOWN_TYPE_WEIGHT) for t in type_list]
-    rows = _edge_rows(edge_order, edges, type_weight_list, max_evidence)
+    collected: dict[str, list[Any]] | None = None
+    item_counts: list[int] = []
+    if evidence_table:
+        collected = {name: [] for name in ("post", "type", "url", "time", "snippet")}
+    rows = _edge_rows(
+        edge_order, edges, type_weight_list, max_evidence, collect=collected, counts=item_counts
+    )
     succ, pred = getattr(G, "_succ", None), getattr(G, "_pred", None)
     if isinstance(succ, dict) and isinstance(pred, dict) and G.edge_attr_dict_factory is dict:
         # What add_edges_from does for new edges between existing nodes, without
@@ -375,6 +392,11 @@ def _aggregate(
             pred[v][u] = data
     else:  # pragma: no cover - a networkx without these internals
         G.add_edges_from(rows)
+    if collected is not None:
+        from mapper.graph.evidence import EvidenceTable
+
+        edges.clear()  # the aggregation records are done with: free them first
+        G.graph["evidence"] = EvidenceTable(node_order, edge_order, item_counts, collected)
     return G
 
 
@@ -383,13 +405,25 @@ def _edge_rows(
     edges: dict[tuple[str, str], list[Any]],
     type_weights: list[float],
     k: int,
+    *,
+    collect: dict[str, list[Any]] | None = None,
+    counts: list[int] | None = None,
 ) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """Turn the aggregation records into ``(source, target, attributes)`` in ``order``.
 
     The per-type part of the weight is a fixed-order sum of count times type weight
     (the counts do not depend on event order); explicit weights join it through
-    ``math.fsum`` of their exact partial sums.
+    ``math.fsum`` of their exact partial sums. With ``collect`` (columns ``post``,
+    ``type``, ``url``, ``time``, ``snippet``), each edge's evidence items are
+    appended there (their number to ``counts``) and its ``evidence`` is the marker
+    :data:`~mapper.graph.evidence.IN_TABLE`.
     """
+    from mapper.graph.evidence import IN_TABLE
+
+    if collect is not None:
+        posts, types, urls = collect["post"], collect["type"], collect["url"]
+        times, snippets = collect["time"], collect["snippet"]
+        n_items = counts if counts is not None else []
     mul = operator.mul
     # The record layout the literal below relies on: REFERENCE_KINDS take the first
     # slots (counts[0:12:2]), in this order, and every record is at least that wide.
@@ -401,6 +435,27 @@ def _edge_rows(
             weight = math.fsum([weight, *partials])
         if len(keys) > 1:
             keys = sorted(set(keys))[:k]
+        evidence: Any
+        if collect is not None:
+            for key in keys:
+                posts.append(key[2])
+                types.append(key[3])
+                urls.append(key[4])
+                times.append(None if key[0] else key[1])
+                snippets.append(key[5])
+            n_items.append(len(keys))
+            evidence = IN_TABLE
+        else:
+            evidence = [
+                {
+                    "post": key[2],
+                    "type": key[3],
+                    "url": key[4],
+                    "time": None if key[0] else key[1],
+                    "snippet": key[5],
+                }
+                for key in keys
+            ]
         data: dict[str, Any] = {
             "weight": float(weight),
             "count": sum(counts[0::2]),
@@ -412,15 +467,6 @@ def _edge_rows(
             "name": counts[10],
             "first": first,
             "last": last,
-            "evidence": [
-                {
-                    "post": key[2],
-                    "type": key[3],
-                    "url": key[4],
-                    "time": None if key[0] else key[1],
-                    "snippet": key[5],
-                }
-                for key in keys
-            ],
+            "evidence": evidence,
         }
         yield edge[0], edge[1], data

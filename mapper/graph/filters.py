@@ -21,6 +21,7 @@ from typing import Any
 import networkx as nx
 
 from mapper.errors import GraphError
+from mapper.graph.evidence import IN_TABLE, EvidenceTable, edge_evidence
 from mapper.graph.metrics import copy_attrs, influence, sorted_nodes
 from mapper.records import PROVISIONAL_KIND, EdgeEvent, utc
 
@@ -217,14 +218,20 @@ def filter_graph(
     H = _build_like(G, nodes, edges)
 
     if timed:
-        for _, _, data in H.edges(data=True):
+        # the items inside the window, as the edges' own lists (a table cannot keep
+        # part of an edge's items): H no longer needs the table
+        for u, v, data in H.edges(data=True):
             evidence = data.get("evidence")
+            if evidence is IN_TABLE:
+                evidence = edge_evidence(G, u, v)
             if isinstance(evidence, list):
                 data["evidence"] = [
                     item
                     for item in evidence
                     if isinstance(item, Mapping) and _in_window(item.get("time"), since, until)
                 ]
+        if isinstance(H.graph.get("evidence"), EvidenceTable):
+            del H.graph["evidence"]
     if largest_component and H.number_of_nodes():
         component = _largest_component(H)
         H.remove_nodes_from([n for n in list(H) if n not in component])

@@ -52,6 +52,7 @@ from markupsafe import Markup
 
 from mapper.errors import RenderError
 from mapper.fsutil import atomic_open, safe_filename
+from mapper.graph.evidence import edge_evidence
 from mapper.render.layout import (
     BRIDGE_BORDER,
     EDGE_COLOURS,
@@ -454,11 +455,10 @@ def _snippet_line(item: Mapping[str, Any], *, extra: str = "", url: bool = False
     return lines
 
 
-def _evidence(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    items = data.get("evidence")
-    if not isinstance(items, list | tuple):
-        return []
-    return [item for item in items if isinstance(item, Mapping)]
+def _evidence(G: nx.Graph, u: Hashable, v: Hashable) -> list[Mapping[str, Any]]:
+    """The evidence items of the tie ``u -> v`` (from the graph's evidence table or
+    the edge's own list, see :func:`mapper.graph.evidence.edge_evidence`)."""
+    return [item for item in edge_evidence(G, u, v) if isinstance(item, Mapping)]
 
 
 class _Context:
@@ -592,8 +592,8 @@ class _Context:
             ]
         said: list[str] = []
         out_edges.sort(key=lambda e: (-edge_weight(e[2], self.weight), str(e[1])))
-        for _, target, edata in out_edges:
-            for item in _evidence(edata)[:1]:
+        for _, target, _edata in out_edges:
+            for item in _evidence(G, node, target)[:1]:
                 said.extend(_snippet_line(item, extra=f"to {self.label(target)}"))
             if len(said) >= _DETAILS[0].node_evidence:
                 break
@@ -614,7 +614,8 @@ class _Context:
         if first or last:
             lines.append(f"First {first or '?'} · last {last or '?'}")
         snippets = [
-            _snippet_line(item, url=True) for item in _evidence(data)[: _DETAILS[0].edge_snippets]
+            _snippet_line(item, url=True)
+            for item in _evidence(G, u, v)[: _DETAILS[0].edge_snippets]
         ]
         return "\n".join(lines), [s for s in snippets if s]
 

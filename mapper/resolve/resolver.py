@@ -246,6 +246,16 @@ class Resolution:
     report: ResolutionReport
 
     @property
+    def event_count(self) -> int:
+        """Number of edge events."""
+        return len(self.events)
+
+    @property
+    def actor_count(self) -> int:
+        """Number of actors (roster and provisional)."""
+        return len(self.actors)
+
+    @property
     def provisional(self) -> dict[str, Actor]:
         """The provisional actors only."""
         return {k: a for k, a in self.actors.items() if a.provisional}
