@@ -642,6 +642,7 @@ def run_project(
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}", hint=f"one of: {', '.join(ENGINES)}")
     scope: SourceScope | None = None
+    notices: list[str] = []
     with Store(project.store) as store:
         if engine == "dask":
             from mapper.engine.dask import build_dask
@@ -655,7 +656,6 @@ def run_project(
                 progress=progress,
             )
             reused = False
-            notices: list[str] = []
             whole_key = None
         else:
             with _timed(timings, "import", None):  # import_sources reports its own progress
