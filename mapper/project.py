@@ -146,6 +146,9 @@ class Project:
     node_budget: int = 1500
     focus: list[str] = field(default_factory=list)
     formats: list[str] = field(default_factory=lambda: list(EXPORT_FORMATS))
+    full_graph: bool = False
+    export_max_actors: int = 20_000
+    export_max_ties: int = 50_000
 
     @property
     def base(self) -> Path:
@@ -331,6 +334,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("maps", "node_budget", _integer(1), "node_budget"),
     Option("maps", "focus", _list_of(_nonempty_text), "focus"),
     Option("exports", "formats", _list_of(_choice(EXPORT_FORMATS)), "formats"),
+    Option("exports", "full_graph", _bool, "full_graph"),
+    Option("exports", "max_actors", _integer(1), "export_max_actors"),
+    Option("exports", "max_ties", _integer(1), "export_max_ties"),
 )
 #: How each option of a ``[[sources]]`` table is checked (options not listed here are
 #: taken as they are).
