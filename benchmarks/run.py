@@ -2,9 +2,15 @@
 
 Usage (from the repository root)::
 
+    pip install -e '.[bench]'                      # twarc-network, the peer (optional)
     python benchmarks/run.py --size 10k            # smoke size, as in CI
     python benchmarks/run.py --size 100k --write   # and record in benchmarks/RESULTS.md
     python benchmarks/run.py --size 1m --write
+
+    # 10M posts streamed from disk: generate once (13 GB, a million posts of random
+    # draws in memory at a time), then run on that folder
+    python benchmarks/generate.py --posts 10000000 --out /data/bench10m
+    python benchmarks/run.py --size 10m --input /data/bench10m --no-references --write
 
 ``--write`` keeps the figures in ``benchmarks/results/<size>.json`` and renders
 ``benchmarks/RESULTS.md`` again from every JSON file there (``benchmarks/report.py``,
@@ -17,6 +23,11 @@ child), with the machine's 1-minute load average, since other jobs may share it.
 same run measures the reference points, so ratios hold on a noisy machine:
 
 - the floor for reading the archive: a bare ``orjson.loads`` of every line;
+- twarc's network plugin (``twarc-network``, the ``bench`` extra) building the same
+  archive's user graph, in a subprocess after mapper's run (skipped, with a note,
+  when it is not installed);
+- a rerun of the whole pipeline on the unchanged store and roster (``--no-rerun``
+  skips it);
 - python-louvain against igraph's Leiden on the same graph (time and modularity);
 - exact betweenness against networkx's sampled estimate (time, overlap of the top 20);
 - name matching throughput (MB/s) with a roster of 10,000 aliases.

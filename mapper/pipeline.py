@@ -27,6 +27,7 @@ from mapper.project import Project, Source
 from mapper.store import Store
 
 if TYPE_CHECKING:
+    from mapper.export import GraphFileReduction
     from mapper.origins import SourceScope
 
 #: Layout seed of the maps, images and stored positions (``render_all``'s default).
@@ -489,7 +490,9 @@ def write_outputs(analysis: Analysis, *, progress: Progress | None = None) -> di
     return _write_summary(analysis, dict(analysis.outputs))
 
 
-def export_reduction(project: Project, G: nx.DiGraph, *, full: bool = False) -> Any:
+def export_reduction(
+    project: Project, G: nx.DiGraph, *, full: bool = False
+) -> GraphFileReduction | None:
     """What the project's GEXF, GraphML and JSON files hold of ``G``: a
     :class:`~mapper.export.GraphFileReduction` when ``G`` is above ``[exports]
     max_actors`` or ``max_ties`` and neither ``full`` nor ``[exports] full_graph``

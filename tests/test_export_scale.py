@@ -240,8 +240,8 @@ def test_project_options_are_read(demo_copy):
     project = load_project(demo_copy)
     assert (project.full_graph, project.export_max_actors, project.export_max_ties) == (
         False,
-        20_000,
-        50_000,
+        GRAPH_FILE_MAX_ACTORS,
+        GRAPH_FILE_MAX_TIES,
     )
     _with_exports(demo_copy, "full_graph = true\nmax_actors = 40\nmax_ties = 100")
     project = load_project(demo_copy)
