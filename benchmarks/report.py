@@ -13,6 +13,9 @@ Reads, from ``benchmarks/results/``:
   --factions 100 --json > benchmarks/results/bridges_scale.json``;
 - ``covoting_scale.json``: ``python benchmarks/covoting_scale.py --json >
   benchmarks/results/covoting_scale.json`` (650 MPs, 1,000 divisions);
+- ``exports_scale-<size>.json`` (optional): ``python benchmarks/exports_scale.py
+  --store DIR/out/store.sqlite --roster ... --archive ... --json ...`` on the store a
+  harness run kept (``--workdir DIR``): one graph exported whole and reduced;
 - ``notes.json`` (optional): ``{"targets": {target key: why}, "notes": [paragraphs]}``,
   the explanations a person writes (why a target is missed, what the load was);
 - ``before-<size>.json`` (optional): the same harness's figures for the code before
@@ -574,6 +577,62 @@ def _issue15_targets(
     return lines
 
 
+def _exports_scale(found: dict[str, Any]) -> list[str]:
+    """``exports_scale-<size>.json``: one graph exported whole and reduced, back to back."""
+    if not found:
+        return []
+    lines = [
+        "## Graph files, whole and reduced (`benchmarks/exports_scale.py`)",
+        "",
+        "One graph (as `mapper build` exports it: no factions yet, every evidence list), "
+        "written by `export_all` in the five formats twice in one process, under the same "
+        "load: whole, then with the GEXF, GraphML and JSON reduced to the map's selection "
+        "(20,000 actors, 50,000 ties). CSV and Parquet are the same in both.",
+        "",
+    ]
+    rows = []
+    for size, data in found.items():
+        g = data.get("graph", {})
+        for mode in ("whole", "reduced"):
+            run = data.get(mode)
+            if not run:
+                continue
+            files = run.get("files_mb", {})
+            graph_mb = sum(files.get(f"graph.{ext}", 0.0) for ext in ("gexf", "graphml", "json"))
+            rows.append(
+                [
+                    f"{size} ({g.get('actors', 0):,} actors, {g.get('ties', 0):,} ties)",
+                    mode,
+                    _s(run.get("seconds"), 1),
+                    " / ".join(
+                        f"{files.get(f'graph.{ext}', 0.0):,.1f}"
+                        for ext in ("gexf", "graphml", "json")
+                    ),
+                    f"{graph_mb:,.1f}",
+                    f"{sum(files.values()):,.1f}",
+                    f"{_s(run.get('load_1m'), 2)} to {_s(run.get('load_1m_end'), 2)}",
+                ]
+            )
+        if data.get("select_s") is not None:
+            rows.append(
+                [size, "choosing the reduced graph", _s(data["select_s"], 1), "", "", "", ""]
+            )
+    lines += _table(
+        [
+            "graph",
+            "graph files",
+            "seconds",
+            "GEXF / GraphML / JSON (MB)",
+            "graph files (MB)",
+            "all exports (MB)",
+            "load",
+        ],
+        rows,
+    )
+    lines.append("")
+    return lines
+
+
 def _verdict(value: float | None, limit: float, *, at_most: bool = True) -> str:
     if value is None:
         return "not measured"
@@ -687,6 +746,8 @@ def render(results: Path = RESULTS_DIR, artifacts: Path = ARTIFACTS) -> str:
         for size, run in runs.items():
             lines += _size_section(size, run)
         lines += _ratios(runs)
+    exports = {s: r for s in SIZES if (r := _load(results / f"exports_scale-{s}.json"))}
+    lines += _exports_scale(exports)
     lines += _factions(factions)
     lines += _bridges(bridges)
     lines += _map_section(pages)
