@@ -2121,7 +2121,10 @@ def export_all(
             graph_prep = _Prepared(
                 _reduced_graph(G, reduction), ids=prep.ids, whole=G, reduction=reduction
             )
-    jobs = n_jobs if n_jobs is not None else _auto_export_jobs(graph_prep.G)
+    # Sized on the whole graph: the tables are what takes the time; a reduced graph's
+    # files are written by the child meanwhile (measured at 1M posts under load: 137 s
+    # written one after the other, against 112 s for the whole graph in two processes).
+    jobs = n_jobs if n_jobs is not None else _auto_export_jobs(G)
     done: dict[str, dict[str, Path]] = {}
     if jobs > 1 and graph_files and tables:
         # The child takes the writers that need no pyarrow (whose thread pool must
