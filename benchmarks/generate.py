@@ -29,6 +29,31 @@ PER_PAGE = 100
 TAGS = ["brexit", "nhs", "austerity", "electoralreform", "climate", "housing", "labour", "union"]
 
 
+#: Posts whose random draws are held in memory at once (see ``generate``).
+CHUNK = 1_000_000
+
+
+def _user(number: int, handle: str, name: str) -> dict:
+    """An ``includes.users`` object with the fields a real page's users carry."""
+    return {
+        "id": str(number),
+        "username": handle,
+        "name": name,
+        "created_at": "2012-03-04T05:06:07.000Z",
+        "description": "Politics, policy and the occasional football result.",
+        "location": "United Kingdom",
+        "protected": False,
+        "verified": False,
+        "profile_image_url": f"https://pbs.example.org/profile/{number}.jpg",
+        "public_metrics": {
+            "followers_count": number % 5000,
+            "following_count": number % 700,
+            "tweet_count": number % 20000,
+            "listed_count": number % 40,
+        },
+    }
+
+
 def generate(
     out: str | Path,
     posts: int,
@@ -37,8 +62,13 @@ def generate(
     factions: int | None = None,
     cross: float = 0.2,
     roster_share: float = 0.3,
+    chunk: int = CHUNK,
 ) -> dict[str, object]:
     """Write ``archive.jsonl``, ``roster.csv`` and ``issues.csv`` into ``out``.
+
+    The archive is written page by page; the per-post random draws are held
+    ``chunk`` posts at a time (memory stays flat at 10M posts and more). Up to
+    ``chunk`` posts the output is the same as with one chunk.
 
     Returns a dict with the paths, the number of accounts and the planted faction of
     each account (``truth``: list of faction ids, index = account number).
@@ -59,14 +89,25 @@ def generate(
     handles = [f"user{i:07d}" for i in range(n_acc)]
     names = [f"Name{i:07d} Surname{i:07d}" for i in range(n_acc)]
 
-    authors = rng.integers(0, n_acc, size=posts)
-    kinds = rng.choice(6, size=posts, p=[0.45, 0.15, 0.2, 0.05, 0.08, 0.07])
-    across = rng.random(posts) < cross
-    other_faction = rng.integers(0, k, size=posts)
-    picks = rng.random(posts)
-    tag_idx = rng.integers(0, len(TAGS), size=posts)
-    secs = rng.integers(0, 90 * 86400, size=posts)
     base_ts = np.datetime64("2016-07-01T00:00:00")
+    # Per-post draws are made a chunk at a time, so that 10M posts stream to disk;
+    # with one chunk (posts <= chunk) the draws, and so the archive, are those of
+    # the generator before chunks existed.
+    chunk = max(PER_PAGE, (int(chunk) // PER_PAGE) * PER_PAGE)
+    authors = kinds = across = other_faction = picks = tag_idx = secs = np.empty(0)
+    offset = 0  # index of the current chunk's first post
+
+    def draw(start: int) -> None:
+        nonlocal authors, kinds, across, other_faction, picks, tag_idx, secs, offset
+        size = min(chunk, posts - start)
+        authors = rng.integers(0, n_acc, size=size)
+        kinds = rng.choice(6, size=size, p=[0.45, 0.15, 0.2, 0.05, 0.08, 0.07])
+        across = rng.random(size) < cross
+        other_faction = rng.integers(0, k, size=size)
+        picks = rng.random(size)
+        tag_idx = rng.integers(0, len(TAGS), size=size)
+        secs = rng.integers(0, 90 * 86400, size=size)
+        offset = start
 
     def target_of(i: int) -> int:
         a = int(authors[i])
@@ -83,13 +124,16 @@ def generate(
     last_post_of: dict[int, str] = {}
     with open(archive, "wb") as fh:
         for start in range(0, posts, PER_PAGE):
+            if start % chunk == 0:
+                draw(start)
             data = []
             users: dict[int, dict] = {}
             refs: dict[str, dict] = {}
-            for i in range(start, min(posts, start + PER_PAGE)):
+            for gi in range(start, min(posts, start + PER_PAGE)):
+                i = gi - offset  # index into the chunk's draws
                 a = int(authors[i])
                 t = target_of(i)
-                tid = str(800_000_000_000_000_000 + i)
+                tid = str(800_000_000_000_000_000 + gi)
                 ts = str(base_ts + np.timedelta64(int(secs[i]), "s")) + ".000Z"
                 tag = TAGS[(int(tag_idx[i]) + int(truth[a])) % len(TAGS)]
                 kind = int(kinds[i])
@@ -99,6 +143,18 @@ def generate(
                     "created_at": ts,
                     "lang": "en",
                     "edit_history_tweet_ids": [tid],
+                    # fields a real v2 page carries (see /work/shared/fixtures/x-api-v2);
+                    # not read by the graph, but parsed by every tool
+                    "conversation_id": tid,
+                    "possibly_sensitive": False,
+                    "reply_settings": "everyone",
+                    "source": "Twitter Web App",
+                    "public_metrics": {
+                        "retweet_count": gi % 13,
+                        "reply_count": gi % 5,
+                        "like_count": gi % 29,
+                        "quote_count": gi % 3,
+                    },
                 }
                 th = handles[t]
                 ents: dict = {"hashtags": [{"start": 0, "end": len(tag) + 1, "tag": tag}]}
@@ -130,7 +186,7 @@ def generate(
                             {"start": 3, "end": 4 + len(th), "username": th, "id": str(t)}
                         ]
                 elif kind == 4:  # link
-                    url = f"https://{th}.example.org/post/{i}"
+                    url = f"https://{th}.example.org/post/{gi}"
                     tw["text"] = f"#{tag} reading {url}"
                     ents["urls"] = [
                         {
@@ -144,8 +200,8 @@ def generate(
                     tw["text"] = f"#{tag} I agree with {names[t]} on this one"
                 tw["entities"] = ents
                 data.append(tw)
-                users[a] = {"id": str(a), "username": handles[a], "name": names[a]}
-                users[t] = {"id": str(t), "username": th, "name": names[t]}
+                users[a] = _user(a, handles[a], names[a])
+                users[t] = _user(t, th, names[t])
                 last_post_of[a] = tid
             page = {
                 "data": data,
@@ -201,8 +257,9 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=10_000)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--chunk", type=int, default=CHUNK, help="posts drawn at a time (memory bound)")
     args = ap.parse_args()
-    info = generate(args.out, args.posts, seed=args.seed)
+    info = generate(args.out, args.posts, seed=args.seed, chunk=args.chunk)
     summary = f"{args.posts} posts, {info['accounts']} accounts, {info['factions']} factions"
     print(f"{summary} -> {info['archive']}")
 

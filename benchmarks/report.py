@@ -2,14 +2,20 @@
 
 Reads, from ``benchmarks/results/``:
 
-- ``10k.json``, ``100k.json``, ``1m.json``: ``python benchmarks/run.py --size S --write``
-  (or ``--json benchmarks/results/S.json``);
+- ``10k.json``, ``100k.json``, ``1m.json``, ``10m.json``: ``python benchmarks/run.py
+  --size S --write`` (or ``--json benchmarks/results/S.json``); with twarc-network
+  installed (``pip install -e '.[bench]'``) they hold its figures on the same archive;
+- ``dask-1m.json`` (optional): ``{"seconds", "workers", "same_outputs", "note"}`` of
+  ``mapper run --engine dask`` on the 1M archive, for the targets table;
 - ``factions_planted.jsonl``: ``python benchmarks/factions_planted.py --methods
   detect_factions,igraph-leiden --json > benchmarks/results/factions_planted.jsonl``;
 - ``bridges_scale.json``: ``python benchmarks/bridges_scale.py --nodes 100000
   --factions 100 --json > benchmarks/results/bridges_scale.json``;
 - ``covoting_scale.json``: ``python benchmarks/covoting_scale.py --json >
   benchmarks/results/covoting_scale.json`` (650 MPs, 1,000 divisions);
+- ``exports_scale-<size>.json`` (optional): ``python benchmarks/exports_scale.py
+  --store DIR/out/store.sqlite --roster ... --archive ... --json ...`` on the store a
+  harness run kept (``--workdir DIR``): one graph exported whole and reduced;
 - ``notes.json`` (optional): ``{"targets": {target key: why}, "notes": [paragraphs]}``,
   the explanations a person writes (why a target is missed, what the load was);
 - ``before-<size>.json`` (optional): the same harness's figures for the code before
@@ -18,7 +24,11 @@ Reads, from ``benchmarks/results/``:
 
 and the browser test's records of the 5,000-actor map page
 (``test-artifacts/map-5000-actors-budget-*.json``, from ``pytest tests/test_browser.py``).
-Any file may be missing: its section is left out. Usage::
+Any file may be missing: its section is left out.
+
+Sections other jobs add to ``RESULTS.md`` by hand are kept: a ``## Dask`` or ``## Timeline`` section
+of the existing file is carried over to the end of the new one, and every
+``benchmarks/results/*.md`` snippet is appended (in name order). Usage::
 
     python benchmarks/report.py            # writes benchmarks/RESULTS.md
     python benchmarks/report.py --stdout
@@ -36,7 +46,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS_DIR = HERE / "results"
 RESULTS_MD = HERE / "RESULTS.md"
 ARTIFACTS = HERE.parent / "test-artifacts"
-SIZES = ("10k", "100k", "1m")
+SIZES = ("10k", "100k", "1m", "10m")
 _GROUP = {
     "import": "import",
     "resolve": "resolve + graph",
@@ -174,9 +184,20 @@ def _size_section(size: str, run: dict[str, Any]) -> list[str]:
             f"Largest forked helper process (parallel runs): {_s(run['children_peak_rss_mb'])} "
             "MB peak RSS."
         )
+    tw = run.get("twarc_network") or {}
+    if tw.get("graph_s") is not None:
+        lines.append(
+            f"twarc-network {tw.get('version')} (twarc {tw.get('twarc')}) on the same archive: "
+            f"graph in {_s(tw['graph_s'], 2)} s ({_s(tw.get('vs_parse'), 2)}x the bare parse), "
+            f"{tw.get('nodes', 0):,} users and {tw.get('edges', 0):,} edges, peak RSS "
+            f"{_s(tw.get('peak_rss_mb'))} MB (load {_s(tw.get('load_1m'), 2)})."
+        )
+    if run.get("graph_files"):
+        lines.append(f"GEXF, GraphML and JSON: {run['graph_files']}")
     if run.get("output_mb"):
         sizes = ", ".join(f"{k} {v} MB" for k, v in run["output_mb"].items())
-        lines.append(f"Output files: {sizes}.")
+        total = sum(run["output_mb"].values())
+        lines.append(f"Output files ({total:,.1f} MB): {sizes}.")
     lines.append("")
     return lines
 
@@ -379,6 +400,248 @@ def _map_section(pages: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _side_by_side(runs: dict[str, dict[str, Any]]) -> list[str]:
+    """mapper, twarc-network and a bare orjson parse on the same archives."""
+    rows = []
+    notes = []
+    for size, run in runs.items():
+        st = run["stages"]
+        parse = st.get("bare orjson parse", {}).get("seconds")
+        mine = st["import"]["seconds"] + st["resolve + graph"]["seconds"]
+        tw = run.get("twarc_network") or {}
+        if tw.get("graph_s") is not None:
+            twarc = (
+                f"{_s(tw['graph_s'], 2)} s ({_s(tw.get('vs_parse'), 2)}x); "
+                f"{tw.get('nodes', 0):,} users, {tw.get('edges', 0):,} edges; "
+                f"{_s(tw.get('peak_rss_mb'))} MB"
+            )
+        else:
+            twarc = "not run"
+            if tw.get("skipped"):
+                notes.append(f"{size}: {tw['skipped']}.")
+        rows.append(
+            [
+                size,
+                f"{run.get('archive_mb', '?')} MB",
+                _s(parse, 2),
+                twarc,
+                f"{_s(mine, 2)} s ({_s(run.get('import_plus_graph_vs_parse'), 2)}x); "
+                f"{run.get('graph', {}).get('actors', 0):,} actors, "
+                f"{run.get('graph', {}).get('ties', 0):,} ties",
+                f"{_s(run.get('whole_pipeline_s'), 1)} s, {_s(run.get('peak_rss_mb'))} MB",
+            ]
+        )
+    lines = ["## Side by side: bare parse, twarc-network, mapper", ""]
+    lines.append(
+        "Same generated archive for the three, in one run of `benchmarks/run.py`. Bare "
+        "parse: `orjson.loads` of every line, nothing kept. twarc-network: "
+        "`twarc_network.get_graph` (what `twarc2 network` runs before writing a file) in a "
+        "subprocess, reading and parsing included; its peak memory is the subprocess's own. "
+        "mapper import + graph: import into the store, resolve against the roster, build "
+        "the graph (times in parentheses: ratio to the bare parse). The two graphs differ "
+        "in what they hold: twarc-network has one node per account and counts retweets, "
+        "replies, quotes and mentions; mapper also resolves links and names in text "
+        "against the roster, keeps up to five evidence items per tie, and its whole "
+        "pipeline goes on to factions, bridges, alliances, maps and exports (per stage "
+        "below)."
+    )
+    lines.append("")
+    lines += _table(
+        [
+            "size",
+            "archive",
+            "bare orjson parse (s)",
+            "twarc-network graph (s, ratio; size; peak RSS)",
+            "mapper import + graph (s, ratio; size)",
+            "mapper whole pipeline (s, peak RSS)",
+        ],
+        rows,
+    )
+    lines.append("")
+    for note in notes:
+        lines += [note, ""]
+    return lines
+
+
+def _issue15_targets(
+    runs: dict[str, dict[str, Any]], why: dict[str, str], results: Path = RESULTS_DIR
+) -> list[str]:
+    """The targets table of issue 15, with verdicts from the recorded runs."""
+    rows: list[list[str]] = []
+    big = runs.get("1m")
+
+    def row(key: str, measure: str, target: str, measured: str, verdict: str) -> None:
+        rows.append([measure, target, measured, verdict, why.get(key, "")])
+
+    for size in ("1m", "100k"):
+        run = runs.get(size)
+        if not run:
+            continue
+        tw = run.get("twarc_network") or {}
+        twarc = (
+            f"; twarc-network {_s(tw['vs_parse'], 2)}x" if tw.get("vs_parse") is not None else ""
+        )
+        label = "1M" if size == "1m" else "100k"
+        row(
+            f"ratio_{size}",
+            f"import + graph, {label} posts, ratio to bare orjson parse",
+            "at most 3x (twarc-network: about 5x)",
+            f"mapper {_s(run.get('import_plus_graph_vs_parse'), 2)}x{twarc}",
+            _verdict(run.get("import_plus_graph_vs_parse"), 3.0),
+        )
+    if big:
+        secs = big.get("whole_pipeline_s")
+        peak = big.get("peak_rss_mb") or 0.0
+        child = big.get("children_peak_rss_mb") or 0.0
+        time_ok = secs is not None and secs <= 60
+        mem_ok = peak <= 1500
+        verdict = "**met**" if time_ok and mem_ok else "**missed**"
+        if not (time_ok and mem_ok):
+            parts = []
+            if not time_ok:
+                parts.append(f"time {secs / 60:.1f}x the limit" if secs else "time")
+            if not mem_ok:
+                parts.append(f"memory {peak / 1500:.1f}x the limit")
+            verdict += " (" + ", ".join(parts) + ")"
+        row(
+            "pipeline_1m",
+            "whole pipeline, 1M posts",
+            "at most 60 s and 1.5 GB",
+            f"{_s(secs, 1)} s, {_s(peak)} MB (largest forked helper {_s(child)} MB, mostly "
+            "shared with the parent)",
+            verdict,
+        )
+    ten = runs.get("10m")
+    if ten:
+        secs = ten.get("whole_pipeline_s")
+        peak = ten.get("peak_rss_mb") or 0.0
+        ok = secs is not None and secs <= 720 and peak <= 4000
+        row(
+            "pipeline_10m",
+            "whole pipeline, 10M posts, one machine",
+            "at most 12 min and 4 GB",
+            f"{_s((secs or 0) / 60, 1)} min, {_s(peak)} MB",
+            "**met**" if ok else "**missed**",
+        )
+    else:
+        row(
+            "pipeline_10m",
+            "whole pipeline, 10M posts, one machine",
+            "at most 12 min and 4 GB",
+            "not run",
+            "**not measured**",
+        )
+    dask = _load(results / "dask-1m.json")
+    if not isinstance(dask, dict):  # benchmarks/dask_engine.py's figures, its 1M run
+        engine = _load(results / "dask.json")
+        runs = engine.get("runs", []) if isinstance(engine, dict) else []
+        big_run = next((r for r in runs if r.get("posts") == 1_000_000), None)
+        if big_run is not None:
+            dask = {
+                "seconds": big_run["dask"]["total_s"],
+                "workers": big_run.get("workers"),
+                "same_outputs": all(big_run.get("identical", {}).values()),
+            }
+    if isinstance(dask, dict):
+        row(
+            "dask",
+            "Dask LocalCluster, 2 workers, 1M posts",
+            "same outputs as one process; time reported",
+            f"{_s(dask.get('seconds'), 1)} s, {dask.get('workers', '?')} workers; same "
+            f"outputs: {dask.get('same_outputs')}",
+            "**met**" if dask.get("same_outputs") else "**missed**",
+        )
+    else:
+        row(
+            "dask",
+            "Dask LocalCluster, 2 workers, 1M posts",
+            "same outputs as one process; time reported",
+            "not measured by this harness",
+            "**not measured**",
+        )
+    if big:
+        again = (big.get("rerun") or {}).get("seconds")
+        row(
+            "rerun_1m",
+            "rerun, unchanged store, 1M posts",
+            "at most 15 s",
+            f"{_s(again, 1)} s" if again is not None else "not run",
+            _verdict(again, 15.0) if again is not None else "**not measured**",
+        )
+        files = big.get("output_mb", {})
+        graph_mb = sum(files.get(f"graph.{ext}", 0.0) for ext in ("gexf", "graphml", "json"))
+        total = sum(files.values())
+        reduced = big.get("graph_files", "whole graph") != "whole graph"
+        row(
+            "exports_1m",
+            "outputs sized for their readers, 1M posts",
+            "GEXF/GraphML/JSON a desktop tool opens; CSV/Parquet complete",
+            f"GEXF + GraphML + JSON {graph_mb:,.1f} MB, all files {total:,.1f} MB; exports "
+            f"{_s(big['stages'].get('exports', {}).get('seconds'), 1)} s",
+            "**met**" if reduced else "**missed** (whole graph in every format)",
+        )
+    lines = ["## Targets of issue 15", ""]
+    lines += _table(["measure", "target", "measured", "verdict", "why / notes"], rows)
+    lines.append("")
+    return lines
+
+
+def _exports_scale(found: dict[str, Any]) -> list[str]:
+    """``exports_scale-<size>.json``: one graph exported whole and reduced, back to back."""
+    if not found:
+        return []
+    lines = [
+        "## Graph files, whole and reduced (`benchmarks/exports_scale.py`)",
+        "",
+        "One graph (as `mapper build` exports it: no factions yet, every evidence list), "
+        "written by `export_all` in the five formats twice in one process, under the same "
+        "load: whole, then with the GEXF, GraphML and JSON reduced to the map's selection "
+        "(20,000 actors, 50,000 ties). CSV and Parquet are the same in both.",
+        "",
+    ]
+    rows = []
+    for size, data in found.items():
+        g = data.get("graph", {})
+        for mode in ("whole", "reduced"):
+            run = data.get(mode)
+            if not run:
+                continue
+            files = run.get("files_mb", {})
+            graph_mb = sum(files.get(f"graph.{ext}", 0.0) for ext in ("gexf", "graphml", "json"))
+            rows.append(
+                [
+                    f"{size} ({g.get('actors', 0):,} actors, {g.get('ties', 0):,} ties)",
+                    mode,
+                    _s(run.get("seconds"), 1),
+                    " / ".join(
+                        f"{files.get(f'graph.{ext}', 0.0):,.1f}"
+                        for ext in ("gexf", "graphml", "json")
+                    ),
+                    f"{graph_mb:,.1f}",
+                    f"{sum(files.values()):,.1f}",
+                    f"{_s(run.get('load_1m'), 2)} to {_s(run.get('load_1m_end'), 2)}",
+                ]
+            )
+        if data.get("select_s") is not None:
+            rows.append(
+                [size, "choosing the reduced graph", _s(data["select_s"], 1), "", "", "", ""]
+            )
+    lines += _table(
+        [
+            "graph",
+            "graph files",
+            "seconds",
+            "GEXF / GraphML / JSON (MB)",
+            "graph files (MB)",
+            "all exports (MB)",
+            "load",
+        ],
+        rows,
+    )
+    lines.append("")
+    return lines
+
+
 def _verdict(value: float | None, limit: float, *, at_most: bool = True) -> str:
     if value is None:
         return "not measured"
@@ -398,35 +661,10 @@ def _targets(
     why: dict[str, str],
 ) -> list[str]:
     rows: list[list[str]] = []
-    big = runs.get("1m")
 
     def row(key: str, target: str, measured: str, verdict: str) -> None:
         rows.append([target, measured, verdict, why.get(key, "")])
 
-    if big:
-        row(
-            "pipeline",
-            "whole pipeline on 1M posts under 60 s",
-            f"{_s(big.get('whole_pipeline_s'), 1)} s",
-            _verdict(big.get("whole_pipeline_s"), 60.0),
-        )
-        peak = max(big.get("peak_rss_mb") or 0.0, big.get("children_peak_rss_mb") or 0.0)
-        row(
-            "memory",
-            "peak memory on 1M posts under 2 GB",
-            f"{_s(big.get('peak_rss_mb'))} MB "
-            f"(largest child {_s(big.get('children_peak_rss_mb'))} MB)",
-            _verdict(peak / 1000, 2.0),
-        )
-    for size in ("100k", "1m"):
-        run = runs.get(size)
-        if run:
-            row(
-                f"import_{size}",
-                f"import + graph at most 2x a bare orjson parse ({size})",
-                f"{_s(run.get('import_plus_graph_vs_parse'), 2)}x",
-                _verdict(run.get("import_plus_graph_vs_parse"), 2.0),
-            )
     names = next((r["names"] for r in reversed(runs.values()) if r.get("names")), None)
     if names:
         row(
@@ -505,7 +743,7 @@ def _targets(
                 if st["re-import unchanged"]["seconds"] < 0.1 * st["import"]["seconds"]
                 else "**missed**",
             )
-    lines = ["## Targets", ""]
+    lines = ["## Targets of earlier work", ""]
     lines += _table(["target", "measured", "verdict", "why / notes"], rows)
     lines.append("")
     return lines
@@ -532,21 +770,63 @@ def render(results: Path = RESULTS_DIR, artifacts: Path = ARTIFACTS) -> str:
         lines += [paragraph, ""]
     if runs:
         lines += _machine(runs)
+        lines += _side_by_side(runs)
+        lines += _issue15_targets(runs, notes.get("targets", {}), results)
         lines += _targets(runs, factions, bridges, pages, notes.get("targets", {}))
         lines += _before_after(runs, before)
         for size, run in runs.items():
             lines += _size_section(size, run)
         lines += _ratios(runs)
+    exports = {s: r for s in SIZES if (r := _load(results / f"exports_scale-{s}.json"))}
+    lines += _exports_scale(exports)
     lines += _factions(factions)
     lines += _bridges(bridges)
     lines += _map_section(pages)
     lines += _covoting(covoting)
+    for snippet in sorted(results.glob("*.md")):
+        text = snippet.read_text(encoding="utf-8").strip()
+        if text:
+            lines += [text, ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
+#: Sections of an existing ``RESULTS.md`` that are written by hand (or by other
+#: tools) and carried over when it is rendered again.
+KEPT_SECTIONS = ("## Dask", "## Timeline")
+
+
+def kept_sections(text: str) -> list[str]:
+    """The sections of ``text`` named in :data:`KEPT_SECTIONS`, each from its heading
+    to the next ``## `` heading (or the end)."""
+    out = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        if lines[i].rstrip() in KEPT_SECTIONS:
+            j = i + 1
+            while j < len(lines) and not lines[j].startswith("## "):
+                j += 1
+            out.append("\n".join(lines[i:j]).rstrip())
+            i = j
+        else:
+            i += 1
+    return out
+
+
 def write_results(path: Path = RESULTS_MD, results: Path = RESULTS_DIR) -> Path:
-    """Write ``RESULTS.md`` (by default ``benchmarks/RESULTS.md``) and return its path."""
-    path.write_text(render(results), encoding="utf-8")
+    """Write ``RESULTS.md`` (by default ``benchmarks/RESULTS.md``) and return its path.
+
+    The ``## Dask`` and ``## Timeline`` sections of the file already there are kept, at
+    the end."""
+    text = render(results)
+    try:
+        old = path.read_text(encoding="utf-8")
+    except OSError:
+        old = ""
+    kept = [k for k in kept_sections(old) if k not in text]
+    if kept:
+        text = text.rstrip() + "\n\n" + "\n\n".join(kept) + "\n"
+    path.write_text(text, encoding="utf-8")
     return path
 
 

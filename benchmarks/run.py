@@ -2,9 +2,15 @@
 
 Usage (from the repository root)::
 
+    pip install -e '.[bench]'                      # twarc-network, the peer (optional)
     python benchmarks/run.py --size 10k            # smoke size, as in CI
     python benchmarks/run.py --size 100k --write   # and record in benchmarks/RESULTS.md
     python benchmarks/run.py --size 1m --write
+
+    # 10M posts streamed from disk: generate once (13 GB, a million posts of random
+    # draws in memory at a time), then run on that folder
+    python benchmarks/generate.py --posts 10000000 --out /data/bench10m
+    python benchmarks/run.py --size 10m --input /data/bench10m --no-references --write
 
 ``--write`` keeps the figures in ``benchmarks/results/<size>.json`` and renders
 ``benchmarks/RESULTS.md`` again from every JSON file there (``benchmarks/report.py``,
@@ -17,6 +23,11 @@ child), with the machine's 1-minute load average, since other jobs may share it.
 same run measures the reference points, so ratios hold on a noisy machine:
 
 - the floor for reading the archive: a bare ``orjson.loads`` of every line;
+- twarc's network plugin (``twarc-network``, the ``bench`` extra) building the same
+  archive's user graph, in a subprocess after mapper's run (skipped, with a note,
+  when it is not installed);
+- a rerun of the whole pipeline on the unchanged store and roster (``--no-rerun``
+  skips it);
 - python-louvain against igraph's Leiden on the same graph (time and modularity);
 - exact betweenness against networkx's sampled estimate (time, overlap of the top 20);
 - name matching throughput (MB/s) with a roster of 10,000 aliases.
@@ -47,7 +58,7 @@ sys.path.insert(0, str(HERE))
 
 from generate import generate  # noqa: E402
 
-SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
 
 
 RESULTS_DIR = HERE / "results"
@@ -186,6 +197,62 @@ def betweenness_reference(G: Any, max_nodes: int = 10_000) -> dict[str, Any]:
     }
 
 
+PEER_SCRIPT = HERE / "peer_twarc.py"
+
+
+def twarc_network_available() -> bool:
+    """Whether twarc's network plugin can be imported (the ``bench`` extra)."""
+    import importlib.util
+
+    return importlib.util.find_spec("twarc_network") is not None
+
+
+def twarc_network(archive: Path, parse_s: float) -> dict[str, Any]:
+    """Build the same archive's graph with ``twarc-network`` in a subprocess
+    (``benchmarks/peer_twarc.py``): its time, size and peak RSS, or why it was skipped."""
+    import subprocess
+
+    if not twarc_network_available():
+        return {
+            "skipped": "twarc-network is not installed: pip install -e '.[bench]' "
+            "(or pip install twarc-network) to measure it"
+        }
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, str(PEER_SCRIPT), str(archive)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - start
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        return {"skipped": f"twarc-network failed (exit {proc.returncode}): {tail[0]}"}
+    out: dict[str, Any] = json.loads(lines[-1])
+    out["wall_s"] = round(wall, 3)
+    out["vs_parse"] = round(out["graph_s"] / max(parse_s, 1e-9), 2)
+    out["load_1m"] = load_1m()
+    return out
+
+
+def _input(workdir: Path, posts: int, given: Path | None) -> dict[str, Any]:
+    if given is not None:  # an archive generated before (10M: generate once, run again)
+        archive, roster = given / "archive.jsonl", given / "roster.csv"
+        if not archive.is_file() or not roster.is_file():
+            raise SystemExit(f"{given}: no archive.jsonl and roster.csv (benchmarks/generate.py)")
+        with open(roster, encoding="utf-8") as fh:
+            roster_rows = sum(1 for _ in fh) - 1
+        accounts = max(50, posts // 10)  # generate.py's rule
+        return {
+            "archive": archive,
+            "roster": roster,
+            "accounts": accounts,
+            "roster_rows": roster_rows,
+        }
+    return generate(workdir / "input", posts, seed=1)
+
+
 def _project(spec: dict[str, Any]) -> Any:
     """The benchmark's project, from the few values that make it."""
     from mapper.project import Project, Source
@@ -233,7 +300,7 @@ def _vm_hwm_mb() -> float:
     return peak_rss_mb()
 
 
-def rerun(spec: dict[str, Any]) -> dict[str, Any]:
+def rerun_in_new_process(spec: dict[str, Any]) -> dict[str, Any]:
     """A whole rerun (``run_project``) on the unchanged store and roster, in a fresh
     Python process (its start and imports counted in ``process_seconds``)."""
     import subprocess
@@ -250,7 +317,24 @@ def rerun(spec: dict[str, Any]) -> dict[str, Any]:
     return figures
 
 
-def run(size: str, *, workdir: Path, references: bool = True) -> dict[str, Any]:
+def run(
+    size: str,
+    *,
+    workdir: Path,
+    references: bool = True,
+    peers: bool = False,
+    rerun: bool = False,
+    input_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Run every stage on a generated archive of ``size`` posts; return the figures.
+
+    ``peers``: also build the archive's graph with twarc-network (a subprocess, after
+    mapper's run so its memory is not counted as mapper's). ``rerun``: run the whole
+    pipeline twice more, each in a new process, on the unchanged store and roster: the
+    first reuses the graph, the second the whole run (what reuse saves).
+    ``input_dir``: take ``archive.jsonl`` and ``roster.csv`` from there instead of
+    generating them.
+    """
     from mapper.origins import source_scope
     from mapper.pipeline import Analysis, analyse, build, write_outputs
     from mapper.reuse import build_key, cache_path, save_build
@@ -265,9 +349,7 @@ def run(size: str, *, workdir: Path, references: bool = True) -> dict[str, Any]:
         "load_at_start": list(os.getloadavg()),
         "stages": {},
     }
-    info = timed(
-        results, "generate (not counted)", lambda: generate(workdir / "input", posts, seed=1)
-    )
+    info = timed(results, "generate (not counted)", lambda: _input(workdir, posts, input_dir))
     archive = Path(info["archive"])
     results["archive_mb"] = round(archive.stat().st_size / 1e6, 1)
     results["accounts"] = info["accounts"]
@@ -325,10 +407,16 @@ def run(size: str, *, workdir: Path, references: bool = True) -> dict[str, Any]:
     results["peak_rss_mb"] = round(peak_rss_mb(), 1)
     results["children_peak_rss_mb"] = round(children_peak_rss_mb(), 1)
     results["load_at_end_of_pipeline"] = list(os.getloadavg())
+    factions_found = len(set(res["factions"].partition.values()))
+    betweenness_method = (res["bridges"] or [{}])[0].get("betweenness_method")
+    results["graph_files"] = next(
+        (w.message for w in analysis.warnings if getattr(w, "code", "") == "exports-reduced"),
+        "whole graph",
+    )
     results["graph"] = {"actors": G.number_of_nodes(), "ties": G.number_of_edges()}
-    results["factions_found"] = len(set(res["factions"].partition.values()))
+    results["factions_found"] = factions_found
     results["map_mb"] = round((out / "map.html").stat().st_size / 1e6, 2)
-    results["betweenness_method"] = (res["bridges"] or [{}])[0].get("betweenness_method")
+    results["betweenness_method"] = betweenness_method
     results["output_mb"] = {
         p.name: round(p.stat().st_size / 1e6, 2)
         for p in sorted(out.iterdir())
@@ -340,12 +428,17 @@ def run(size: str, *, workdir: Path, references: bool = True) -> dict[str, Any]:
         / max(parse, 1e-9),
         2,
     )
-    # The harness ran the stages itself: the first rerun reuses the graph only (and
-    # stores the run's results), the second the whole run.
-    results["rerun_graph"] = rerun(spec)
-    print(f"rerun (graph cached) {results['rerun_graph']}", file=sys.stderr)
-    results["rerun"] = rerun(spec)
-    print(f"rerun (run cached) {results['rerun']}", file=sys.stderr)
+    if peers:
+        results["twarc_network"] = twarc_network(archive, parse)
+        note = results["twarc_network"].get("skipped")
+        print(f"twarc-network: {note}" if note else "twarc-network: done", file=sys.stderr)
+    if rerun:
+        # The harness ran the stages itself: the first rerun reuses the graph only (and
+        # stores the run's results), the second the whole run.
+        results["rerun_graph"] = rerun_in_new_process(spec)
+        print(f"rerun (graph cached) {results['rerun_graph']}", file=sys.stderr)
+        results["rerun"] = rerun_in_new_process(spec)
+        print(f"rerun (run cached) {results['rerun']}", file=sys.stderr)
     if references:
         results["louvain_vs_leiden"] = timed(
             results, "ref: louvain vs leiden", lambda: louvain_vs_leiden(G)
@@ -372,6 +465,8 @@ def machine() -> dict[str, Any]:
         "scipy",
         "pyarrow",
         "matplotlib",
+        "twarc",
+        "twarc-network",
     ):
         try:
             versions[pkg] = metadata.version(pkg)
@@ -393,6 +488,21 @@ def main() -> None:
         "--workdir", type=Path, default=None, help="Keep files here (default: a temp dir)."
     )
     ap.add_argument("--no-references", action="store_true", help="Skip the reference measurements.")
+    ap.add_argument(
+        "--no-peers",
+        action="store_true",
+        help="Skip twarc-network (the peer measured side by side).",
+    )
+    ap.add_argument(
+        "--no-rerun", action="store_true", help="Skip the second run on the unchanged store."
+    )
+    ap.add_argument(
+        "--input",
+        type=Path,
+        default=None,
+        help="Use archive.jsonl and roster.csv from this folder (made by generate.py) "
+        "instead of generating them.",
+    )
     ap.add_argument("--json", type=Path, default=None, help="Also write the figures as JSON here.")
     ap.add_argument(
         "--write",
@@ -407,7 +517,14 @@ def main() -> None:
         return
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"mapper-bench-{args.size}-"))
     try:
-        results = run(args.size, workdir=workdir, references=not args.no_references)
+        results = run(
+            args.size,
+            workdir=workdir,
+            references=not args.no_references,
+            peers=not args.no_peers,
+            rerun=not args.no_rerun,
+            input_dir=args.input,
+        )
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)

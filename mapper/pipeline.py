@@ -27,6 +27,7 @@ from mapper.project import Project, Source
 from mapper.store import Store
 
 if TYPE_CHECKING:
+    from mapper.export import GraphFileReduction
     from mapper.origins import SourceScope
 
 #: Layout seed of the maps, images and stored positions (``render_all``'s default).
@@ -517,6 +518,10 @@ def write_outputs(analysis: Analysis, *, progress: Progress | None = None) -> di
         # only divisions: no social network to map (the vote outputs are written apart)
         return _write_summary(analysis, dict(analysis.outputs))
     paths: dict[str, Path] = {}
+    with _timed(timings, "exports", None):  # decided before the maps: they show the notice
+        reduction = export_reduction(project, G)
+        if reduction is not None:
+            analysis.warnings.append(reduction.warning())
     with _timed(timings, "tables", progress):
         if analysis.factions is not None:
             paths["factions.csv"] = write_factions_csv(G, analysis.factions, out / "factions.csv")
@@ -563,9 +568,25 @@ def write_outputs(analysis: Analysis, *, progress: Progress | None = None) -> di
                 paths[name] = out / name
     # Inside the render cache too: the GEXF colours reuse the maps' grouping.
     with _timed(timings, "exports", progress), render_cache():
-        paths.update(export_all(G, out, formats=tuple(project.formats)))
+        paths.update(export_all(G, out, formats=tuple(project.formats), reduction=reduction))
     analysis.outputs.update(paths)
     return _write_summary(analysis, dict(analysis.outputs))
+
+
+def export_reduction(
+    project: Project, G: nx.DiGraph, *, full: bool = False
+) -> GraphFileReduction | None:
+    """What the project's GEXF, GraphML and JSON files hold of ``G``: a
+    :class:`~mapper.export.GraphFileReduction` when ``G`` is above ``[exports]
+    max_actors`` or ``max_ties`` and neither ``full`` nor ``[exports] full_graph``
+    asks for the whole graph (and one of those formats is written), else ``None``."""
+    from mapper.export import GRAPH_FILE_FORMATS, graph_file_reduction
+
+    if full or project.full_graph or not set(project.formats) & set(GRAPH_FILE_FORMATS):
+        return None
+    return graph_file_reduction(
+        G, max_actors=project.export_max_actors, max_ties=project.export_max_ties
+    )
 
 
 def _write_summary(analysis: Analysis, paths: dict[str, Path]) -> dict[str, Path]:

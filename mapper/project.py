@@ -151,6 +151,9 @@ class Project:
     scheduler: str | None = None
     workers: int | None = None
     partition_mb: int = DEFAULT_PARTITION_MB
+    full_graph: bool = False
+    export_max_actors: int = 20_000
+    export_max_ties: int = 50_000
 
     @property
     def base(self) -> Path:
@@ -340,6 +343,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("run", "scheduler", _nonempty_text, "scheduler"),
     Option("run", "workers", _integer(1), "workers"),
     Option("run", "partition_mb", _integer(1), "partition_mb"),
+    Option("exports", "full_graph", _bool, "full_graph"),
+    Option("exports", "max_actors", _integer(1), "export_max_actors"),
+    Option("exports", "max_ties", _integer(1), "export_max_ties"),
 )
 #: How each option of a ``[[sources]]`` table is checked (options not listed here are
 #: taken as they are).

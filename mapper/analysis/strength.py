@@ -131,6 +131,12 @@ CODES: dict[str, str] = {
         "no pair of factions shares issues across several members while having "
         "significantly fewer ties than expected"
     ),
+    # exports (mapper.export) -----------------------------------------------------
+    "exports-reduced": (
+        "the graph is larger than desktop graph tools open: the GEXF, GraphML and JSON "
+        "files hold its most influential actors and strongest ties (the CSV and Parquet "
+        "tables hold all of it)"
+    ),
     # votes ---------------------------------------------------------------------
     "division-count-mismatch": (
         "the votes listed in a division differ from the counts it declares (its header "

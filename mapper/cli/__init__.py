@@ -458,7 +458,7 @@ def build(
     """
     from mapper.export import export_all
     from mapper.pipeline import build as build_graph
-    from mapper.pipeline import import_sources
+    from mapper.pipeline import export_reduction, import_sources
     from mapper.store import Store
 
     proj = _load(project, out)
@@ -466,15 +466,19 @@ def build(
         imports = import_sources(proj, st, progress=step)
         G, _ = build_graph(proj, st, progress=step)
     _report_failures(imports)
-    paths = export_all(G, proj.output, formats=tuple(proj.formats))
+    reduction = export_reduction(proj, G)
+    paths = export_all(G, proj.output, formats=tuple(proj.formats), reduction=reduction)
     info = {
         "actors": G.number_of_nodes(),
         "ties": G.number_of_edges(),
         "files": sorted(map(str, paths.values())),
+        "graph_files_reduced": reduction.as_dict() if reduction is not None else None,
     }
     if json_out:
         print(json.dumps(info, indent=2))
     say(f"{info['actors']} actors, {info['ties']} ties; exports in {proj.output}")
+    if reduction is not None:
+        say(reduction.note)
 
 
 @app.command()
@@ -484,17 +488,29 @@ def export(
     formats: str = typer.Option(
         "gexf,graphml,json,csv,parquet", "--formats", "-f", help="Comma-separated formats."
     ),
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="Whole graph in GEXF, GraphML and JSON even above [exports] max_actors / "
+        "max_ties (desktop tools may not open it).",
+    ),
 ) -> None:
     """Export the analysed graph (factions and bridge scores included) in the chosen formats.
 
-    Example:  mapper export mapper.toml --formats gexf,csv
+    Above [exports] max_actors or max_ties (20,000 actors, 50,000 ties by default) the
+    GEXF, GraphML and JSON files hold the map's selection and say so; CSV and Parquet
+    always hold everything.
+
+    Example:  mapper export mapper.toml --formats gexf,csv --full
     """
     from mapper.export import export_all
-    from mapper.pipeline import analyse, build, import_sources
+    from mapper.pipeline import analyse, build, export_reduction, import_sources
     from mapper.store import Store
 
     proj = _load(project, out)
     wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
+    proj.formats = list(wanted)
+    reduction = None
     imports: list[dict[str, Any]] = []
     try:
         with progress_bar() as step:
@@ -502,11 +518,14 @@ def export(
                 imports = import_sources(proj, st, progress=step)
                 G, _ = build(proj, st, progress=step)
             analyse(proj, G, progress=step)
-            paths = export_all(G, proj.output, formats=wanted)
+            reduction = export_reduction(proj, G, full=full)
+            paths = export_all(G, proj.output, formats=wanted, reduction=reduction)
     finally:
         _report_failures(imports)
     for p in sorted(paths.values()):
         print(p)
+    if reduction is not None:
+        say(reduction.note)
 
 
 def _analysed(project: Path, out: Path | None, stages: tuple[str, ...], **overrides: Any) -> Any:
