@@ -759,7 +759,12 @@ def _analyse_window(project: Project, window: Window, G: nx.DiGraph, references:
     result.alliances = out.get("alliances")
     result.warnings = list(out.get("warnings", []))
     res = result.factions
-    if res.n_factions < 2:
+    codes = {w.code for w in res.warnings}
+    if res.n_factions >= 2 and "factions-equal-components" in codes:
+        # separate pieces of the graph: random graphs that keep the pieces apart cannot
+        # differ from them, but nothing in the data ties the factions together either
+        result.supported = True
+    elif res.n_factions < 2:
         result.reason = "fewer than two factions"
     elif res.significance is None:
         result.reason = "the significance of the factions was not tested"
@@ -812,6 +817,13 @@ def run_timeline(
         if windows is None:
             every = project.timeline_every or None
             step = step or project.timeline_step or None
+    # bad options fail before anything is read
+    if windows:
+        parse_windows(windows)
+    if isinstance(every, str):
+        every = parse_period(every)
+    if isinstance(step, str):
+        step = parse_period(step, field_name="step")
     with Store(project.store) as store:
         imports = import_sources(project, store, collect=collect, force=force, progress=progress)
         resolution, scope = resolve_once(project, store, progress=progress)

@@ -751,7 +751,7 @@ def _register_collectors() -> None:
 
 
 def _register_extras() -> None:
-    for module in ("project_cmds", "votes", "store_cmds"):
+    for module in ("project_cmds", "votes", "store_cmds", "timeline_cmd"):
         try:
             mod = __import__(f"mapper.cli.{module}", fromlist=["register"])
         except ImportError:
