@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONTINUE_JACCARD",
+    "MIN_HOME_PARTNERS",
     "MIN_MOVE_PARTNERS",
     "MIN_SHARED",
     "MOVE_STABILITY",
@@ -71,8 +72,11 @@ PART_SHARE = 0.5
 #: A change of faction counts as a move only when the actor landed with its faction
 #: in at least this share of the runs in both windows (``stability``) ...
 MOVE_STABILITY = 0.5
-#: ... and has ties to at least this many members of its new faction in the new window.
-MIN_MOVE_PARTNERS = 2
+#: ... has ties to at least this many members of its new faction in the new window, and
+#: more there than to members of its old faction ...
+MIN_MOVE_PARTNERS = 3
+#: ... and had ties to at least this many members of its old faction in the old window.
+MIN_HOME_PARTNERS = 2
 
 #: Stage name of the timeline's own warnings.
 STAGE = "timeline"
@@ -584,6 +588,7 @@ MOVE_COLUMNS = (
     "stability_after",
     "partners",
     "new_ties",
+    "held",
     "ties",
     "evidence",
 )
@@ -1075,9 +1080,22 @@ def _track(name: str, results: list[WindowResult], union: nx.DiGraph) -> Timelin
                 "timeline-uncertain-changes",
                 STAGE,
                 f"{uncertain} change{'s' if uncertain != 1 else ''} of faction rest on an "
-                f"unstable assignment, fewer than {MIN_MOVE_PARTNERS} ties into the new "
-                "faction, or did not hold in the next window: they are not reported as "
+                "unstable assignment, too few ties (fewer than "
+                f"{MIN_HOME_PARTNERS} partners in the old faction before, fewer than "
+                f"{MIN_MOVE_PARTNERS} in the new one after, or no more in the new than in "
+                "the old), or did not hold in the next window: they are not reported as "
                 "moves.",
+            )
+        )
+    unchecked = sum(1 for m in moves if m["held"] != "yes")
+    if unchecked:
+        warned.append(
+            warning(
+                "timeline-unchecked-moves",
+                STAGE,
+                f"{unchecked} move{'s' if unchecked != 1 else ''} could not be checked "
+                "against a later window (no later supported window has the actor in a "
+                "faction): treat them as provisional (held = not checked in moves.csv).",
             )
         )
     supported = sum(1 for r in results if r.supported)
@@ -1136,6 +1154,7 @@ def _confirm_moves(
         after = rows[i + 1] if i + 1 < len(rows) else None
         if after is None or after["faction_key"] == row["faction_key"]:
             row["change"] = "moved"
+            move["held"] = "yes" if after is not None else "not checked"
             moves.append(move)
             continue
         row["change"] = "did not hold"
@@ -1164,6 +1183,9 @@ def _memberships_and_moves(
     prev_stab = previous.factions.stability if previous is not None else {}
     split_parent = {r.keys[c]: k for c, k in (match.split_from.items() if match else [])}
     merged = dict(match.merged_into) if match else {}
+    prev_members: dict[int, set[Any]] = defaultdict(set)
+    for actor, key in prev_keys.items():
+        prev_members[key].add(actor)
     members: dict[int, set[Any]] = defaultdict(set)
     for actor, local in res.partition.items():
         if local in r.keys:
@@ -1194,7 +1216,15 @@ def _memberships_and_moves(
             stable = (stability or 0.0) >= MOVE_STABILITY and (
                 prev_stab.get(actor, 0.0) >= MOVE_STABILITY
             )
-            if stable and len(ties) >= MIN_MOVE_PARTNERS:
+            # it belonged to the old faction, and now leans to the new one
+            before_ties = _tie_rows(previous.graph, actor, prev_members[before] - {actor})
+            staying = _tie_rows(G, actor, members.get(before, set()) - {actor})
+            evident = (
+                len(ties) >= MIN_MOVE_PARTNERS
+                and len(before_ties) >= MIN_HOME_PARTNERS
+                and len(ties) > len(staying)
+            )
+            if stable and evident:
                 change = "moved?"
                 candidate = _move_row(r, previous, actor, before, key, ties, tracked)
             else:

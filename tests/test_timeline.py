@@ -188,6 +188,7 @@ def test_planted_moves_are_found_at_their_window_and_nothing_else(
         assert move["partners"] >= 2 and move["ties"]
         assert move["window_start"] == tl.windows[week].start.date().isoformat()
         assert move["date"] >= move["window_start"]
+        assert move["held"] == "yes"
     assert tl.events == [e for e in tl.events if e["event"] == "born" and e["window"] == "w01"]
     assert len(tl.factions) == 3
 

@@ -193,6 +193,10 @@ CODES: dict[str, str] = {
         "actors whose faction changed between windows on an unstable assignment or too "
         "few ties into the new faction: not reported as moves"
     ),
+    "timeline-unchecked-moves": (
+        "moves into the last window with factions (or of actors without a faction later) "
+        "could not be checked against a later window: provisional"
+    ),
     "timeline-too-few-windows": (
         "fewer than two windows with supported factions: nothing to compare over time"
     ),
