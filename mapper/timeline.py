@@ -47,6 +47,8 @@ __all__ = [
     "MIN_HOME_PARTNERS",
     "MIN_MOVE_PARTNERS",
     "MIN_SHARED",
+    "MOVE_ALPHA",
+    "MOVE_SHARE",
     "MOVE_STABILITY",
     "PART_SHARE",
     "Period",
@@ -77,6 +79,14 @@ MOVE_STABILITY = 0.5
 MIN_MOVE_PARTNERS = 3
 #: ... and had ties to at least this many members of its old faction in the old window.
 MIN_HOME_PARTNERS = 2
+#: At least this share of the actor's partners in followed factions are in the new
+#: faction in the new window, and were in the old faction in the old window: an actor
+#: whose ties spread over factions has no faction to move from or to.
+MOVE_SHARE = 0.6
+#: The shift of the actor's partners from the old faction to the new one between the two
+#: windows must be significant at this level (one-sided Fisher exact test, adjusted over
+#: every candidate move of the timeline by Benjamini-Hochberg).
+MOVE_ALPHA = 0.05
 
 #: Stage name of the timeline's own warnings.
 STAGE = "timeline"
@@ -588,6 +598,8 @@ MOVE_COLUMNS = (
     "stability_after",
     "partners",
     "new_ties",
+    "p_shift",
+    "p_adjusted",
     "held",
     "ties",
     "evidence",
@@ -1072,6 +1084,7 @@ def _track(name: str, results: list[WindowResult], union: nx.DiGraph) -> Timelin
                     "is named, matched or moved from it.",
                 )
             )
+    uncertain += _adjust_shifts(candidates)
     moves, set_aside = _confirm_moves(memberships, candidates)
     uncertain += set_aside
     if uncertain:
@@ -1079,12 +1092,12 @@ def _track(name: str, results: list[WindowResult], union: nx.DiGraph) -> Timelin
             warning(
                 "timeline-uncertain-changes",
                 STAGE,
-                f"{uncertain} change{'s' if uncertain != 1 else ''} of faction rest on an "
-                "unstable assignment, too few ties (fewer than "
-                f"{MIN_HOME_PARTNERS} partners in the old faction before, fewer than "
-                f"{MIN_MOVE_PARTNERS} in the new one after, or no more in the new than in "
-                "the old), or did not hold in the next window: they are not reported as "
-                "moves.",
+                f"{uncertain} change{'s' if uncertain != 1 else ''} of faction did not meet "
+                "the conditions of a move (a stable assignment in both windows; ties to "
+                f"at least {MIN_HOME_PARTNERS} members of the old faction before and "
+                f"{MIN_MOVE_PARTNERS} of the new one after, {MOVE_SHARE:.0%} of the "
+                "actor's partners in factions on each side; a significant shift of its "
+                "ties, adjusted over every candidate; held in the next window): they are not reported as moves.",
             )
         )
     unchecked = sum(1 for m in moves if m["held"] != "yes")
@@ -1123,6 +1136,50 @@ def _track(name: str, results: list[WindowResult], union: nx.DiGraph) -> Timelin
     )
 
 
+def _adjust_shifts(candidates: list[dict[str, Any]]) -> int:
+    """Adjust the shift tests of every candidate move of the timeline together
+    (Benjamini-Hochberg): many actors are tested in many windows, so a few shifts
+    below 0.05 would come by chance alone. Candidates whose adjusted p is not below
+    :data:`MOVE_ALPHA` are set aside; returns how many."""
+    from mapper.analysis.strength import fdr_adjust
+
+    if not candidates:
+        return 0
+    adjusted = fdr_adjust([c["p_shift"] for c in candidates])
+    kept = []
+    for c, q in zip(candidates, adjusted, strict=True):
+        c["p_shift"] = round(float(c["p_shift"]), 6)
+        c["p_adjusted"] = round(float(q), 6)
+        if q < MOVE_ALPHA:
+            kept.append(c)
+        else:
+            c["_membership"]["change"] = "uncertain change"
+    dropped = len(candidates) - len(kept)
+    candidates[:] = kept
+    return dropped
+
+
+def _shift_p(old_before: int, new_before: int, old_after: int, new_after: int) -> float:
+    """One-sided Fisher exact p of the shift of an actor's partners from the old
+    faction to the new one between two windows (2 x 2 table: windows x factions)."""
+    from scipy.stats import fisher_exact
+
+    table = [[old_before, new_before], [old_after, new_after]]
+    return float(fisher_exact(table, alternative="greater").pvalue)
+
+
+def _partners_in_factions(G: nx.DiGraph, actor: Any, anywhere: set[Any]) -> int:
+    """How many of ``actor``'s partners (either direction) are in ``anywhere`` (the
+    actors of the followed factions)."""
+    partners = (set(G.successors(actor)) | set(G.predecessors(actor))) - {actor}
+    return len(partners & anywhere)
+
+
+def _bridge_set(r: WindowResult) -> set[Any]:
+    """The bridge figures of a window (``is_bridge``)."""
+    return {row.get("actor") for row in r.bridges or [] if row.get("is_bridge")}
+
+
 def _partition_keys(r: WindowResult) -> dict[Any, int]:
     keys = r.keys
     return {a: keys[f] for a, f in r.factions.partition.items() if f in keys}
@@ -1152,7 +1209,11 @@ def _confirm_moves(
         rows = by_actor[move["actor"]]
         i = position[id(row)]
         after = rows[i + 1] if i + 1 < len(rows) else None
-        if after is None or after["faction_key"] == row["faction_key"]:
+        went_with = after is not None and (
+            after["change"] in ("merged with faction", "split with faction")
+            and after["previous"] == row["faction"]
+        )
+        if after is None or after["faction_key"] == row["faction_key"] or went_with:
             row["change"] = "moved"
             move["held"] = "yes" if after is not None else "not checked"
             moves.append(move)
@@ -1183,6 +1244,8 @@ def _memberships_and_moves(
     prev_stab = previous.factions.stability if previous is not None else {}
     split_parent = {r.keys[c]: k for c, k in (match.split_from.items() if match else [])}
     merged = dict(match.merged_into) if match else {}
+    bridges_now = _bridge_set(r)
+    bridges_before = _bridge_set(previous) if previous is not None else set()
     prev_members: dict[int, set[Any]] = defaultdict(set)
     for actor, key in prev_keys.items():
         prev_members[key].add(actor)
@@ -1190,6 +1253,8 @@ def _memberships_and_moves(
     for actor, local in res.partition.items():
         if local in r.keys:
             members[r.keys[local]].add(actor)
+    assigned = {a for group in members.values() for a in group}
+    assigned_before = set(prev_keys)
     uncertain = 0
     for actor in sorted(G.nodes, key=str):
         local = res.partition.get(actor)
@@ -1223,10 +1288,27 @@ def _memberships_and_moves(
                 len(ties) >= MIN_MOVE_PARTNERS
                 and len(before_ties) >= MIN_HOME_PARTNERS
                 and len(ties) > len(staying)
+                and len(ties) >= MOVE_SHARE * _partners_in_factions(G, actor, assigned)
+                and len(before_ties)
+                >= MOVE_SHARE * _partners_in_factions(previous.graph, actor, assigned_before)
             )
-            if stable and evident:
+            p_shift = (
+                _shift_p(
+                    len(before_ties),
+                    len(_tie_rows(previous.graph, actor, prev_members.get(key, set()) - {actor})),
+                    len(staying),
+                    len(ties),
+                )
+                if evident
+                else 1.0
+            )
+            # a bridge figure in both windows straddles factions: it is not moving
+            if actor in bridges_now and actor in bridges_before:
+                change = "bridging"
+            elif stable and evident:
                 change = "moved?"
                 candidate = _move_row(r, previous, actor, before, key, ties, tracked)
+                candidate["p_shift"] = p_shift
             else:
                 change = "uncertain change"
                 uncertain += 1

@@ -4,6 +4,7 @@ windows, determinism, safe outputs; on planted scenarios with known answers."""
 from __future__ import annotations
 
 import csv
+import json
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -319,3 +320,26 @@ def test_project_timeline_section_and_python_api(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"timeline\.every"):
         load_project(bad)
+
+
+def test_the_demo_timeline_tells_its_planted_story(demo_copy: Path) -> None:
+    project = demo_copy.with_name("timeline.toml")
+    tl = run_timeline(load_project(project))
+    assert [r.window.start.date().isoformat() for r in tl.results][::3] == [
+        "2016-06-27",
+        "2016-08-08",
+        "2016-09-19",
+    ]
+    assert all(r.supported for r in tl.results)
+    moves = {(m["actor"], m["from_faction"], m["to_faction"], m["window_start"]) for m in tl.moves}
+    assert moves == {
+        ("clive-lewis", "Labour left", "pluralists", "2016-07-25"),
+        ("lisa-nandy", "Labour right", "pluralists", "2016-08-22"),
+    }
+    merges = [(e["faction"], e["other"], e["start"]) for e in tl.events if e["event"] == "merged"]
+    assert merges == [("pluralists", "other parties", "2016-09-05")]
+    assert not [e for e in tl.events if e["event"] in ("split", "ended")]
+    # the corpus says it is illustrative, post by post
+    text = (demo_copy.parent / "corpus" / "x_pages_timeline.jsonl").read_text(encoding="utf-8")
+    posts = [p for line in text.splitlines() for p in json.loads(line)["data"]]
+    assert all("Example" in p["text"] or p["text"].startswith("RT @") for p in posts)

@@ -11,6 +11,34 @@ import typer
 from mapper.cli.common import DEFAULT_PROJECT
 
 
+def write_demo_timeline(project: Path, out: Path) -> None:
+    """Run the demo's timeline project with its outputs in ``out/timeline`` and its own
+    store beside them (never the demo run's store: the two projects read different
+    posts)."""
+    from mapper.cli import _load, progress_bar, say
+    from mapper.pipeline import MAP_SEED
+    from mapper.render.timeline import write_timeline
+    from mapper.timeline import run_timeline
+
+    proj = _load(project, out)
+    proj.store = proj.output / "timeline-store.sqlite"
+    with progress_bar() as step:
+        tl = run_timeline(proj, progress=step)
+        step("timeline outputs")
+        write_timeline(
+            tl,
+            proj.output / "timeline",
+            node_budget=proj.node_budget,
+            seed=MAP_SEED,
+            title=f"{proj.name}: timeline",
+        )
+    s = tl.summary()
+    say(
+        f"timeline: {s['windows']} windows of {s['every']}, {s['moves']} moves, "
+        f"{s['merges']} merges, {s['splits']} splits; {proj.output / 'timeline' / 'timeline.html'}"
+    )
+
+
 def register(app: typer.Typer, roster_app: typer.Typer) -> None:
     """Add ``timeline`` to ``app``."""
 
