@@ -1097,7 +1097,8 @@ def _track(name: str, results: list[WindowResult], union: nx.DiGraph) -> Timelin
                 f"at least {MIN_HOME_PARTNERS} members of the old faction before and "
                 f"{MIN_MOVE_PARTNERS} of the new one after, {MOVE_SHARE:.0%} of the "
                 "actor's partners in factions on each side; a significant shift of its "
-                "ties, adjusted over every candidate; held in the next window): they are not reported as moves.",
+                "ties, adjusted over every candidate; held in the next window): they are "
+                "not reported as moves.",
             )
         )
     unchecked = sum(1 for m in moves if m["held"] != "yes")

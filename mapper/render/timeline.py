@@ -502,6 +502,11 @@ def _payload(timeline: Timeline, *, node_budget: int, seed: int) -> dict[str, An
                 "present": [1 if p else 0 for p in colours],
                 "edges": [[i, j, round(wt, 3)] for wt, i, j in ties],
                 "moves": moves_by.get(w.key, []),
+                "movers": sorted(
+                    index[m["actor"]]
+                    for m in timeline.moves
+                    if m["to_window"] == w.key and m["actor"] in index
+                ),
                 "events": events_by.get(w.key, []),
                 "warnings": list(
                     dict.fromkeys(
@@ -541,8 +546,10 @@ _SCRIPT = r"""
   svg.setAttribute("viewBox", "0 0 " + W + " " + H);
   var edgeLayer = document.createElementNS(NS, "g");
   var nodeLayer = document.createElementNS(NS, "g");
+  var labelLayer = document.createElementNS(NS, "g");
   svg.appendChild(edgeLayer);
   svg.appendChild(nodeLayer);
+  svg.appendChild(labelLayer);
   var circles = data.nodes.map(function (n) {
     var c = document.createElementNS(NS, "circle");
     c.setAttribute("cx", px(n.x));
@@ -603,6 +610,20 @@ _SCRIPT = r"""
       c.firstChild.textContent = data.nodes[j].label + (f ? " (" + f.name + ")" :
         (present ? " (no faction)" : " (not active in this window)"));
     });
+    while (labelLayer.firstChild) { labelLayer.removeChild(labelLayer.firstChild); }
+    circles.forEach(function (c) { c.setAttribute("r", 5); c.setAttribute("stroke-width", 1); });
+    w.movers.forEach(function (j) {
+      var c = circles[j];
+      c.setAttribute("r", 8);
+      c.setAttribute("stroke", "#000");
+      c.setAttribute("stroke-width", 2.5);
+      var t = document.createElementNS(NS, "text");
+      t.setAttribute("x", Number(c.getAttribute("cx")) + 10);
+      t.setAttribute("y", Number(c.getAttribute("cy")) + 4);
+      t.setAttribute("font-size", "13");
+      t.textContent = data.nodes[j].label;
+      labelLayer.appendChild(t);
+    });
     var legend = {};
     w.faction.forEach(function (k) { if (k >= 0) { legend[k] = (legend[k] || 0) + 1; } });
     list("legend", Object.keys(legend).sort(function (a, b) { return a - b; }).map(function (k) {
@@ -623,6 +644,7 @@ _SCRIPT = r"""
     text("hidden", data.hidden + " less active actors are not drawn (see nodes_by_window.csv).");
   }
   show(0);
+  window.mapperReady = true;
 })();
 """
 
@@ -669,8 +691,9 @@ input[type=range] {{ width: 100%; max-width: 900px; }}
 <body>
 <h1>{escape(display_text(title, one_line=True, max_length=200))}</h1>
 <p>Drag the slider to move through the windows. Positions are the same in every window:
-an actor who changes colour changed faction. Grey actors have no faction in the window;
-faded actors are not active in it.</p>
+an actor who changes colour changed faction. The actors who moved into the window shown
+are circled and named. Grey actors have no faction in the window; faded actors are not
+active in it.</p>
 <input id="slider" type="range" min="0" max="{n}" value="0" step="1" aria-label="window">
 <h2 id="window-label"></h2>
 <p id="window-counts"></p>
