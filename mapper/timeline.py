@@ -298,6 +298,8 @@ class TrackedFaction:
     origin: str = "new"  # "new" or "split from <name>"
     last: int = -1  # index of the last window it appears in
     ended: str = ""  # "", "ended", "merged into <name>"
+    parent: int | None = None  # the faction it split from
+    merged_into: int | None = None  # the faction it merged into
 
 
 # --------------------------------------------------------------------------- matching
@@ -948,6 +950,8 @@ def _track(name: str, results: list[WindowResult], union: nx.DiGraph) -> Timelin
     used_names: set[str] = set()
     memberships: list[dict[str, Any]] = []
     candidates: list[dict[str, Any]] = []
+    supported_so_far: list[WindowResult] = []
+    moved_into: dict[Any, tuple[int, int]] = {}
     faction_rows: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     bridge_rows: list[dict[str, Any]] = []
@@ -1002,6 +1006,7 @@ def _track(name: str, results: list[WindowResult], union: nx.DiGraph) -> Timelin
                 for local in sorted(match.split_from):
                     parent = tracked[match.split_from[local]]
                     key = new_faction(r, local, origin=f"split from {parent.name}")
+                    tracked[key].parent = parent.key
                     r.keys[local] = key
                     event_of[key] = f"split from {parent.name}"
                     events.append(
@@ -1027,6 +1032,7 @@ def _track(name: str, results: list[WindowResult], union: nx.DiGraph) -> Timelin
                 for old, local in sorted(match.merged_into.items()):
                     into = tracked[r.keys[local]]
                     tracked[old].ended = f"merged into {into.name}"
+                    tracked[old].merged_into = into.key
                     event_of.setdefault(into.key, "continued")
                     event_of[into.key] += f"; {tracked[old].name} merged in"
                     events.append(
@@ -1063,9 +1069,21 @@ def _track(name: str, results: list[WindowResult], union: nx.DiGraph) -> Timelin
                         "event": event_of.get(t.key, ""),
                     }
                 )
-            uncertain += _memberships_and_moves(
-                r, previous, match, tracked, base, memberships, candidates
+            reference = next(
+                (p for p in reversed(supported_so_far) if p.window.end <= w.start), previous
             )
+            uncertain += _memberships_and_moves(
+                r,
+                previous,
+                match,
+                tracked,
+                base,
+                memberships,
+                candidates,
+                reference=reference,
+                moved_into=moved_into,
+            )
+            supported_so_far.append(r)
             bridge_rows += _bridge_rows(r, tracked, base)
             _alliance_rows(r, tracked, base, open_pairs, alliance_rows)
             previous = r
@@ -1236,26 +1254,49 @@ def _memberships_and_moves(
     base: dict[str, Any],
     memberships: list[dict[str, Any]],
     moves: list[dict[str, Any]],
+    *,
+    reference: WindowResult | None = None,
+    moved_into: dict[Any, tuple[int, int]] | None = None,
 ) -> int:
-    """Rows of ``memberships`` and ``moves`` for a supported window; returns the count
-    of changes too uncertain to be moves."""
+    """Rows of ``memberships`` and candidate ``moves`` for a supported window; returns
+    the count of changes too uncertain to be moves.
+
+    ``previous`` is the previous supported window (the changes are labelled against
+    it); ``reference`` the last supported window that does not overlap this one (the
+    moves are tested against it: the same as ``previous`` unless the windows slide).
+    ``moved_into`` (actor -> (window index, faction key)) keeps a move that sliding
+    windows see twice from being counted twice.
+    """
     res = r.factions
     G = r.graph
+    reference = reference or previous
+    moved_into = moved_into if moved_into is not None else {}
     prev_keys = _partition_keys(previous) if previous is not None else {}
-    prev_stab = previous.factions.stability if previous is not None else {}
+    ref_keys = _partition_keys(reference) if reference is not None else {}
+    ref_stab = reference.factions.stability if reference is not None else {}
     split_parent = {r.keys[c]: k for c, k in (match.split_from.items() if match else [])}
     merged = dict(match.merged_into) if match else {}
     bridges_now = _bridge_set(r)
-    bridges_before = _bridge_set(previous) if previous is not None else set()
-    prev_members: dict[int, set[Any]] = defaultdict(set)
-    for actor, key in prev_keys.items():
-        prev_members[key].add(actor)
+    bridges_before = _bridge_set(reference) if reference is not None else set()
+    ref_members: dict[int, set[Any]] = defaultdict(set)
+    for actor, key in ref_keys.items():
+        ref_members[key].add(actor)
     members: dict[int, set[Any]] = defaultdict(set)
     for actor, local in res.partition.items():
         if local in r.keys:
             members[r.keys[local]].add(actor)
     assigned = {a for group in members.values() for a in group}
-    assigned_before = set(prev_keys)
+    assigned_before = set(ref_keys)
+
+    def faction_event(old: int, new: int) -> bool:
+        """Whether ``old`` -> ``new`` is a split or a merge rather than a move."""
+        return (
+            split_parent.get(new) == old
+            or (old in merged and r.keys[merged[old]] == new)
+            or tracked[new].parent == old
+            or tracked[old].merged_into == new
+        )
+
     uncertain = 0
     for actor in sorted(G.nodes, key=str):
         local = res.partition.get(actor)
@@ -1278,41 +1319,54 @@ def _memberships_and_moves(
         elif before in merged and r.keys[merged[before]] == key:
             change = "merged with faction"
         else:
+            change = "changed"
+        home = ref_keys.get(actor)
+        seen = moved_into.get(actor)
+        tested = (
+            key is not None
+            and reference is not None
+            and home is not None
+            and home != key
+            and not faction_event(home, key)
+            and not (seen is not None and seen[1] == key and seen[0] > reference.window.index)
+        )
+        if tested:
+            assert reference is not None and home is not None and key is not None
+            old = reference.graph
             ties = _tie_rows(G, actor, members[key] - {actor})
             stable = (stability or 0.0) >= MOVE_STABILITY and (
-                prev_stab.get(actor, 0.0) >= MOVE_STABILITY
+                ref_stab.get(actor, 0.0) >= MOVE_STABILITY
             )
             # it belonged to the old faction, and now leans to the new one
-            before_ties = _tie_rows(previous.graph, actor, prev_members[before] - {actor})
-            staying = _tie_rows(G, actor, members.get(before, set()) - {actor})
+            before_ties = _tie_rows(old, actor, ref_members[home] - {actor})
+            staying = _tie_rows(G, actor, members.get(home, set()) - {actor})
             evident = (
                 len(ties) >= MIN_MOVE_PARTNERS
                 and len(before_ties) >= MIN_HOME_PARTNERS
                 and len(ties) > len(staying)
                 and len(ties) >= MOVE_SHARE * _partners_in_factions(G, actor, assigned)
                 and len(before_ties)
-                >= MOVE_SHARE * _partners_in_factions(previous.graph, actor, assigned_before)
+                >= MOVE_SHARE * _partners_in_factions(old, actor, assigned_before)
             )
-            p_shift = (
-                _shift_p(
-                    len(before_ties),
-                    len(_tie_rows(previous.graph, actor, prev_members.get(key, set()) - {actor})),
-                    len(staying),
-                    len(ties),
-                )
-                if evident
-                else 1.0
-            )
-            # a bridge figure in both windows straddles factions: it is not moving
             if actor in bridges_now and actor in bridges_before:
+                # a bridge figure in both windows straddles factions: it is not moving
                 change = "bridging"
             elif stable and evident:
                 change = "moved?"
-                candidate = _move_row(r, previous, actor, before, key, ties, tracked)
-                candidate["p_shift"] = p_shift
-            else:
+                candidate = _move_row(r, reference, actor, home, key, ties, tracked)
+                candidate["p_shift"] = _shift_p(
+                    len(before_ties),
+                    len(_tie_rows(old, actor, ref_members.get(key, set()) - {actor})),
+                    len(staying),
+                    len(ties),
+                )
+                moved_into[actor] = (r.window.index, key)
+            elif change == "changed" or home != before:
                 change = "uncertain change"
                 uncertain += 1
+        elif change == "changed":
+            change = "uncertain change"
+            uncertain += 1
         row = {**base, "actor": actor, "label": _label(G, actor)} | {
             "faction": tracked[key].name if key is not None else "",
             "faction_key": key,

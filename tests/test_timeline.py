@@ -343,3 +343,24 @@ def test_the_demo_timeline_tells_its_planted_story(demo_copy: Path) -> None:
     text = (demo_copy.parent / "corpus" / "x_pages_timeline.jsonl").read_text(encoding="utf-8")
     posts = [p for line in text.splitlines() for p in json.loads(line)["data"]]
     assert all("Example" in p["text"] or p["text"].startswith("RT @") for p in posts)
+
+
+def test_sliding_windows_see_a_move_once_against_the_window_before_it(tmp_path: Path) -> None:
+    A, B, C = names("a", 12), names("b", 12), names("c", 10)
+    before = {"A": A, "B": B, "C": C}
+    after = {"A": A[1:], "B": [*B, "a00"], "C": C}
+    plan = [before] * 3 + [after] * 4
+    tl = run_timeline(
+        load_project(planted(tmp_path, plan, seed=13, density=0.45)), every="2w", step="1w"
+    )
+    starts = [w.start.date().isoformat() for w in tl.windows]
+    assert starts[:4] == ["2016-07-04", "2016-07-11", "2016-07-18", "2016-07-25"]
+    assert all(r.supported for r in tl.results)
+    # the move (from 25 July) dominates the window of 18 July (half its ties) or shows in
+    # that of 25 July (all of them); it is tested against the last window that does not
+    # overlap, and reported once
+    assert len(tl.moves) == 1
+    move = tl.moves[0]
+    assert move["actor"] == "a00" and move["window_start"] in ("2016-07-18", "2016-07-25")
+    reference = {"2016-07-18": "w01", "2016-07-25": "w02"}[move["window_start"]]
+    assert move["from_window"] == reference
