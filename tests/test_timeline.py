@@ -264,7 +264,8 @@ def test_same_store_and_windows_give_the_same_files(tmp_path: Path) -> None:
     assert [(m["actor"], m["to_window"]) for m in moves] == [("a00", "w03")]
     gexf = first["timeline.gexf"].read_text(encoding="utf-8")
     assert 'mode="dynamic"' in gexf and 'timeformat="date"' in gexf
-    assert '<spell start="2016-07-04" endopen="2016-07-11"/>' in gexf
+    assert '<spell start="2016-07-04" end="2016-07-10"/>' in gexf
+    assert gexf.count("<viz:position") == gexf.count("<node ")
     edges = list(csv.DictReader(first["edges_by_window.csv"].read_text("utf-8").splitlines()))
     assert {e["window"] for e in edges} == {"w01", "w02", "w03", "w04"}
 

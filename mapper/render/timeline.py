@@ -82,7 +82,10 @@ def write_timeline(
     png_path.write_bytes(png)
     paths["timeline-alluvial.png"] = png_path
     paths["timeline.md"] = write_timeline_md(timeline, folder / "timeline.md", title=title)
-    paths["timeline.gexf"] = write_timeline_gexf(timeline, folder / "timeline.gexf")
+    positions = _positions(timeline, node_budget=node_budget, seed=seed)
+    paths["timeline.gexf"] = write_timeline_gexf(
+        timeline, folder / "timeline.gexf", positions=positions
+    )
     paths["timeline.html"] = write_timeline_html(
         timeline,
         folder / "timeline.html",
@@ -360,10 +363,28 @@ def _when(moment: Any, dates: bool) -> str:
     return moment.strftime("%Y-%m-%d") if dates else moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def write_timeline_gexf(timeline: Timeline, path: str | Path) -> Path:
+def _span(start: Any, end: Any, dates: bool) -> str:
+    """GEXF interval attributes of a window ``[start, end)``: whole-day windows as the
+    first and last day, both included (what every GEXF reader takes); others with the
+    end excluded (``endopen``)."""
+    from datetime import timedelta
+
+    if dates:
+        last = end - timedelta(days=1)
+        return f'start="{_when(start, True)}" end="{_when(last, True)}"'
+    return f'start="{_when(start, False)}" endopen="{_when(end, False)}"'
+
+
+def write_timeline_gexf(
+    timeline: Timeline,
+    path: str | Path,
+    *,
+    positions: dict[Any, tuple[float, float]] | None = None,
+) -> Path:
     """A dynamic GEXF 1.2 graph Gephi's timeline reads: every actor and tie with the
     windows it appears in (``spells``, start included, end excluded) and, per window,
-    the actor's faction and the tie's weight (dynamic attributes)."""
+    the actor's faction and the tie's weight (dynamic attributes). ``positions`` (one
+    layout for all windows) are written as ``viz:position``."""
     from mapper.timeline import _midnight
 
     results = timeline.results
@@ -372,17 +393,23 @@ def write_timeline_gexf(timeline: Timeline, path: str | Path) -> Path:
     nodes: dict[Any, list[tuple[Any, Any, str]]] = defaultdict(list)
     edges: dict[tuple[Any, Any], list[tuple[Any, Any, float]]] = defaultdict(list)
     labels: dict[Any, str] = {}
-    for r in results:
+    for i, r in enumerate(results):
+        # sliding windows overlap, and a GEXF value holds over disjoint intervals only:
+        # each window then stands for the time until the next one starts
+        end = r.window.end
+        if i + 1 < len(results) and results[i + 1].window.start < end:
+            end = results[i + 1].window.start
         for actor in r.graph.nodes:
             key = r.faction_of(actor)
             name = timeline.factions[key].name if key is not None else ""
-            nodes[actor].append((r.window.start, r.window.end, name))
+            nodes[actor].append((r.window.start, end, name))
             labels.setdefault(actor, str(r.graph.nodes[actor].get("label") or actor))
         for u, v, d in r.graph.edges(data=True):
-            edges[(u, v)].append((r.window.start, r.window.end, float(d.get("weight", 1.0))))
+            edges[(u, v)].append((r.window.start, end, float(d.get("weight", 1.0))))
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        '<gexf xmlns="http://gexf.net/1.2" version="1.2">',
+        '<gexf xmlns="http://www.gexf.net/1.2draft" '
+        'xmlns:viz="http://www.gexf.net/1.2draft/viz" version="1.2">',
         f"  <meta><creator>mapper</creator><description>{escape(timeline.project_name)}"
         " timeline</description></meta>",
         f'  <graph mode="dynamic" defaultedgetype="directed" timeformat="{fmt}" '
@@ -402,15 +429,16 @@ def write_timeline_gexf(timeline: Timeline, path: str | Path) -> Path:
         for start, end, name in spans:
             out.append(
                 f'          <attvalue for="faction" value={_attr(name)} '
-                f'start="{_when(start, dates)}" endopen="{_when(end, dates)}"/>'
+                f"{_span(start, end, dates)}/>"
             )
         out.append("        </attvalues>")
         out.append("        <spells>")
         for start, end, _ in spans:
-            out.append(
-                f'          <spell start="{_when(start, dates)}" endopen="{_when(end, dates)}"/>'
-            )
+            out.append(f"          <spell {_span(start, end, dates)}/>")
         out.append("        </spells>")
+        if positions and actor in positions:
+            x, y = positions[actor]
+            out.append(f'        <viz:position x="{x:g}" y="{-y:g}" z="0"/>')
         out.append("      </node>")
     out.append("    </nodes>")
     out.append("    <edges>")
@@ -420,15 +448,12 @@ def write_timeline_gexf(timeline: Timeline, path: str | Path) -> Path:
         out.append("        <attvalues>")
         for start, end, weight in spans:
             out.append(
-                f'          <attvalue for="weight" value="{weight:g}" '
-                f'start="{_when(start, dates)}" endopen="{_when(end, dates)}"/>'
+                f'          <attvalue for="weight" value="{weight:g}" {_span(start, end, dates)}/>'
             )
         out.append("        </attvalues>")
         out.append("        <spells>")
         for start, end, _ in spans:
-            out.append(
-                f'          <spell start="{_when(start, dates)}" endopen="{_when(end, dates)}"/>'
-            )
+            out.append(f"          <spell {_span(start, end, dates)}/>")
         out.append("        </spells>")
         out.append("      </edge>")
     out += ["    </edges>", "  </graph>", "</gexf>", ""]
@@ -438,8 +463,22 @@ def write_timeline_gexf(timeline: Timeline, path: str | Path) -> Path:
 # --------------------------------------------------------------------------- page
 
 
+def _positions(
+    timeline: Timeline, *, node_budget: int, seed: int
+) -> dict[Any, tuple[float, float]]:
+    """One layout of the union graph, for every window (cached on the timeline)."""
+    from mapper.render.layout import map_positions
+
+    cache = getattr(timeline, "_positions", None)
+    if cache is not None and cache[0] == (node_budget, seed):
+        return cache[1]
+    pos = map_positions(timeline.union, node_budget=node_budget, seed=seed)
+    timeline._positions = ((node_budget, seed), pos)  # type: ignore[attr-defined]
+    return pos
+
+
 def _payload(timeline: Timeline, *, node_budget: int, seed: int) -> dict[str, Any]:
-    from mapper.render.layout import map_positions, select_view
+    from mapper.render.layout import select_view
 
     union = timeline.union
     shown: list[Any] = []
@@ -447,7 +486,7 @@ def _payload(timeline: Timeline, *, node_budget: int, seed: int) -> dict[str, An
     if union.number_of_nodes():
         view = select_view(union, node_budget=node_budget)
         shown = sorted(view.nodes, key=str)
-        pos = map_positions(union, node_budget=node_budget, seed=seed)
+        pos = _positions(timeline, node_budget=node_budget, seed=seed)
     index = {a: i for i, a in enumerate(shown)}
     nodes = [
         {
