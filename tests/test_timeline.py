@@ -314,6 +314,16 @@ def test_project_timeline_section_and_python_api(tmp_path: Path) -> None:
     members = tl.memberships_frame()
     assert set(members.columns) >= {"window", "actor", "faction", "change"}
     assert tl.graph("w03").has_node("a00")
+    explicit = tmp_path / "explicit.toml"
+    explicit.write_text(
+        project.read_text(encoding="utf-8").replace(
+            "every = '1w'", "windows = ['2016-07-04:2016-07-18', '2016-07-18:2016-08-01']"
+        ),
+        encoding="utf-8",
+    )
+    given = run_timeline(load_project(explicit))
+    assert [(w.start.day, w.end.day) for w in given.windows] == [(4, 18), (18, 1)]
+    assert [m["to_window"] for m in given.moves] == ["w02"]
     bad = tmp_path / "bad.toml"
     bad.write_text(
         project.read_text(encoding="utf-8").replace("every = '1w'", "every = 'weekly'"),
