@@ -269,9 +269,12 @@ class WindowResult:
     window: Window
     graph: nx.DiGraph
     references: int
+    #: the window's :class:`~mapper.analysis.factions.FactionResult`
     factions: Any = None
-    summaries: list[dict[str, Any]] | None = None
+    #: the bridge figures (``is_bridge``) only: ``actor``, ``rank``, ``score``
     bridges: list[dict[str, Any]] | None = None
+    #: ``opportunities`` (``a``, ``b``, names, ``score``) and ``pairs`` (``a``, ``b``,
+    #: ``status``) of the alliance report, by local faction id
     alliances: dict[str, Any] | None = None
     warnings: list[EvidenceWarning] = field(default_factory=list)
     supported: bool = False
@@ -726,17 +729,19 @@ def resolve_once(project: Project, store: Store, *, progress: Progress | None = 
     return resolution, scope
 
 
-def graph_of(project: Project, events: Iterable[Any], resolution: Any) -> nx.DiGraph:
+def graph_of(
+    project: Project, events: Iterable[Any], resolution: Any, *, evidence: bool = True
+) -> nx.DiGraph:
     """The graph of some resolved references, built and filtered as a run builds its
     graph (weights, evidence, ``[graph]`` filters, influence); graph files are not
-    merged (their ties carry no time)."""
+    merged (their ties carry no time). ``evidence=False`` keeps no evidence items."""
     from mapper.graph import apply_influence, build_graph, filter_graph, influence
 
     G = build_graph(
         events,
         resolution.actors,
         type_weights=project.weights,
-        max_evidence=project.max_evidence,
+        max_evidence=project.max_evidence if evidence else 0,
         topics=resolution.topics,
         name=project.name,
     )
@@ -773,9 +778,21 @@ def _analyse_window(project: Project, window: Window, G: nx.DiGraph, references:
         return result
     out = analyse(project, G, stages=("factions", "bridges", "alliances"))
     result.factions = out["factions"]
-    result.summaries = out.get("summaries")
-    result.bridges = out.get("bridges")
-    result.alliances = out.get("alliances")
+    # only what the timeline reads is kept: a year of weekly windows would otherwise
+    # hold every actor's bridge measures and every faction pair of every window
+    result.bridges = [
+        {k: row.get(k) for k in ("actor", "rank", "score", "is_bridge")}
+        for row in out.get("bridges") or []
+        if row.get("is_bridge")
+    ]
+    report = out.get("alliances") or {}
+    result.alliances = {
+        "opportunities": [
+            {k: o.get(k) for k in ("a", "b", "name_a", "name_b", "score")}
+            for o in report.get("opportunities", [])
+        ],
+        "pairs": [{k: p.get(k) for k in ("a", "b", "status")} for p in report.get("pairs", [])],
+    }
     result.warnings = list(out.get("warnings", []))
     res = result.factions
     codes = {w.code for w in res.warnings}
@@ -896,7 +913,8 @@ def run_timeline(
         results.append(_analyse_window(project, window, G, len(events)))
     lo = bisect.bisect_left(times, specs[0].start)
     hi = bisect.bisect_left(times, max(w.end for w in specs))
-    union = graph_of(project, (e for _, e in dated[lo:hi]), resolution)
+    # the union graph only places the actors (one layout for every window)
+    union = graph_of(project, (e for _, e in dated[lo:hi]), resolution, evidence=False)
     timeline = _track(project.name, results, union)
     timeline.undated = undated
     timeline.warnings = tl_warnings + timeline.warnings
