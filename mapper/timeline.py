@@ -1486,7 +1486,12 @@ def _alliance_rows(
             event = "open"
         else:
             gone = [p for p in pair if p not in alive]
-            event = "closed" if not gone else f"closed ({', '.join(gone)} gone)"
+            if gone:
+                event = f"closed ({', '.join(gone)} gone)"
+            elif status.get(pair) == "too-thin":
+                event = "not judged now (too thin)"
+            else:
+                event = "closed"
         opp = now.get(pair)
         rows.append(
             {**base, "faction_a": pair[0], "faction_b": pair[1], "event": event}

@@ -290,10 +290,11 @@ def write_timeline_md(timeline: Timeline, path: str | Path, *, title: str) -> Pa
     )
     lines += ["## Moves", ""]
     lines += [
-        "An actor moved when it was in one faction in a supported window and in another "
-        "in the next, held there, on a stable assignment and with ties to at least two "
-        "members of its new faction. The ties listed are those that drove the move (new "
-        "in that window first).",
+        "An actor moved when it was in one faction in a supported window and is in "
+        "another in the next, clearly (a stable assignment, most of its partners on each "
+        "side, a shift of its ties beyond chance once adjusted for the many actors "
+        "tested) and for good (still there in the window after). The ties listed are "
+        "those that drove the move, new ones first (rules: docs/timeline.md).",
         "",
     ]
     lines += _table(
