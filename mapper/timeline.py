@@ -28,6 +28,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -1120,6 +1121,18 @@ def _track(name: str, results: list[WindowResult], union: nx.DiGraph) -> Timelin
                     "is named, matched or moved from it.",
                 )
             )
+    transient = _drop_transient(events, [r.window.key for r in results if r.supported])
+    if transient:
+        warned.append(
+            warning(
+                "timeline-transient-factions",
+                STAGE,
+                f"{transient} faction{'s' if transient != 1 else ''} lasted a single window "
+                "(split off and merged back, or appeared and ended at once): their events "
+                "are not reported.",
+            )
+        )
+    uncertain += _resolve_pending(candidates, [r for r in results if r.supported], tracked)
     uncertain += _adjust_shifts(candidates)
     moves, set_aside = _confirm_moves(memberships, candidates)
     uncertain += set_aside
@@ -1171,6 +1184,118 @@ def _track(name: str, results: list[WindowResult], union: nx.DiGraph) -> Timelin
         warnings=warned,
         union=union,
     )
+
+
+def _drop_transient(events: list[dict[str, Any]], supported: list[str]) -> int:
+    """Drop the events of factions that last one supported window: a split followed in
+    the next window by a merge back into the faction it split from, or a birth followed
+    at once by an end. Such a flicker is noise of one window, not a change of the map.
+    Returns how many factions were dropped."""
+    nxt = dict(pairwise(supported))
+    drop: set[int] = set()
+    for i, e in enumerate(events):
+        if e["event"] not in ("split", "born") or e["window"] not in nxt:
+            continue
+        if e["event"] == "born" and e["window"] == supported[0]:
+            continue
+        for j, later in enumerate(events):
+            if later["window"] != nxt[e["window"]] or later["faction"] != e["faction"]:
+                continue
+            undone = (
+                e["event"] == "split"
+                and later["event"] == "merged"
+                and later["other"] == e["other"]
+            ) or (e["event"] == "born" and later["event"] == "ended")
+            if undone:
+                drop.update((i, j))
+    events[:] = [e for i, e in enumerate(events) if i not in drop]
+    return len(drop) // 2
+
+
+def _leans(into_new: int, into_old: int, in_factions: int) -> bool:
+    """Whether an actor's partners now lean to its new faction: at least
+    :data:`MIN_MOVE_PARTNERS` there, more than in its old one, and
+    :data:`MOVE_SHARE` of its partners in factions."""
+    return (
+        into_new >= MIN_MOVE_PARTNERS
+        and into_new > into_old
+        and into_new >= MOVE_SHARE * in_factions
+    )
+
+
+def _members_by_key(r: WindowResult) -> dict[int, set[Any]]:
+    out: dict[int, set[Any]] = defaultdict(set)
+    for actor, key in _partition_keys(r).items():
+        out[key].add(actor)
+    return out
+
+
+def _merge_ties(*lists: list[tuple[Any, float, list[dict]]]) -> list[tuple[Any, float, list]]:
+    merged: dict[Any, list] = {}
+    for rows in lists:
+        for other, weight, items in rows:
+            entry = merged.setdefault(other, [0.0, []])
+            entry[0] += weight
+            entry[1].extend(items)
+    out = [(other, w, items) for other, (w, items) in merged.items()]
+    out.sort(key=lambda t: (-t[1], str(t[0])))
+    return out
+
+
+def _resolve_pending(
+    candidates: list[dict[str, Any]],
+    supported: list[WindowResult],
+    tracked: dict[int, TrackedFaction],
+) -> int:
+    """Complete the changes whose window alone held too few ties to show a move.
+
+    An actor that sits in its new faction in one window on too few ties is a move
+    there when, with the ties of the next supported window (where it must still be in
+    that faction), its partners lean to the new faction as a move requires. Returns the
+    number of changes set aside.
+    """
+    order = {id(r): i for i, r in enumerate(supported)}
+    kept: list[dict[str, Any]] = []
+    dropped = 0
+    for c in candidates:
+        pending = c.pop("_pending", None)
+        if pending is None:
+            kept.append(c)
+            continue
+        reference, home, key, r, ties, staying, before_ties = pending
+        row = c["_membership"]
+        nxt = next(
+            (n for n in supported[order[id(r)] + 1 :] if n.faction_of(c["actor"]) is not None),
+            None,
+        )
+        ok = False
+        if nxt is not None and nxt.faction_of(c["actor"]) == key:
+            members = _members_by_key(nxt)
+            actor = c["actor"]
+            ties_all = _merge_ties(ties, _tie_rows(nxt.graph, actor, members[key] - {actor}))
+            staying_all = _merge_ties(
+                staying, _tie_rows(nxt.graph, actor, members.get(home, set()) - {actor})
+            )
+            assigned = {a for group in members.values() for a in group}
+            assigned |= set(_partition_keys(r))
+            partners = set()
+            for G in (r.graph, nxt.graph):
+                if actor in G:
+                    partners |= (set(G.successors(actor)) | set(G.predecessors(actor))) & assigned
+            partners.discard(actor)
+            if _leans(len(ties_all), len(staying_all), len(partners)):
+                ok = True
+                move = _move_row(r, reference, actor, home, key, ties_all, tracked)
+                move["p_shift"] = _shift_p(
+                    len(before_ties), c["_before_new"], len(staying_all), len(ties_all)
+                )
+                move["_membership"] = row
+                kept.append(move)
+        if not ok:
+            row["change"] = "uncertain change"
+            dropped += 1
+    candidates[:] = kept
+    return dropped
 
 
 def _adjust_shifts(candidates: list[dict[str, Any]]) -> int:
@@ -1358,27 +1483,30 @@ def _memberships_and_moves(
             # it belonged to the old faction, and now leans to the new one
             before_ties = _tie_rows(old, actor, ref_members[home] - {actor})
             staying = _tie_rows(G, actor, members.get(home, set()) - {actor})
-            evident = (
-                len(ties) >= MIN_MOVE_PARTNERS
-                and len(before_ties) >= MIN_HOME_PARTNERS
-                and len(ties) > len(staying)
-                and len(ties) >= MOVE_SHARE * _partners_in_factions(G, actor, assigned)
-                and len(before_ties)
-                >= MOVE_SHARE * _partners_in_factions(old, actor, assigned_before)
-            )
+            belonged = len(before_ties) >= MIN_HOME_PARTNERS and len(
+                before_ties
+            ) >= MOVE_SHARE * _partners_in_factions(old, actor, assigned_before)
+            before_new = len(_tie_rows(old, actor, ref_members.get(key, set()) - {actor}))
+            partners = _partners_in_factions(G, actor, assigned)
             if actor in bridges_now and actor in bridges_before:
                 # a bridge figure in both windows straddles factions: it is not moving
                 change = "bridging"
-            elif stable and evident:
+            elif stable and belonged:
                 change = "moved?"
-                candidate = _move_row(r, reference, actor, home, key, ties, tracked)
-                candidate["p_shift"] = _shift_p(
-                    len(before_ties),
-                    len(_tie_rows(old, actor, ref_members.get(key, set()) - {actor})),
-                    len(staying),
-                    len(ties),
-                )
                 moved_into[actor] = (r.window.index, key)
+                if _leans(len(ties), len(staying), partners):
+                    candidate = _move_row(r, reference, actor, home, key, ties, tracked)
+                    candidate["p_shift"] = _shift_p(
+                        len(before_ties), before_new, len(staying), len(ties)
+                    )
+                else:
+                    # too few ties in this window alone: the next window may complete
+                    # the evidence (see _resolve_pending)
+                    candidate = {
+                        "actor": actor,
+                        "_pending": (reference, home, key, r, ties, staying, before_ties),
+                        "_before_new": before_new,
+                    }
             elif change == "changed" or home != before:
                 change = "uncertain change"
                 uncertain += 1

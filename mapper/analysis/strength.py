@@ -197,6 +197,10 @@ CODES: dict[str, str] = {
         "moves into the last window with factions (or of actors without a faction later) "
         "could not be checked against a later window: provisional"
     ),
+    "timeline-transient-factions": (
+        "factions that lasted one window (split off and merged back, or appeared and "
+        "ended at once): their events are not reported"
+    ),
     "timeline-too-few-windows": (
         "fewer than two windows with supported factions: nothing to compare over time"
     ),
