@@ -1100,6 +1100,16 @@ def _track(name: str, results: list[WindowResult], union: nx.DiGraph) -> Timelin
                 memberships,
                 candidates,
                 reference=reference,
+                earlier=next(
+                    (
+                        p
+                        for p in reversed(supported_so_far)
+                        if p.window.end <= reference.window.start
+                    ),
+                    None,
+                )
+                if reference is not None
+                else None,
                 moved_into=moved_into,
             )
             supported_so_far.append(r)
@@ -1212,6 +1222,13 @@ def _drop_transient(events: list[dict[str, Any]], supported: list[str]) -> int:
     return len(drop) // 2
 
 
+def _belonged(into_old: int, in_factions: int) -> bool:
+    """Whether an actor belonged to its old faction: ties to at least
+    :data:`MIN_HOME_PARTNERS` of its members, :data:`MOVE_SHARE` of its partners in
+    factions."""
+    return into_old >= MIN_HOME_PARTNERS and into_old >= MOVE_SHARE * in_factions
+
+
 def _leans(into_new: int, into_old: int, in_factions: int) -> bool:
     """Whether an actor's partners now lean to its new faction: at least
     :data:`MIN_MOVE_PARTNERS` there, more than in its old one, and
@@ -1221,6 +1238,16 @@ def _leans(into_new: int, into_old: int, in_factions: int) -> bool:
         and into_new > into_old
         and into_new >= MOVE_SHARE * in_factions
     )
+
+
+def _partner_set(r: WindowResult, actor: Any) -> set[Any]:
+    """The actor's partners (either direction) in the followed factions of ``r``."""
+    G = r.graph
+    if actor not in G:
+        return set()
+    assigned = _partition_keys(r)
+    partners = (set(G.successors(actor)) | set(G.predecessors(actor))) - {actor}
+    return {a for a in partners if a in assigned}
 
 
 def _members_by_key(r: WindowResult) -> dict[int, set[Any]]:
@@ -1247,12 +1274,13 @@ def _resolve_pending(
     supported: list[WindowResult],
     tracked: dict[int, TrackedFaction],
 ) -> int:
-    """Complete the changes whose window alone held too few ties to show a move.
+    """Judge the candidate moves on the ties of their window and of the next one.
 
-    An actor that sits in its new faction in one window on too few ties is a move
-    there when, with the ties of the next supported window (where it must still be in
-    that faction), its partners lean to the new faction as a move requires. Returns the
-    number of changes set aside.
+    A move must hold in the next supported window where the actor has a faction; when
+    it does, that window's ties into the new and the old faction are added to the
+    evidence (a week of ties is often too few on its own), and the move keeps the
+    window where it showed. The actor's partners must then lean to the new faction
+    (:func:`_leans`). Returns the number of changes set aside.
     """
     order = {id(r): i for i, r in enumerate(supported)}
     kept: list[dict[str, Any]] = []
@@ -1269,28 +1297,28 @@ def _resolve_pending(
             None,
         )
         ok = False
-        if nxt is not None and nxt.faction_of(c["actor"]) == key:
+        actor = c["actor"]
+        # judged on the window of the change alone, or with the next one's ties added
+        # (when the move holds there); tested with them
+        ties_all, staying_all = ties, staying
+        partners = _partner_set(r, actor)
+        leans = _leans(len(ties), len(staying), len(partners))
+        if nxt is not None and nxt.faction_of(actor) == key:
             members = _members_by_key(nxt)
-            actor = c["actor"]
             ties_all = _merge_ties(ties, _tie_rows(nxt.graph, actor, members[key] - {actor}))
             staying_all = _merge_ties(
                 staying, _tie_rows(nxt.graph, actor, members.get(home, set()) - {actor})
             )
-            assigned = {a for group in members.values() for a in group}
-            assigned |= set(_partition_keys(r))
-            partners = set()
-            for G in (r.graph, nxt.graph):
-                if actor in G:
-                    partners |= (set(G.successors(actor)) | set(G.predecessors(actor))) & assigned
-            partners.discard(actor)
-            if _leans(len(ties_all), len(staying_all), len(partners)):
-                ok = True
-                move = _move_row(r, reference, actor, home, key, ties_all, tracked)
-                move["p_shift"] = _shift_p(
-                    len(before_ties), c["_before_new"], len(staying_all), len(ties_all)
-                )
-                move["_membership"] = row
-                kept.append(move)
+            partners |= _partner_set(nxt, actor)
+            leans = leans or _leans(len(ties_all), len(staying_all), len(partners))
+        if leans:
+            ok = True
+            move = _move_row(r, reference, actor, home, key, ties_all, tracked)
+            move["p_shift"] = _shift_p(
+                len(before_ties), c["_before_new"], len(staying_all), len(ties_all)
+            )
+            move["_membership"] = row
+            kept.append(move)
         if not ok:
             row["change"] = "uncertain change"
             dropped += 1
@@ -1386,7 +1414,22 @@ def _confirm_moves(
             after["faction"] == row["previous"]
         ):
             after["change"] = "returned"
-    return moves, set_aside
+    # a "move" out of a faction the actor sat in for one window on no evidence, back to
+    # the faction it had before, is a return, not a move
+    where = {(row["actor"], row["window"]): row for row in memberships}
+    kept = []
+    for move in moves:
+        left = where.get((move["actor"], move["from_window"]))
+        if (
+            left is not None
+            and left["change"] in ("uncertain change", "did not hold", "returned")
+            and left["previous"] == move["to_faction"]
+        ):
+            where[(move["actor"], move["to_window"])]["change"] = "returned"
+            set_aside += 1
+        else:
+            kept.append(move)
+    return kept, set_aside
 
 
 def _memberships_and_moves(
@@ -1399,6 +1442,7 @@ def _memberships_and_moves(
     moves: list[dict[str, Any]],
     *,
     reference: WindowResult | None = None,
+    earlier: WindowResult | None = None,
     moved_into: dict[Any, tuple[int, int]] | None = None,
 ) -> int:
     """Rows of ``memberships`` and candidate ``moves`` for a supported window; returns
@@ -1407,8 +1451,10 @@ def _memberships_and_moves(
     ``previous`` is the previous supported window (the changes are labelled against
     it); ``reference`` the last supported window that does not overlap this one (the
     moves are tested against it: the same as ``previous`` unless the windows slide).
-    ``moved_into`` (actor -> (window index, faction key)) keeps a move that sliding
-    windows see twice from being counted twice.
+    ``earlier`` is the supported window before ``reference`` (not overlapping it): its
+    ties complete the reference's when those are too few. ``moved_into`` (actor ->
+    (window index, faction key)) keeps a move that sliding windows see twice from being
+    counted twice.
     """
     res = r.factions
     G = r.graph
@@ -1428,7 +1474,6 @@ def _memberships_and_moves(
     for actor, local in res.partition.items():
         if local in r.keys:
             members[r.keys[local]].add(actor)
-    assigned = {a for group in members.values() for a in group}
     assigned_before = set(ref_keys)
 
     def faction_event(old: int, new: int) -> bool:
@@ -1483,30 +1528,35 @@ def _memberships_and_moves(
             # it belonged to the old faction, and now leans to the new one
             before_ties = _tie_rows(old, actor, ref_members[home] - {actor})
             staying = _tie_rows(G, actor, members.get(home, set()) - {actor})
-            belonged = len(before_ties) >= MIN_HOME_PARTNERS and len(
-                before_ties
-            ) >= MOVE_SHARE * _partners_in_factions(old, actor, assigned_before)
+            before_partners = _partners_in_factions(old, actor, assigned_before)
             before_new = len(_tie_rows(old, actor, ref_members.get(key, set()) - {actor}))
-            partners = _partners_in_factions(G, actor, assigned)
+            belonged = _belonged(len(before_ties), before_partners)
+            if earlier is not None and earlier.faction_of(actor) == home:
+                # the window before the reference, where the actor was in the same
+                # faction, adds its ties to the evidence that it belonged there: it is
+                # judged on the reference alone or on both, and tested on both
+                members_e = _members_by_key(earlier)
+                ties_e = _tie_rows(earlier.graph, actor, members_e[home] - {actor})
+                new_e = _tie_rows(earlier.graph, actor, members_e.get(key, set()) - {actor})
+                before_ties = _merge_ties(before_ties, ties_e)
+                before_new = len(
+                    {t[0] for t in _tie_rows(old, actor, ref_members.get(key, set()) - {actor})}
+                    | {t[0] for t in new_e}
+                )
+                seen = _partner_set(reference, actor) | _partner_set(earlier, actor)
+                belonged = belonged or _belonged(len(before_ties), len(seen))
             if actor in bridges_now and actor in bridges_before:
                 # a bridge figure in both windows straddles factions: it is not moving
                 change = "bridging"
             elif stable and belonged:
+                # judged with the next window's ties too (see _resolve_pending)
                 change = "moved?"
                 moved_into[actor] = (r.window.index, key)
-                if _leans(len(ties), len(staying), partners):
-                    candidate = _move_row(r, reference, actor, home, key, ties, tracked)
-                    candidate["p_shift"] = _shift_p(
-                        len(before_ties), before_new, len(staying), len(ties)
-                    )
-                else:
-                    # too few ties in this window alone: the next window may complete
-                    # the evidence (see _resolve_pending)
-                    candidate = {
-                        "actor": actor,
-                        "_pending": (reference, home, key, r, ties, staying, before_ties),
-                        "_before_new": before_new,
-                    }
+                candidate = {
+                    "actor": actor,
+                    "_pending": (reference, home, key, r, ties, staying, before_ties),
+                    "_before_new": before_new,
+                }
             elif change == "changed" or home != before:
                 change = "uncertain change"
                 uncertain += 1
