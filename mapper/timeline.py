@@ -282,6 +282,8 @@ class WindowResult:
     reason: str = ""
     #: local faction id -> stable faction key (supported windows only)
     keys: dict[int, int] = field(default_factory=dict)
+    #: derived lookups, computed once the keys are set (see :func:`_partition_keys`)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def faction_of(self, actor: Any) -> int | None:
         """The stable faction key of ``actor`` in this window (``None``: none)."""
@@ -1251,10 +1253,14 @@ def _partner_set(r: WindowResult, actor: Any) -> set[Any]:
 
 
 def _members_by_key(r: WindowResult) -> dict[int, set[Any]]:
-    out: dict[int, set[Any]] = defaultdict(set)
-    for actor, key in _partition_keys(r).items():
-        out[key].add(actor)
-    return out
+    """Stable faction key -> its members in ``r`` (computed once)."""
+    cached = r._cache.get("members")
+    if cached is None:
+        cached = defaultdict(set)
+        for actor, key in _partition_keys(r).items():
+            cached[key].add(actor)
+        r._cache["members"] = cached
+    return cached
 
 
 def _merge_ties(*lists: list[tuple[Any, float, list[dict]]]) -> list[tuple[Any, float, list]]:
@@ -1371,8 +1377,14 @@ def _bridge_set(r: WindowResult) -> set[Any]:
 
 
 def _partition_keys(r: WindowResult) -> dict[Any, int]:
-    keys = r.keys
-    return {a: keys[f] for a, f in r.factions.partition.items() if f in keys}
+    """Actor -> stable faction key in ``r`` (followed factions only). Computed once:
+    call it only after the window's keys are set."""
+    cached = r._cache.get("keys")
+    if cached is None:
+        keys = r.keys
+        cached = {a: keys[f] for a, f in r.factions.partition.items() if f in keys}
+        r._cache["keys"] = cached
+    return cached
 
 
 def _confirm_moves(
