@@ -83,9 +83,13 @@ def run(posts: int, workdir: Path, *, every: str = "1w", seed: int = 1) -> dict[
     )
     stamps: list[tuple[str, float]] = []
 
+    tracking: list[float] = []
+
     def progress(event: Any) -> None:
         if isinstance(event, str) and event.startswith("window "):
             stamps.append((event, time.perf_counter()))
+        elif isinstance(event, str) and event.startswith("timeline: "):
+            tracking.append(time.perf_counter())
 
     proj = load_project(project)
     start = time.perf_counter()
@@ -93,9 +97,11 @@ def run(posts: int, workdir: Path, *, every: str = "1w", seed: int = 1) -> dict[
     end = time.perf_counter()
     out["timeline_s"] = round(end - start, 2)
     out["import_and_resolve_s"] = round(stamps[0][1] - start, 2) if stamps else None
+    windows_end = tracking[0] if tracking else end
+    out["union_graph_and_matching_s"] = round(end - windows_end, 2) if tracking else None
     durations = []
     for i, (label, t) in enumerate(stamps):
-        nxt = stamps[i + 1][1] if i + 1 < len(stamps) else end
+        nxt = stamps[i + 1][1] if i + 1 < len(stamps) else windows_end
         durations.append((round(nxt - t, 2), label))
     out["windows_s"] = round(sum(d for d, _ in durations), 2)
     out["slowest_window"] = max(durations) if durations else None

@@ -914,6 +914,8 @@ def run_timeline(
             progress(f"window {window.key} {window.label}: {len(events)} references")
         G = graph_of(project, events, resolution)
         results.append(_analyse_window(project, window, G, len(events)))
+    if progress is not None:
+        progress("timeline: one layout graph of the whole period; factions matched")
     lo = bisect.bisect_left(times, specs[0].start)
     hi = bisect.bisect_left(times, max(w.end for w in specs))
     # the union graph only places the actors (one layout for every window)
