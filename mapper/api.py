@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mapper.project import Project
+    from mapper.timeline import Timeline
 
 #: Columns and dtypes of the tables, so that an empty result is a typed empty frame
 #: (pandas maps ``"str"`` to its string dtype, as it infers for text).
@@ -389,6 +390,42 @@ class Network:
         """Suggested introductions across factions, each with a broker, best first."""
         rows = self._need("alliances").get("introductions", [])
         return _frame(rows, INTRODUCTION_COLUMNS)
+
+    def timeline(
+        self,
+        every: str | None = None,
+        *,
+        step: str | None = None,
+        windows: str | list[str] | None = None,
+    ) -> Timeline:
+        """Cut the project's posts into time windows and analyse each one.
+
+        ``every`` is the window length (``"1w"``, ``"3d"``, ``"1m"``), ``step`` the
+        distance between window starts for sliding windows, ``windows`` explicit
+        windows (``"2016-06-01:2016-07-01,2016-07-01:2016-08-01"``); without any, the
+        project's ``[timeline]`` options. The store is read once; each window's graph is
+        built from it and analysed with the project's options and seed.
+
+        Returns a :class:`mapper.timeline.Timeline`: ``windows_frame()``,
+        ``memberships_frame()``, ``moves_frame()``, ``factions_frame()``,
+        ``events_frame()``, ``bridges_frame()``, ``alliances_frame()`` give
+        DataFrames and ``graph(window)`` (or ``results[i].graph``) each window's graph.
+        :func:`mapper.render.timeline.write_timeline` writes its files.
+
+        Raises
+        ------
+        MapperError
+            For a network made with :meth:`from_graph` (no store to cut in time).
+        """
+        from mapper.errors import MapperError
+        from mapper.timeline import run_timeline
+
+        if self.project is None or self.project.path is None:
+            raise MapperError(
+                "a timeline needs a project's posts with their times",
+                hint="use Network.from_project('mapper.toml')",
+            )
+        return run_timeline(self.project, every=every, step=step, windows=windows)
 
     def to_igraph(self) -> igraph.Graph:
         """The network as a directed, weighted :class:`igraph.Graph`.

@@ -154,6 +154,9 @@ class Project:
     full_graph: bool = False
     export_max_actors: int = 20_000
     export_max_ties: int = 50_000
+    timeline_every: str = ""
+    timeline_step: str = ""
+    timeline_windows: list[str] = field(default_factory=list)
 
     @property
     def base(self) -> Path:
@@ -288,6 +291,29 @@ def _date(value: Any) -> datetime | None:
     raise _Invalid(f"not a date: {_show(value)}", "write it as 2016-07-01 or 2016-07-01T12:00:00Z")
 
 
+def _period(value: Any) -> str:
+    """A window length such as ``1w``, ``3d`` or ``1m`` (see :mod:`mapper.timeline`)."""
+    from mapper.timeline import parse_period
+
+    try:
+        return str(parse_period(value if isinstance(value, str) else repr(value)))
+    except ConfigError as exc:
+        raise _Invalid(exc.message, exc.hint) from None
+
+
+def _window(value: Any) -> str:
+    """One explicit window ``start:end`` (see :func:`mapper.timeline.parse_windows`)."""
+    from mapper.timeline import parse_windows
+
+    if not isinstance(value, str):
+        raise _Invalid(f"must be text such as '2016-06-01:2016-07-01', not {_show(value)}")
+    try:
+        parse_windows(value)
+    except ConfigError as exc:
+        raise _Invalid(exc.message, exc.hint) from None
+    return value
+
+
 def _weights(value: Any) -> dict[str, float]:
     """The weight table merged over the defaults (each entry is checked on its own)."""
     if not isinstance(value, dict):
@@ -346,6 +372,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("exports", "full_graph", _bool, "full_graph"),
     Option("exports", "max_actors", _integer(1), "export_max_actors"),
     Option("exports", "max_ties", _integer(1), "export_max_ties"),
+    Option("timeline", "every", _period, "timeline_every"),
+    Option("timeline", "step", _period, "timeline_step"),
+    Option("timeline", "windows", _list_of(_window), "timeline_windows"),
 )
 #: How each option of a ``[[sources]]`` table is checked (options not listed here are
 #: taken as they are).

@@ -279,13 +279,18 @@ def test_demo_writes_to_outputs_demo_at_the_repository_root(
 
     calls: list[tuple[Path, Path | None]] = []
     monkeypatch.setattr(mapper.cli, "_run", lambda project, out, **_: calls.append((project, out)))
+    monkeypatch.setattr(
+        mapper.cli, "_demo_timeline", lambda project, out: calls.append((project, out))
+    )
     monkeypatch.chdir(tmp_path)
     assert runner.invoke(app, ["demo"]).exit_code == 0
     assert runner.invoke(app, ["demo", "--out", "mine"]).exit_code == 0
     root = Path(__file__).resolve().parents[1]
     assert calls == [
         (root / "data" / "demo" / "mapper.toml", root / "outputs" / "demo"),
+        (root / "data" / "demo" / "timeline.toml", root / "outputs" / "demo"),
         (root / "data" / "demo" / "mapper.toml", Path("mine")),
+        (root / "data" / "demo" / "timeline.toml", Path("mine")),
     ]
 
 

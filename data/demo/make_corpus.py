@@ -573,6 +573,92 @@ def feed_xml(rng: random.Random, actors: dict[str, dict[str, str]]) -> str:
     )
 
 
+# --- the timeline corpus -------------------------------------------------------------
+#
+# A second, separate set of example posts for `mapper timeline timeline.toml`: the same
+# roster, with an interaction structure that changes over the summer. The changes are
+# PLANTED FOR ILLUSTRATION (who points at whom, week by week), as the static structure
+# above is; they are not a record or a claim about anyone's politics. The story:
+#
+# - from 25 July, Clive Lewis's example posts point mostly at the pluralist group
+#   instead of the Labour left group (the blog page describes him canvassing a
+#   progressive alliance);
+# - from 22 August, Lisa Nandy's point mostly at the pluralist group instead of the
+#   Labour MPs' group (she co-edited the cross-party book The Alternative);
+# - from 5 September, the pluralist group and the other parties point at each other as
+#   much as within themselves: the two groups become one.
+# - posts stop on 24 September, the day the leadership result was announced, so the
+#   last two-week window holds less than a week of posts.
+
+TIMELINE_SEED = 2017
+TIMELINE_START = datetime(2016, 6, 27, 8, 0, tzinfo=UTC)
+TIMELINE_END = datetime(2016, 9, 24, 12, 0, tzinfo=UTC)
+#: Example posts per poster and week (bridges and movers post twice as much).
+TIMELINE_POSTS_PER_WEEK = 3
+MOVES: dict[str, tuple[datetime, str]] = {
+    "clive-lewis": (datetime(2016, 7, 25, tzinfo=UTC), "plural"),
+    "lisa-nandy": (datetime(2016, 8, 22, tzinfo=UTC), "plural"),
+}
+HOMES_BEFORE: dict[str, str] = {"clive-lewis": "left", "lisa-nandy": "plp"}
+MERGE_FROM = datetime(2016, 9, 5, tzinfo=UTC)
+MERGED = ("plural", "other")
+
+
+class TimelineCorpus(XCorpus):
+    """Example posts whose planted groups change over time (see the notes above)."""
+
+    def __init__(self, actors: dict[str, dict[str, str]], issues: dict[str, dict[str, str]]):
+        super().__init__(actors, issues)
+        self.rng = random.Random(TIMELINE_SEED)
+        self.next_id = 770_000_000_000_000_000
+        self.now = TIMELINE_START
+
+    def when(self) -> datetime:
+        return self.now
+
+    def home(self, actor: str) -> str:
+        if actor in MOVES:
+            moved_on, group = MOVES[actor]
+            return group if self.now >= moved_on else HOMES_BEFORE[actor]
+        return group_of(actor)
+
+    def members(self, group: str) -> list[str]:
+        out = [a for a in GROUPS[group] if a not in MOVES]
+        out += [a for a in sorted(MOVES) if self.home(a) == group]
+        return out
+
+    def pick_target(self, author: str) -> str:
+        shares = None if author in MOVES else BRIDGES.get(author) or SPREAD.get(author)
+        if shares:
+            groups, weights = zip(*sorted(shares.items()), strict=True)
+            group = self.rng.choices(groups, weights)[0]
+        else:
+            home = self.home(author)
+            group = home if self.rng.random() < 0.9 else self.rng.choice(sorted(GROUPS))
+        if self.now >= MERGE_FROM and group in MERGED:
+            group = self.rng.choice(MERGED)
+        pool = [a for a in self.members(group) if a != author and self.actors[a]["x"]]
+        pool += [b for b, g in BRIDGES.items() if group in g and b != author and b not in MOVES]
+        return self.rng.choice(sorted(pool))
+
+
+def timeline_corpus(actors: dict[str, dict[str, str]], issues: dict[str, dict[str, str]]) -> list:
+    """The X pages of the timeline corpus (deterministic)."""
+    corpus = TimelineCorpus(actors, issues)
+    posters = sorted(a for a, r in actors.items() if r["x"])
+    week = TIMELINE_START
+    while week < TIMELINE_END:
+        end = min(week + timedelta(days=7), TIMELINE_END)
+        span = int((end - week).total_seconds())
+        for author in posters:
+            n = TIMELINE_POSTS_PER_WEEK * (2 if author in BRIDGES or author in MOVES else 1)
+            for _ in range(n):
+                corpus.now = week + timedelta(seconds=corpus.rng.randrange(span))
+                corpus.write_post(author)
+        week = end
+    return corpus.pages()
+
+
 def main() -> None:
     actors, issues = load_roster()
     corpus = XCorpus(actors, issues)
@@ -595,6 +681,12 @@ def main() -> None:
         (blogs / blog["file"]).write_text(html, encoding="utf-8")
     (CORPUS / "compass_feed.xml").write_text(feed_xml(corpus.rng, actors), encoding="utf-8")
     print(f"{len(corpus.tweets)} X posts, {len(BLOGS)} blog pages, 15 feed entries")
+    pages = timeline_corpus(actors, issues)
+    with open(CORPUS / "x_pages_timeline.jsonl", "w", encoding="utf-8", newline="\n") as fh:
+        for page in pages:
+            fh.write(json.dumps(page, ensure_ascii=False, sort_keys=True) + "\n")
+    posts = sum(len(p["data"]) for p in pages)
+    print(f"timeline corpus: {posts} X posts, 27 June to 24 September 2016")
 
 
 if __name__ == "__main__":

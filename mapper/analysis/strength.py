@@ -190,7 +190,31 @@ CODES: dict[str, str] = {
         "pairs or party pairs with too few shared divisions, too little activity or too "
         "few expected ties to compare talk and votes"
     ),
-    # timeline ------------------------------------------------------------------
+    # timeline (mapper.timeline) -------------------------------------------------
+    "timeline-thin-window": (
+        "a window whose factions the data do not support (none, or not significant): it "
+        "tells no story, and no faction is named, matched or moved from it"
+    ),
+    "timeline-uncertain-changes": (
+        "actors whose faction changed between windows on an unstable assignment or too "
+        "few ties into the new faction: not reported as moves"
+    ),
+    "timeline-unchecked-moves": (
+        "moves into the last window with factions (or of actors without a faction later) "
+        "could not be checked against a later window: provisional"
+    ),
+    "timeline-transient-factions": (
+        "factions that lasted one window (split off and merged back, or appeared and "
+        "ended at once): their events are not reported"
+    ),
+    "timeline-too-few-windows": (
+        "fewer than two windows with supported factions: nothing to compare over time"
+    ),
+    "timeline-undated": (
+        "references without a time (or ties of graph files) fall in no window and are "
+        "left out of the timeline"
+    ),
+    "timeline-source-not-read": "a source could not be read: its posts are in no window",
 }
 
 

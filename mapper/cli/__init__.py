@@ -330,10 +330,22 @@ def demo(
 ) -> None:
     """Run the embedded demo: the UK progressive-alliance debate of summer 2016.
 
+    Also writes the demo's timeline (two-week windows) to timeline/ in the output.
+
     Example:  mapper demo --out outputs/demo
     """
     project = demo_project()
-    _run(project, out or demo_output(), collect=False, force=False, as_json=json_out)
+    target = out or demo_output()
+    _run(project, target, collect=False, force=False, as_json=json_out)
+    _demo_timeline(project.with_name("timeline.toml"), target)
+
+
+def _demo_timeline(project: Path, out: Path) -> None:
+    """The demo's timeline (``data/demo/timeline.toml``) into ``out/timeline``."""
+    from mapper.cli.timeline_cmd import write_demo_timeline
+
+    if project.exists():
+        write_demo_timeline(project, out)
 
 
 @app.command()
@@ -812,7 +824,7 @@ def _register_collectors() -> None:
 
 
 def _register_extras() -> None:
-    for module in ("project_cmds", "votes", "store_cmds"):
+    for module in ("project_cmds", "votes", "store_cmds", "timeline_cmd"):
         try:
             mod = __import__(f"mapper.cli.{module}", fromlist=["register"])
         except ImportError:
