@@ -46,8 +46,34 @@ def cluster() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def client(cluster: Any) -> Iterator[Any]:
+    from mapper.engine.dask import release_offload_thread
+
     with distributed.Client(cluster) as c:
         yield c
+    release_offload_thread()  # the tests after this module may fork
+
+
+def test_no_dask_thread_outlives_the_engine() -> None:
+    """After a Dask run the analysis forks again: distributed's idle offload thread is
+    stopped (and offloading still works when next needed)."""
+    import threading
+
+    import distributed.utils
+
+    from mapper import parallel
+    from mapper.engine.dask import release_offload_thread
+
+    def offload_threads() -> list[str]:
+        return [t.name for t in threading.enumerate() if t.name.startswith("Dask-Offload")]
+
+    distributed.utils._offload_executor.submit(lambda: None).result()
+    assert offload_threads()
+    release_offload_thread()
+    assert offload_threads() == []
+    assert parallel.fork_available()
+    assert distributed.utils._offload_executor.submit(lambda: 7).result() == 7
+    release_offload_thread()
+    assert offload_threads() == []
 
 
 # --------------------------------------------------------------------------- helpers

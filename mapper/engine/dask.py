@@ -110,18 +110,46 @@ def dask_client(address: str | None = None, *, workers: int | None = None) -> It
             yield client
         finally:
             client.close()
+            release_offload_thread()
         return
     n = workers or os.cpu_count() or 1
-    with (
-        LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
+    try:
+        with (
+            LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client
+    finally:
+        release_offload_thread()
+
+
+def release_offload_thread() -> None:
+    """Stop the idle thread that ``distributed`` keeps after its client is closed.
+
+    ``distributed`` moves large messages through a module-wide one-thread executor
+    whose thread lives on once started. While any other thread is alive, mapper's
+    analysis stages do not fork (:func:`mapper.parallel.fork_available`), so the
+    factions and bridges after a Dask run would lose their second process. The
+    executor is swapped for a new one (its thread starts only when next used) and the
+    old one is shut down. Nothing happens when ``distributed`` is not imported or no
+    longer has this executor.
+    """
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    utils = sys.modules.get("distributed.utils")
+    old = getattr(utils, "_offload_executor", None)
+    if utils is None or not isinstance(old, ThreadPoolExecutor):
+        return
+    utils._offload_executor = ThreadPoolExecutor(  # type: ignore[attr-defined]
+        max_workers=1, thread_name_prefix="Dask-Offload"
+    )
+    old.shutdown(wait=True)
 
 
 def build_dask(
