@@ -377,3 +377,25 @@ def test_thin_data_runs_with_exit_zero_and_every_output_says_it_is_thin(tmp_path
     assert "is split" not in report
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "no-factions" in html
+
+
+def test_the_run_summary_line_never_announces_chance_factions_bare(tmp_path):
+    """On a random graph the one-line summary of ``mapper run`` qualifies the faction
+    count itself, not only the line after it."""
+    G = nx.gnp_random_graph(60, 0.1, seed=3)
+    lines = ["source,target,weight,type"] + [f"a{u},a{v},1,mention" for u, v in G.edges()]
+    (tmp_path / "edges.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    toml = tmp_path / "mapper.toml"
+    toml.write_text(
+        '[project]\nname = "random"\noutput = "out"\n\n'
+        '[[sources]]\ntype = "edges-csv"\npath = "edges.csv"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["run", str(toml)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["factions"] >= 2 and summary["significance"]["significant"] is False
+    first = next(
+        line for line in result.output.splitlines() if " ties, " in line and " in " in line
+    )
+    assert f"{summary['factions']} factions (not significant)" in first

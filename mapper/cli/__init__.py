@@ -178,9 +178,12 @@ def _load(project: Path, out: Path | None = None) -> Any:
 def _print_summary(summary: dict[str, Any], out: Path) -> None:
     secs = summary.get("seconds", {})
     total = sum(secs.values())
+    sig = summary.get("significance")
+    # factions no stronger than chance are never announced without saying so
+    weak = " (not significant)" if sig is not None and not sig["significant"] else ""
     say(
         f"{summary['actors']} actors, {summary['ties']} ties"
-        + (f", {summary['factions']} factions" if "factions" in summary else "")
+        + (f", {summary['factions']} factions{weak}" if "factions" in summary else "")
         + (f", {summary['bridge_figures']} bridge figures" if "bridge_figures" in summary else "")
         + (
             f", {summary['opportunities']} alliance opportunities"
@@ -189,7 +192,6 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
         )
         + f" in {total:.1f} s"
     )
-    sig = summary.get("significance")
     if sig is not None and summary.get("factions"):
         verdict = "significant" if sig["significant"] else "NOT significant"
         z = "undefined" if sig["z"] is None else f"{sig['z']:.1f}"
