@@ -37,7 +37,6 @@ import order) itself with :func:`resolve_posts`.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -53,15 +52,13 @@ from mapper.errors import GraphError, ImportFormatError, MapperError, StoreError
 from mapper.graph.build import (
     _NO_TIME,
     DEFAULT_TYPE_WEIGHTS,
-    UNKNOWN_TYPE_WEIGHT,
     _add_exact,
     _checked_weight,
-    _edge_rows,
-    _topic_counts,
+    fold_events,
     gc_paused,
-    node_attributes,
+    graph_from_records,
 )
-from mapper.records import REFERENCE_KINDS, Actor, EdgeEvent, Post, utc
+from mapper.records import REFERENCE_KINDS, Actor, EdgeEvent, Post
 from mapper.resolve.resolver import Resolution, ResolutionReport, Resolver, _display_name
 from mapper.resolve.roster import Roster
 
@@ -343,62 +340,7 @@ class EdgeAggregate:
 
     def add(self, events: Iterable[EdgeEvent]) -> None:
         """Aggregate ``events`` (the loop of ``build_graph``, record for record)."""
-        edges = self.edges
-        endpoints = self.endpoints
-        type_index = self.type_index
-        k = self.k
-        prune_at = max(2 * k, 8)
-        width = 2 * len(type_index)
-        for ev in events:
-            source = ev.source
-            target = ev.target
-            if source == target:
-                endpoints.add(source)
-                continue
-            rec = edges.get((source, target))
-            if rec is None:
-                rec = [[0] * width, None, None, None, [], None]
-                edges[(source, target)] = rec
-            etype = ev.type
-            ti = type_index.get(etype)
-            if ti is None:
-                ti = len(type_index)
-                type_index[etype] = ti
-                self.type_list.append(etype)
-                width += 2
-            counts = rec[0]
-            j = 2 * ti
-            if j >= len(counts):
-                counts.extend([0] * (j + 2 - len(counts)))
-            counts[j] += 1
-            w = ev.weight
-            if w is None:
-                counts[j + 1] += 1
-            else:
-                if w.__class__ is not float or not math.isfinite(w):
-                    w = _checked_weight(w, what="weight", source=ev.post)
-                if rec[1] is None:
-                    rec[1] = [w]
-                else:
-                    _add_exact(rec[1], w)
-            time = ev.time
-            if time is not None:
-                if time.tzinfo is not UTC:
-                    time = utc(time)
-                if rec[2] is None or time < rec[2]:
-                    rec[2] = time
-                if rec[3] is None or time > rec[3]:
-                    rec[3] = time
-                key = (False, time, ev.post, etype, ev.url or "", ev.snippet or "")
-            else:
-                key = (True, _NO_TIME, ev.post, etype, ev.url or "", ev.snippet or "")
-            if k and (rec[5] is None or key < rec[5]):
-                keys = rec[4]
-                keys.append(key)
-                if len(keys) >= prune_at:
-                    keys = sorted(set(keys))[:k]
-                    rec[4] = keys
-                    rec[5] = keys[-1] if len(keys) == k else None
+        fold_events(events, self.edges, self.endpoints, self.type_index, self.type_list, self.k)
 
     def merge(self, other: EdgeAggregate) -> EdgeAggregate:
         """Add ``other`` into this aggregate (``other`` is consumed) and return it."""
@@ -456,42 +398,20 @@ class EdgeAggregate:
         """The graph :func:`mapper.graph.build_graph` makes of the same events (nodes and
         edges inserted in sorted order, the same attributes)."""
         with gc_paused():
-            endpoints = set(self.endpoints)
-            for source, target in self.edges:
-                endpoints.add(source)
-                endpoints.add(target)
-            try:
-                node_order = sorted(endpoints)
-                edge_order = sorted(self.edges)
-            except TypeError:
-                raise GraphError(
-                    "actor ids must all be str", hint="convert platform ids with str() upstream"
-                ) from None
-            G = nx.DiGraph()
-            G.graph["name"] = name
-            for node in node_order:
-                attrs = node_attributes(node, actors.get(node))
-                if topics is not None:
-                    attrs["topics"] = _topic_counts(topics.get(node))
-                G.add_node(node, **attrs)
-            type_weights = [self.weights.get(t, UNKNOWN_TYPE_WEIGHT) for t in self.type_list]
             width = 2 * len(self.type_list)
-            for rec in self.edges.values():
+            for rec in self.edges.values():  # records of parts that met fewer types
                 if len(rec[0]) < width:
                     rec[0].extend([0] * (width - len(rec[0])))
-            rows = _edge_rows(edge_order, self.edges, type_weights, self.k)
-            succ, pred = getattr(G, "_succ", None), getattr(G, "_pred", None)
-            if (
-                isinstance(succ, dict)
-                and isinstance(pred, dict)
-                and G.edge_attr_dict_factory is dict
-            ):
-                for u, v, data in rows:  # as build_graph does: one dict for both sides
-                    succ[u][v] = data
-                    pred[v][u] = data
-            else:  # pragma: no cover - a networkx without these internals
-                G.add_edges_from(rows)
-            return G
+            return graph_from_records(
+                self.edges,
+                self.endpoints,
+                actors,
+                type_list=self.type_list,
+                weights=self.weights,
+                max_evidence=self.k,
+                topics=topics,
+                name=name,
+            )
 
 
 #: A missing time, in the microsecond columns of a pickled aggregate.

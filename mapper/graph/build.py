@@ -289,7 +289,6 @@ def _aggregate(
     for kind in weights:
         type_index.setdefault(kind, len(type_index))
     type_list: list[str] = list(type_index)
-    width = 2 * len(type_index)
 
     # rec = [counts, explicit-weight partials or None, first, last, evidence keys,
     #        threshold]. Evidence keys are appended unsorted and pruned to the k
@@ -297,10 +296,38 @@ def _aggregate(
     # is the threshold a new key must beat, so most late events cost one comparison.
     edges: dict[tuple[str, str], list[Any]] = {}
     endpoints: set[str] = set()
-    k = max_evidence
+
+    fold_events(events, edges, endpoints, type_index, type_list, max_evidence)
+    return graph_from_records(
+        edges,
+        endpoints,
+        actors,
+        type_list=type_list,
+        weights=weights,
+        max_evidence=max_evidence,
+        topics=topics,
+        name=name,
+        include_isolates=include_isolates,
+        evidence_table=evidence_table,
+    )
+
+
+def fold_events(
+    events: Iterable[EdgeEvent],
+    edges: dict[tuple[str, str], list[Any]],
+    endpoints: set[str],
+    type_index: dict[str, int],
+    type_list: list[str],
+    k: int,
+) -> None:
+    """Add ``events`` into the aggregation records ``edges`` (see :func:`_aggregate`
+    for their layout), in place: the streaming pass of :func:`build_graph`, shared by
+    the engines that aggregate in parts (:mod:`mapper.engine.partitions`). Self-ties
+    only add their actor to ``endpoints``; an unseen event type gets the next slot of
+    ``type_index`` and ``type_list``. ``k`` is the number of evidence items kept."""
     prune_at = max(2 * k, 8)
     no_time = _NO_TIME
-
+    width = 2 * len(type_index)
     for ev in events:
         source = ev.source
         target = ev.target
@@ -353,6 +380,24 @@ def _aggregate(
                 rec[4] = keys
                 rec[5] = keys[-1] if len(keys) == k else None
 
+
+def graph_from_records(
+    edges: dict[tuple[str, str], list[Any]],
+    endpoints: set[str],
+    actors: Mapping[str, Actor],
+    *,
+    type_list: list[str],
+    weights: Mapping[str, float],
+    max_evidence: int,
+    topics: Mapping[str, Mapping[str, int]] | None,
+    name: str,
+    include_isolates: bool = False,
+    evidence_table: bool = False,
+) -> nx.DiGraph:
+    """The graph of the aggregation records: nodes and edges inserted in sorted order.
+    ``endpoints`` is not changed; with ``evidence_table`` the records are freed once
+    their evidence is in the table."""
+    endpoints = set(endpoints)
     for source, target in edges:
         endpoints.add(source)
         endpoints.add(target)
