@@ -173,20 +173,18 @@ class CacheDamaged(Exception):
     """The cache file exists but cannot be read; the message says why."""
 
 
-def load_build(path: Path, key: str) -> CachedBuild | None:
-    """The cached graph at ``path`` when its key is ``key``; ``None`` when there is no
-    file or it was made from other inputs.
+#: What :func:`_load_cache` returns when there is no cache for the key.
+_NO_CACHE = object()
 
-    Raises
-    ------
-    CacheDamaged
-        When the file exists but is not a readable cache (truncated, overwritten,
-        made by something else); the caller ignores it and builds the graph again.
-    """
+
+def _load_cache(path: Path, key: str, what: str) -> Any:
+    """The pickled object of the cache file at ``path`` when its header carries this
+    format and ``key``; when there is no file or it was made from other
+    inputs, :data:`_NO_CACHE`. ``what`` names the object in the :class:`CacheDamaged` message."""
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed by the with below
     except FileNotFoundError:
-        return None
+        return _NO_CACHE
     except OSError as exc:
         raise CacheDamaged(f"cannot open it: {exc.strerror or exc}") from exc
     with fh:
@@ -197,11 +195,26 @@ def load_build(path: Path, key: str) -> CachedBuild | None:
         except (ValueError, OSError) as exc:
             raise CacheDamaged("its first line is not a cache header") from exc
         if head.get("format") != CACHE_FORMAT or head.get("key") != key:
-            return None
+            return _NO_CACHE
         try:
-            payload = pickle.load(fh)
+            return pickle.load(fh)
         except Exception as exc:  # a damaged pickle raises many kinds of error
-            raise CacheDamaged(f"its graph cannot be read ({type(exc).__name__})") from exc
+            raise CacheDamaged(f"{what} cannot be read ({type(exc).__name__})") from exc
+
+
+def load_build(path: Path, key: str) -> CachedBuild | None:
+    """The cached graph at ``path`` when its key is ``key``; ``None`` when there is no
+    file or it was made from other inputs.
+
+    Raises
+    ------
+    CacheDamaged
+        When the file exists but is not a readable cache (truncated, overwritten,
+        made by something else); the caller ignores it and builds the graph again.
+    """
+    payload = _load_cache(path, key, "its graph")
+    if payload is _NO_CACHE:
+        return None
     if (
         not isinstance(payload, dict)
         or not isinstance(payload.get("graph"), nx.DiGraph)
@@ -316,25 +329,9 @@ def load_run(path: Path, key: str) -> CachedRun | None:
     CacheDamaged
         When the file exists but cannot be read.
     """
-    try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed by the with below
-    except FileNotFoundError:
+    run = _load_cache(path, key, "its results")
+    if run is _NO_CACHE:
         return None
-    except OSError as exc:
-        raise CacheDamaged(f"cannot open it: {exc.strerror or exc}") from exc
-    with fh:
-        try:
-            head = orjson.loads(fh.readline())
-            if not isinstance(head, dict):
-                raise ValueError("no header")
-        except (ValueError, OSError) as exc:
-            raise CacheDamaged("its first line is not a cache header") from exc
-        if head.get("format") != CACHE_FORMAT or head.get("key") != key:
-            return None
-        try:
-            run = pickle.load(fh)
-        except Exception as exc:  # a damaged pickle raises many kinds of error
-            raise CacheDamaged(f"its results cannot be read ({type(exc).__name__})") from exc
     if not isinstance(run, CachedRun):
         raise CacheDamaged("it does not hold a run")
     return run
