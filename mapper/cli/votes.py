@@ -139,30 +139,53 @@ def register(app: typer.Typer, _roster_app: typer.Typer | None = None) -> None:
         project: Path | None = ProjectOption,
         force: bool = typer.Option(False, "--force", help="Re-import even if unchanged."),
         json_out: bool = JsonOption,
+        strict: bool = typer.Option(
+            False, "--strict", help="Exit with code 1 when any file could not be read."
+        ),
     ) -> None:
         """Import division files (re-importing adds nothing twice; a corrected export
         replaces its division).
+
+        A file that cannot be read is reported and the others are imported; the exit
+        code is 1 when no file could be read (or, with --strict, when any could not).
 
         Example:  mapper votes import Division655.csv divisions.jsonl --project mapper.toml
         """
         from dataclasses import asdict
 
         from mapper.collectors.divisions import import_division_file
+        from mapper.errors import MapperError, StoreError
 
-        results = []
+        results: list[dict[str, Any]] = []
+        failures: list[str] = []
         with reported_errors(), open_store(store, project) as st:
             for path in files:
-                result = import_division_file(
-                    st, path, format=format_, parliament=parliament, force=force
-                )
-                results.append(result)
+                try:
+                    result = import_division_file(
+                        st, path, format=format_, parliament=parliament, force=force
+                    )
+                except StoreError:
+                    raise
+                except MapperError as exc:
+                    failures.append(exc.one_line())
+                    results.append({"source": str(path), "error": exc.one_line()})
+                    say(f"error: {exc.one_line()}")
+                    continue
+                results.append(asdict(result))
                 say(result.summary())
                 for problem in result.problems:
                     say(f"  {problem}")
                 if result.quarantined > len(result.problems):
                     say(f"  ... and {result.quarantined - len(result.problems)} more")
         if json_out:
-            print(json.dumps([asdict(r) for r in results], indent=2, default=str))
+            print(json.dumps(results, indent=2, default=str))
+        if failures and len(failures) == len(files):
+            if len(files) > 1:
+                say("nothing imported: no file could be read")
+            raise typer.Exit(1)
+        if failures and strict:
+            say(f"{len(failures)} file(s) could not be read (--strict)")
+            raise typer.Exit(1)
 
     @votes_app.command("collect")
     def collect(
@@ -454,7 +477,10 @@ def register(app: typer.Typer, _roster_app: typer.Typer | None = None) -> None:
             width=60,
         )
         if len(result.defectors):
-            say(f"{len(result.defectors)} members vote with another party's bloc:")
+            say(
+                f"{len(result.defectors)} members sit outside their party's bloc "
+                "(in another party's bloc, or in a bloc their party splits into):"
+            )
             _table(
                 _records(result.defectors, ["name", "party", "bloc_name", "evidence"]),
                 ["name", "party", "bloc_name", "evidence"],

@@ -50,12 +50,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from mapper import __version__
-from mapper.collectors.base import raw_excerpt, raw_json, read_json_records
+from mapper.collectors.base import (
+    raw_excerpt,
+    raw_json,
+    read_json_records,
+    refuse_wide_text,
+    require_file,
+)
+from mapper.csvrecords import FileLines, Record, Records
 from mapper.errors import CollectorError, ImportFormatError
 from mapper.http import HttpClient, HttpStatusError, redact
 from mapper.records import Division, Provenance, Vote, now_utc, utc
@@ -406,6 +413,35 @@ def _csv_cells(line: str) -> list[str]:
         return [line.rstrip("\r\n")]
 
 
+class _ListLines:
+    """Decoded lines held in memory as a line source for :class:`Records` (``number``
+    is the line last read, 1-based; reading starts after line ``start``)."""
+
+    def __init__(self, lines: list[tuple[str, bool]], start: int) -> None:
+        self.lines = lines
+        self.number = start
+
+    def read(self) -> tuple[str, bool, bool] | None:
+        if self.number >= len(self.lines):
+            return None
+        text, ok = self.lines[self.number]
+        self.number += 1
+        return text, not ok, False
+
+    def mark(self) -> object:
+        return self.number
+
+    def rewind(self, mark: object) -> None:
+        self.number = cast("int", mark)
+
+
+def _spans_lines(record: Record) -> str:
+    return (
+        f"unterminated quote: the quoted cell opened on line {record.first} runs over "
+        f"lines {record.first}-{record.last} (a vote row never holds a line break)"
+    )
+
+
 def _count(value: str, path: Path, line: int, what: str) -> int:
     text = value.strip().replace(",", "")
     if not text.isdigit():
@@ -506,36 +542,38 @@ def read_commons_csv(path: str | Path, *, on_bad: _OnBad, house: str = COMMONS) 
     first_line: dict[str, tuple[int, str]] = {}
     complete = True
     last = len(lines)
-    body = lines[header_at:]
-    counter = [header_at]
-
-    def feed() -> Iterator[str]:
-        for text, _ok in body:
-            counter[0] += 1
-            yield text
-
-    bad_lines = {header_at + i + 1 for i, (_t, ok) in enumerate(body) if not ok}
-    reader = csv.reader(feed())
-    while True:
-        start = counter[0] + 1
+    records = Records(_ListLines(lines, header_at), ",")
+    for record in records:
+        start = record.first
+        if record.problem and not (start == last and not ends_clean):
+            complete = False
+            on_bad(start, record.problem, record.excerpt)
+            continue
+        if record.problem:  # a quote open in the last line, cut short: read what it has
+            record.lines = [lines[start - 1][0]]
         try:
-            cells = next(reader)
-        except StopIteration:
-            break
+            parsed_rows = list(csv.reader(record.lines))
         except csv.Error as exc:
             complete = False
-            on_bad(start, f"unreadable CSV row: {exc}", lines[start - 1][0][:2000])
+            on_bad(start, f"unreadable CSV row: {exc}", record.lines[0][:2000])
             continue
+        cells = parsed_rows[0] if parsed_rows else []
         if not cells or all(not c.strip() for c in cells):
             continue
-        raw = "".join(text for text, _ok in lines[start - 1 : counter[0]]).rstrip("\r\n")
-        if any(n in bad_lines for n in range(start, counter[0] + 1)):
+        raw = "".join(record.lines).rstrip("\r\n")
+        if record.multiline and any("\n" in c or "\r" in c for c in cells):
+            # no cell of a member row holds a line break: a quote was left open
+            records.reread_after(record)
+            complete = False
+            on_bad(start, _spans_lines(record), record.lines[0][:2000].rstrip("\r\n"))
+            continue
+        if record.repaired:
             complete = False
             on_bad(start, "invalid UTF-8 or NUL byte in row", raw)
             continue
         if len(cells) < need:
             complete = False
-            if counter[0] >= last and not ends_clean:
+            if record.last >= last and not ends_clean:
                 reason = (
                     f"truncated row ({len(cells)} of {len(columns)} columns): "
                     "the export ends in the middle of a row"
@@ -944,7 +982,18 @@ class _Rows:
         if not self.header_line:
             raise ImportFormatError("empty file", source=path, hint="expected a table of votes")
         self.delimiter = _sniff(header, path)
-        cells = next(csv.reader([header.rstrip("\r\n")], delimiter=self.delimiter), [])
+        try:
+            cells = next(csv.reader([header.rstrip("\r\n")], delimiter=self.delimiter), [])
+        except csv.Error as exc:
+            why = str(exc)
+            if "\r" in header.rstrip("\r\n"):
+                why = "its lines end with a bare carriage return (CR), as old Mac files do"
+            raise ImportFormatError(
+                f"unreadable header line: {why}",
+                source=path,
+                line=self.header_line,
+                hint="save it with LF or CRLF line ends",
+            ) from None
         self.header = [c.replace(_BOM, "").strip() for c in cells]
         normalized: dict[str, int] = {}
         for index, name in enumerate(self.header):
@@ -968,24 +1017,6 @@ class _Rows:
 
     def __iter__(self) -> Iterator[tuple[int, list[str] | None, str]]:
         """``(line, cells, problem)``: a non-empty problem means the row is unusable."""
-        counter = [self.header_line]
-        bad: set[int] = set()
-
-        def feed(fh: Any) -> Iterator[str]:
-            for number, raw in enumerate(fh, 1):
-                if number <= self.header_line:
-                    continue
-                counter[0] = number
-                try:
-                    text = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    text = raw.decode("utf-8", errors="replace")
-                    bad.add(number)
-                if "\x00" in text:
-                    text = text.replace("\x00", "")
-                    bad.add(number)
-                yield text
-
         try:
             fh = open(self.path, "rb")  # noqa: SIM115 - closed in finally
         except OSError as exc:
@@ -993,24 +1024,40 @@ class _Rows:
                 f"cannot read: {exc.strerror or exc}", source=self.path
             ) from None
         try:
-            reader = csv.reader(feed(fh), delimiter=self.delimiter)
+            source = FileLines(fh)
+            while source.number < self.header_line and source.read() is not None:
+                pass
+            records = Records(source, self.delimiter)
             need = max(self.columns.values()) + 1
-            while True:
-                start = counter[0] + 1
+            for record in records:
+                start = record.first
+                if record.problem and (start < self.last_line or self.ends_clean):
+                    yield start, None, record.problem
+                    continue
+                if record.problem:  # a quote open in the last line, cut short
+                    record.lines = [record.excerpt]
                 try:
-                    cells = next(reader)
-                except StopIteration:
-                    return
+                    parsed = list(csv.reader(record.lines, delimiter=self.delimiter))
                 except csv.Error as exc:
                     yield start, None, f"unreadable CSV row: {exc}"
                     continue
+                cells = parsed[0] if parsed else []
                 if not cells or all(not c.strip() for c in cells):
                     continue
-                if any(n in bad for n in range(start, counter[0] + 1)):
+                if record.multiline and any(
+                    "\n" in cells[i] or "\r" in cells[i]
+                    for i in self.columns.values()
+                    if i < len(cells)
+                ):
+                    # names, votes, dates and ids never hold a line break: a quote was
+                    # left open, and the lines after it are read again as rows
+                    records.reread_after(record)
+                    yield start, None, _spans_lines(record)
+                elif record.repaired:
                     yield start, cells, "invalid UTF-8 or NUL byte in row"
                 elif len(cells) < need:
                     # the last row of a file that does not end with a line end: cut short
-                    last = not self.ends_clean and counter[0] >= self.last_line
+                    last = not self.ends_clean and record.last >= self.last_line
                     yield (
                         start,
                         cells,
@@ -1019,6 +1066,10 @@ class _Rows:
                     )
                 else:
                     yield start, cells, ""
+        except OSError as exc:
+            raise ImportFormatError(
+                f"cannot read: {exc.strerror or exc}", source=self.path
+            ) from None
         finally:
             fh.close()
 
@@ -1209,6 +1260,19 @@ def _table_division(
 _CSV_HEAD = re.compile(r'^\s*"?\s*division\s+(?:number|no|date)\s*:', re.IGNORECASE)
 
 
+def _division_file(path: str | Path) -> Path:
+    """``path`` when it names a regular file of UTF-8 text; else one line saying what it
+    is (missing, a folder, UTF-16 or UTF-32 text as spreadsheets save it)."""
+    p = require_file(path)
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise ImportFormatError(f"cannot read: {exc.strerror or exc}", source=p) from None
+    refuse_wide_text(p, head)
+    return p
+
+
 def detect_format(path: str | Path) -> str:
     """Tell a division file's format from its name and first line: ``commons-json``
     (``.json``/``.jsonl``/``.ndjson``, or text starting with ``[`` or ``{``),
@@ -1262,9 +1326,7 @@ def iter_division_file(
         ``raw`` is the division's JSON when the file cannot point at it by line (an
         item of a JSON document), else ``None``.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise ImportFormatError("file not found", source=p)
+    p = _division_file(path)
     kind = detect_format(p) if format == "auto" else format
     if kind not in FORMATS or kind == "auto":
         raise ImportFormatError(
@@ -1322,9 +1384,7 @@ def import_division_file(
     if hasattr(path, "add_divisions") and not hasattr(store, "add_divisions"):
         store, path = path, store
     st: Store = store  # type: ignore[assignment]
-    p = Path(path)  # type: ignore[arg-type]
-    if not p.is_file():
-        raise ImportFormatError("file not found", source=p)
+    p = _division_file(path)  # type: ignore[arg-type]
     if format not in FORMATS:
         raise ImportFormatError(
             f"unknown division format {format!r}", source=p, hint=f"one of: {', '.join(FORMATS)}"

@@ -1,0 +1,341 @@
+"""Issue 14 tried as an outside checker would: division files made here (not the repo's
+fixtures) in the shapes real ones take, and hostile ones.
+
+- big rebellions (100+ members of one party against its majority) and free votes,
+  counted again from the raw rows;
+- quotes left open in Commons exports and long tables, UTF-16 files, folders, bare-CR
+  line ends, a bad file among good ones;
+- a party voting as two wings: its second bloc is said to be a split of the party,
+  not "another party's bloc".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from mapper.analysis.covoting import covoting
+from mapper.cli import app
+from mapper.collectors.divisions import import_division_file, iter_division_file
+from mapper.errors import ImportFormatError
+from mapper.store import Store
+from mapper.votes import divisions_frame, rebels_frame, votes_frame
+
+runner = CliRunner()
+
+PARTIES = (
+    ("Conservative", 313),
+    ("Labour", 245),
+    ("Scottish National Party", 35),
+    ("Liberal Democrat", 11),
+    ("Independent", 6),
+)
+
+
+def _members(rng: random.Random) -> list[tuple[str, str, str]]:
+    """(name, party, constituency) for a house of about 610 members."""
+    out = []
+    for party, size in PARTIES:
+        for i in range(size + rng.randint(-5, 5)):
+            out.append((f"{party.split()[0]} Member {i:03d}", party, f"Seat {len(out):03d}"))
+    return out
+
+
+def _export(number: int, day: str, title: str, rows: list[list[str]], **declared: int) -> str:
+    """A Commons Votes CSV export as the website writes it (CRLF, quoted cells)."""
+    ayes = declared.get("ayes", sum(1 for r in rows if r[3] == "Aye"))
+    noes = declared.get("noes", sum(1 for r in rows if r[3] == "No"))
+    buf = io.StringIO()
+    buf.write(
+        f"Division Number: {number}\r\nDivision Date: {day}\r\n\r\n{title}\r\n\r\n"
+        f"Aye Count: {ayes}\r\nNoes Count: {noes}\r\n\r\nMembers recorded\r\n"
+        "Member,Party,Constituency,Vote,Proxy Member\r\n"
+    )
+    csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
+    return buf.getvalue()
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+# ------------------------------------------------------------------ big rebellions
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_big_rebellion_is_counted_member_by_member(tmp_path: Path, seed: int) -> None:
+    """Like the first meaningful vote: the governing party votes aye, 100+ of its
+    members vote no with the opposition; some stay away. Every rebel is found, nobody
+    who stayed away is one, and the split is flagged because the line is held by less
+    than two thirds."""
+    rng = random.Random(seed)
+    members = _members(rng)
+    rebels = set(
+        rng.sample([m[0] for m in members if m[1] == "Conservative"], rng.randint(100, 130))
+    )
+    rows = []
+    for name, party, seat in members:
+        if party == "Conservative":
+            vote = "No" if name in rebels else "Aye"
+        elif party == "Independent":
+            vote = rng.choice(["Aye", "No"])
+        else:
+            vote = "No"
+        if rng.random() < 0.04:
+            vote = "No Vote Recorded"
+        rows.append([name, party, seat, vote, ""])
+    path = _write(tmp_path / "mv.csv", _export(224 + seed, "15/01/2019", "Meaningful vote", rows))
+    with Store(tmp_path / "s.sqlite") as store:
+        result = import_division_file(store, path)
+        assert result.quarantined == 0 and result.added == 1
+        found = rebels_frame(store)
+        divisions = divisions_frame(store)
+    # recount from the rows written
+    tally = Counter((r[1], r[3]) for r in rows)
+    con_aye, con_no = tally[("Conservative", "Aye")], tally[("Conservative", "No")]
+    assert con_no >= 90 and con_aye > con_no  # a real rebellion, not a split majority
+    expected = {r[0] for r in rows if r[1] == "Conservative" and r[3] == "No"}
+    expected |= {
+        r[0] for r in rows if r[1] in ("Labour", "Scottish National Party", "Liberal Democrat")
+        and r[3] == "Aye"
+    }  # fmt: skip
+    assert set(found["name"]) == expected
+    assert "Independent" not in set(found["party"])  # no whip, no rebels
+    con = found[found["party"] == "Conservative"]
+    assert set(con["vote"]) == {"no"} and set(con["party_line"]) == {"aye"}
+    share = con_aye / (con_aye + con_no)
+    assert con["party_share"].round(3).eq(round(share, 3)).all()
+    row = divisions.iloc[0]
+    assert row["ayes"] == sum(1 for r in rows if r[3] == "Aye")
+    assert row["noes"] == sum(1 for r in rows if r[3] == "No")
+    assert bool(row["counts_match"]) and row["rebels"] == len(expected)
+
+    out = tmp_path / "out"
+    cli = runner.invoke(
+        app, ["votes", "divisions", "--store", str(tmp_path / "s.sqlite"), "--out", str(out)]
+    )
+    assert cli.exit_code == 0, cli.output
+    split = [line for line in cli.output.splitlines() if "party-line-split" in line]
+    assert any("Conservative" in line for line in split) == (share < 2 / 3)
+    assert f"| Conservative | {sum(1 for r in rows if r[1] == 'Conservative')} |" in (
+        out / "divisions.md"
+    ).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_free_vote_split_evenly_has_no_line_and_no_rebels(tmp_path: Path, seed: int) -> None:
+    """A free vote where one party splits exactly in half and another nearly so: the
+    first has no line (nobody is a rebel), the second's line is flagged as a split."""
+    rng = random.Random(seed)
+    members = _members(rng)
+    rows = []
+    con = [m for m in members if m[1] == "Conservative"]
+    half = len(con) // 2
+    for i, (name, party, seat) in enumerate(members):
+        if party == "Conservative":
+            vote = "Aye" if i % len(con) < half else "No"
+            if len(con) % 2 and name == con[-1][0]:
+                vote = "No Vote Recorded"  # an even split of the voting members
+        elif party == "Labour":
+            vote = "Aye" if rng.random() < 0.55 else "No"
+        else:
+            vote = rng.choice(["Aye", "No", "No Vote Recorded"])
+        rows.append([name, party, seat, vote, ""])
+    path = _write(tmp_path / "free.csv", _export(30 + seed, "20/11/2024", "Free vote", rows))
+    with Store(tmp_path / "s.sqlite") as store:
+        import_division_file(store, path)
+        rebels = rebels_frame(store)
+    assert "Conservative" not in set(rebels["party"])
+    lab = Counter(r[3] for r in rows if r[1] == "Labour")
+    line = "Aye" if lab["Aye"] > lab["No"] else "No"
+    expected = {
+        r[0] for r in rows if r[1] == "Labour" and r[3] == ("No" if line == "Aye" else "Aye")
+    }
+    assert set(rebels.loc[rebels["party"] == "Labour", "name"]) == expected
+    cli = runner.invoke(app, ["votes", "divisions", "--store", str(tmp_path / "s.sqlite")])
+    assert cli.exit_code == 0
+    assert "the Labour line" in cli.output and "free vote or an open split" in cli.output
+
+
+# ------------------------------------------------------------------ hostile files
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_a_quote_left_open_in_a_commons_export_is_set_aside_with_its_line(
+    tmp_path: Path, seed: int
+) -> None:
+    """A cell whose closing quote is lost swallowed the next row silently (nothing
+    quarantined); now the broken row is quarantined with its line and the row after it
+    is read."""
+    rng = random.Random(seed)
+    members = _members(rng)[:60]
+    rows = [[n, p, s, rng.choice(["Aye", "No"]), ""] for n, p, s in members]
+    text = _export(500 + seed, "01/02/2021", "Open quote", rows)
+    lines = text.split("\r\n")
+    at = rng.randint(12, 60)  # a member row (the header is line 10)
+    lines[at] = lines[at][:-1]  # drop the proxy cell's closing quote
+    path = _write(tmp_path / "open.csv", "\r\n".join(lines))
+    problems: list[tuple[int | None, str]] = []
+    divisions = list(
+        iter_division_file(path, on_bad=lambda line, why, _raw: problems.append((line, why)))
+    )
+    ((division, _),) = divisions
+    assert problems == [(at + 1, problems[0][1])]
+    assert "unterminated quote" in problems[0][1] and f"line {at + 1}" in problems[0][1]
+    assert len(division.votes) == len(rows) - 1
+    kept = {v.name for v in division.votes}
+    assert rows[at - 10][0] not in kept and rows[at - 9][0] in kept if at < 60 else True
+    assert not division.complete
+    # no vote holds text from another row
+    assert all("\n" not in v.name and "\n" not in v.proxy for v in division.votes)
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_a_quote_left_open_in_a_long_table_loses_only_its_row(
+    tmp_path: Path, delimiter: str
+) -> None:
+    header = delimiter.join(["member", "party", "division", "date", "vote"])
+    body = [
+        delimiter.join(
+            [f"Member {i}", "Red" if i % 2 else "Blue", "7", "2022-05-04", "aye" if i % 3 else "no"]
+        )
+        for i in range(12)
+    ]
+    body[4] = '"' + body[4]  # the member cell opens a quote it never closes
+    path = tmp_path / ("votes.tsv" if delimiter == "\t" else "votes.csv")
+    path.write_text(header + "\n" + "\n".join(body) + "\n", encoding="utf-8")
+    problems: list[tuple[int | None, str]] = []
+    ((division, _),) = list(
+        iter_division_file(path, on_bad=lambda line, why, _raw: problems.append((line, why)))
+    )
+    assert [line for line, _ in problems] == [6]
+    assert "unterminated quote" in problems[0][1]
+    assert sorted(v.name for v in division.votes) == sorted(
+        f"Member {i}" for i in range(12) if i != 4
+    )
+
+
+def test_a_utf16_division_file_is_one_clear_line(tmp_path: Path) -> None:
+    """A spreadsheet's 'Unicode text' export crashed the import with a csv traceback."""
+    rows = [["Ann Lee", "Labour", "Seat 1", "Aye", ""], ["Bob Roe", "Labour", "Seat 2", "No", ""]]
+    for name, text in (
+        ("export16.csv", _export(1, "01/01/2020", "Wide", rows)),
+        ("table16.csv", "member,division,vote\nAnn Lee,1,aye\n"),
+    ):
+        path = tmp_path / name
+        path.write_bytes(text.encode("utf-16"))
+        with pytest.raises(ImportFormatError, match="UTF-16 text, not UTF-8"):
+            list(iter_division_file(path))
+        result = runner.invoke(app, ["votes", "import", str(path), "--store", str(tmp_path / "s")])
+        assert result.exit_code == 1
+        assert "Traceback" not in result.output and "UTF-16" in result.output
+
+
+def test_a_folder_and_bare_cr_line_ends_are_named_for_what_they_are(tmp_path: Path) -> None:
+    folder = tmp_path / "votes"
+    folder.mkdir()
+    with pytest.raises(ImportFormatError, match="is a folder, not a file"):
+        list(iter_division_file(folder))
+    old_mac = tmp_path / "mac.csv"
+    old_mac.write_bytes(b"member,division,vote\rAnn Lee,1,aye\rBob Roe,1,no\r")
+    with pytest.raises(ImportFormatError, match="bare carriage return") as err:
+        list(iter_division_file(old_mac))
+    assert err.value.one_line().startswith(f"{old_mac}:1:")
+
+
+def test_one_bad_file_does_not_stop_the_others(tmp_path: Path) -> None:
+    rows = [[f"M {i}", "Red", f"S {i}", "Aye" if i % 2 else "No", ""] for i in range(9)]
+    good = [
+        _write(tmp_path / f"Division{k}.csv", _export(k, "03/03/2023", f"Good {k}", rows))
+        for k in (1, 2)
+    ]
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    db = str(tmp_path / "s.sqlite")
+    files = [str(good[0]), str(empty), str(folder), str(good[1])]
+    result = runner.invoke(app, ["votes", "import", *files, "--store", db])
+    assert result.exit_code == 0, result.output
+    assert "empty.csv: empty file" in result.output and "is a folder" in result.output
+    with Store(db) as store:
+        assert len(divisions_frame(store)) == 2 and len(votes_frame(store)) == 18
+    result = runner.invoke(app, ["votes", "import", *files, "--store", db, "--strict"])
+    assert result.exit_code == 1 and "2 file(s) could not be read" in result.output
+    result = runner.invoke(app, ["votes", "import", str(empty), str(folder), "--store", db])
+    assert result.exit_code == 1 and "nothing imported" in result.output
+
+
+# ------------------------------------------------------------------ a party in two wings
+
+
+def _two_wings(seed: int) -> pd.DataFrame:
+    """Red votes as one bloc; Blue as two wings (a large one and a 20% wing that votes
+    against the large one on half the divisions); Green with Red."""
+    rng = random.Random(seed)
+    party = {}
+    wing = {}
+    for p, n in (("Red", rng.randint(30, 40)), ("Blue", rng.randint(35, 45)), ("Green", 8)):
+        for i in range(n):
+            name = f"{p} {i:02d}"
+            party[name] = p
+            wing[name] = "R" if p != "Blue" else ("W" if i < n // 5 else "B")
+    rows = []
+    start = datetime(2022, 1, 1, tzinfo=UTC)
+    for d in range(rng.randint(60, 90)):
+        uid = f"test:2022/{d}"
+        b = rng.choice((1, -1))
+        side = {"R": -b, "B": b, "W": -b if rng.random() < 0.5 else b}
+        for name in sorted(party):
+            s = side[wing[name]] if rng.random() < 0.95 else -side[wing[name]]
+            vote = "no_vote" if rng.random() < 0.05 else ("aye" if s == 1 else "no")
+            rows.append((uid, str(d), start + timedelta(days=d), f"Motion {d}",
+                         "test:name:" + name.lower(), None, name, party[name],
+                         f"Seat {name}", None, vote, False, ""))  # fmt: skip
+    frame = pd.DataFrame.from_records(
+        rows,
+        columns=[
+            "division",
+            "number",
+            "date",
+            "title",
+            "member",
+            "member_id",
+            "name",
+            "party",
+            "constituency",
+            "actor",
+            "vote",
+            "teller",
+            "proxy",
+        ],
+    )
+    frame["date"] = pd.to_datetime(frame["date"], utc=True).astype("datetime64[ns, UTC]")
+    return frame
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_party_voting_as_two_wings_is_a_split_not_another_partys_bloc(seed: int) -> None:
+    votes = _two_wings(seed)
+    result = covoting(votes, seed=seed, runs=3, significance_samples=8)
+    defectors = result.defectors
+    blues = votes.loc[votes["party"] == "Blue", "name"].nunique()
+    wing = {n for n in votes["name"].unique() if n.startswith("Blue ") and int(n[5:]) < blues // 5}
+    blue = defectors[defectors["party"] == "Blue"]
+    assert len(blue) >= len(wing) // 2 and set(blue["name"]) <= wing
+    for row in blue.itertuples(index=False):
+        assert row.bloc_name.startswith("Blue ")
+        assert "a split within the party" in row.reason
+    # nobody is called a defector of another party's making
+    assert not any(
+        "a split within the party" in r for r in defectors[defectors["party"] != "Blue"]["reason"]
+    )
