@@ -1226,8 +1226,11 @@ def bloc_defectors(
             stable = float(stability.get(node, 1.0))
             evidence = "strong" if stable >= UNSTABLE_MEMBER else "thin"
             name = str(G.nodes[node].get("name") or node)
+            own = bool(blocs.makeup.get(bloc)) and blocs.makeup[bloc][0][0] == party
             reason = (
-                f"{name} ({party}) sits in bloc '{blocs.names[bloc]}' while {held} of "
+                f"{name} ({party}) sits in bloc '{blocs.names[bloc]}'"
+                + (f" (mostly {party} itself: a split within the party)" if own else "")
+                + f" while {held} of "
                 f"{len(members)} {party} members sit in '{blocs.names[main]}': "
                 f"chance-corrected agreement {_fmt(k_bloc)} with the other members of "
                 f"their bloc and {_fmt(k_party)} with their party's bloc (significant "

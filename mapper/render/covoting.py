@@ -300,7 +300,7 @@ def write_covoting_md(
         out.append("")
     else:
         out += ["No party with a line to measure.", ""]
-    out += ["## Members voting with another party's bloc", ""]
+    out += ["## Members outside their party's bloc", ""]
     if len(result.defectors):
         out += _table(
             [

@@ -1028,8 +1028,9 @@ def _defectors_section(result: Any, top: int) -> Section:
         for r in result.defectors.head(top).itertuples(index=False)
     ]
     return Section(
-        "Members voting with another party's bloc",
-        "Their bloc is not the bloc most of their party sits in; kappa is their "
+        "Members outside their party's bloc",
+        "Their bloc is not the bloc most of their party sits in (another party's bloc, "
+        "or a second bloc of their own party); kappa is their "
         "chance-corrected agreement with each (all of them in defectors.csv).",
         ["member", "party", "their bloc", "party's bloc", "kappa bloc", "kappa party", "evidence"],
         rows,
