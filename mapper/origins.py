@@ -50,12 +50,19 @@ def source_key(source: Source) -> str:
 
 
 def _listed_files(project: Project) -> set[str]:
-    """Every file the project's file sources match now, by absolute and real path."""
+    """Every file the project's file sources match now, by absolute and real path (a
+    run's own outputs that a wildcard reaches are not sources)."""
+    from pathlib import Path
+
+    from mapper.project import own_outputs
+
     out: set[str] = set()
     for source in project.sources:
         if source.live or source.type == "graph" or "path" not in source.options:
             continue
-        for match in glob.glob(str(project.source_path(source))):
+        found = [Path(p) for p in glob.glob(str(project.source_path(source)))]
+        own = set(own_outputs(project, source, found))
+        for match in (p for p in found if p not in own):
             out.add(os.path.abspath(match))
             out.add(os.path.realpath(match))
     return out

@@ -23,7 +23,7 @@ import networkx as nx
 
 from mapper.errors import ConfigError, ImportFormatError, MapperError, StoreError
 from mapper.progress import Meter, Progress
-from mapper.project import Project, Source
+from mapper.project import Project, Source, own_outputs
 from mapper.store import Store
 
 if TYPE_CHECKING:
@@ -132,6 +132,13 @@ def _timed(
     meter.finish()
 
 
+#: Why a file matched by a source's pattern is not read (see :func:`mapper.project.own_outputs`).
+OWN_OUTPUT_SKIPPED = (
+    "not read: a file in the project's output folder (a run's own output); "
+    "name the output folder in the pattern to read it"
+)
+
+
 def _file_paths(project: Project, source: Source, *, required: bool = True) -> list[Path]:
     """The files a file source names (its pattern expanded); folders are left out.
 
@@ -139,9 +146,14 @@ def _file_paths(project: Project, source: Source, *, required: bool = True) -> l
     ``required`` (an empty list then).
     """
     found = sorted(Path(p) for p in glob.glob(str(project.source_path(source))))
-    paths = [p for p in found if not p.is_dir()]
+    own = set(own_outputs(project, source, found))
+    paths = [p for p in found if not p.is_dir() and p not in own]
     if not paths and required:
-        what = "only folders match" if found else "no file matches"
+        what = (
+            "only the project's own outputs match"
+            if own
+            else ("only folders match" if found else "no file matches")
+        )
         raise ConfigError(
             f"{what} {source.options.get('path')!r}",
             source=project.path,
@@ -213,6 +225,11 @@ def import_sources(
         except ConfigError as exc:
             results.append(_failure(source.describe(), source.type, exc))
             continue
+        found = sorted(Path(p) for p in glob.glob(str(project.source_path(source))))
+        for path in own_outputs(project, source, found):
+            results.append(
+                {"source": str(path), "type": source.type, "skipped": OWN_OUTPUT_SKIPPED}
+            )
         for path in paths:
             meter.start(path.name)
             try:

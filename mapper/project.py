@@ -802,6 +802,24 @@ def _table_problems(data: dict[str, Any], path: Path) -> list[MapperError]:
     return found
 
 
+def own_outputs(project: Project, source: Source, found: list[Path]) -> list[Path]:
+    """The files of ``found`` inside the project's output folder, when the pattern
+    reaches them only through a wildcard (``*/edges.csv`` also matches the
+    ``outputs/edges.csv`` a run writes): reading them would feed a run's own exports
+    back in as sources. A pattern that names the output folder itself (an archive
+    collected into ``outputs/archives``) keeps them."""
+    out = project.output.resolve()
+    pattern = project.source_path(source)
+    literal = Path(pattern.anchor)
+    for part in pattern.parts[1:]:
+        if glob.has_magic(part):
+            break
+        literal = literal / part
+    if literal == out or out in literal.parents:
+        return []
+    return [p for p in found if out in p.resolve().parents and not p.is_dir()]
+
+
 def load_project(path: str | Path, *, output: str | Path | None = None) -> Project:
     """Load and validate a project file.
 

@@ -240,6 +240,13 @@ def _report_failures(imports: list[dict[str, Any]]) -> int:
                 + f" ties, weight from {item.get('weight_attribute') or 'none (1 each)'}"
                 + (f"; kept {renamed}" if renamed else "")
             )
+    for item in imports:
+        if (
+            item.get("skipped")
+            and item.get("type") != "live"
+            and "live source" not in str(item["skipped"])
+        ):
+            say(f"{item['source']}: {item['skipped']}")
     failures = failed_imports(imports)
     for line in failures:
         say(f"not read: {line}")
