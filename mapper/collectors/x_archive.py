@@ -496,12 +496,31 @@ NOT_POSTS: dict[str, tuple[str, str, str]] = {
     "space": ("an X Spaces lookup", "Space", "Spaces"),
     "dm": ("X direct-message events", "direct-message event", "direct-message events"),
     "job": ("X compliance jobs", "compliance job", "compliance jobs"),
+    "compliance": (
+        "X compliance results (posts or accounts deleted, protected or suspended)",
+        "compliance result",
+        "compliance results",
+    ),
     "trend": ("X trends", "trend", "trends"),
 }
 _LIST_FIELDS = frozenset(
     ("follower_count", "member_count", "owner_id", "private", "description", "created_at")
 )
 _SPACE_STATES = frozenset(("live", "scheduled", "ended", "canceled"))
+
+
+#: Why a post of the X API v1.1 (``statuses``) format is set aside.
+V1_TWEET = (
+    "an X API v1.1 tweet (author under 'user'), not the API v2 format mapper reads: "
+    "collect with the v2 API (twarc2) or convert the file to v2 first"
+)
+
+
+def _v1_tweet(obj: dict[str, Any]) -> bool:
+    """Whether ``obj`` is a post of the v1.1 API: its author is a nested ``user``
+    object (``screen_name``), with no v2 ``author_id``."""
+    user = obj.get("user")
+    return "author_id" not in obj and type(user) is dict and "screen_name" in user
 
 
 def _record_kind(obj: Any) -> str | None:
@@ -518,6 +537,8 @@ def _record_kind(obj: Any) -> str | None:
         return "dm"
     if "tweet_count" in keys and ("start" in keys or "end" in keys):
         return "count"
+    if "action" in keys and "redacted_at" in keys:  # a line of a compliance job's result
+        return "compliance"
     if _looks_like_post(obj):
         return "post"
     if _sid(obj.get("id")) is None:
@@ -702,6 +723,9 @@ class _Reader:
             self.not_posts[kind] += 1
             self.bad(line, f"{where}{NOT_POSTS[kind][1]}, not a post", obj)
             return
+        if kind == "post" and _v1_tweet(obj):
+            self.bad(line, f"{where}{V1_TWEET}", obj)
+            return
         if kind == "post":
             self.readable += 1
             prov = self._prov(prov_line, obj.get("__twarc"))
@@ -723,6 +747,17 @@ class _Reader:
             return
         if "meta" in obj:  # a page without results: the API leaves out "data"
             self.readable += 1
+            return
+        if (
+            isinstance(obj.get("status"), int)
+            and "title" in obj
+            and ("detail" in obj or "type" in obj)
+        ):
+            # an error answer in the API's problem format: {"title", "status", "detail"}
+            self.readable += 1
+            title, detail = _str(obj.get("title")), _str(obj.get("detail"))
+            why = f"{title} (HTTP {obj['status']})" + (f": {detail}" if detail != title else "")
+            self.bad(line, f"{where}X API error response: {why[:300]}", obj)
             return
         keys = ", ".join(sorted(json.dumps(str(k))[1:-1] for k in obj)[:6])
         self.bad(line, f"{where}not an X API object (keys: {keys or 'none'})", obj)
