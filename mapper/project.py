@@ -397,6 +397,10 @@ SOURCE_OPTION_CHECKS: dict[str, Check] = {
     "depth": _integer(0),
     "allowed_domains": _list_of(_nonempty_text),
     "respect_robots": _bool,
+    "weight": _nonempty_text,
+    # divisions (mapper.collectors.divisions.FORMATS)
+    "format": _choice(("auto", "commons-csv", "commons-json", "table")),
+    "parliament": _nonempty_text,
 }
 #: The sections of the project file (``sources`` is a list of tables).
 SECTIONS: tuple[str, ...] = (

@@ -158,3 +158,30 @@ def test_x_files_that_are_not_v2_posts_say_what_they_are(tmp_path: Path, count: 
     assert "not an X API object" not in result.output
     listing = runner.invoke(app, ["quarantine", "--store", db])
     assert "X API error response: Unauthorized (HTTP 401)" in listing.output
+
+
+# ------------------------------------------------------------------ project file
+
+
+@pytest.mark.parametrize(
+    ("source", "field", "words"),
+    [
+        ('type = "divisions"\nformat = "xml"', "sources[1].format", "unknown value 'xml'"),
+        ('type = "divisions"\nparliament = 5', "sources[1].parliament", "must be text"),
+        ('type = "divisions"\nparliament = ""', "sources[1].parliament", ""),
+        ('type = "graph"\nweight = 2', "sources[1].weight", "must be text"),
+        ('type = "graph"\nweight = ["a"]', "sources[1].weight", "must be text"),
+    ],
+)
+def test_source_options_of_the_wrong_type_are_named_by_check(
+    tmp_path: Path, source: str, field: str, words: str
+) -> None:
+    """These options were taken without a look: `parliament = 5` passed `mapper check`
+    and `format = "xml"` was found only by the run, file by file."""
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "data.csv").write_text("member,division,vote\nAnn,1,aye\n", encoding="utf-8")
+    toml = _project(folder, f'[[sources]]\npath = "data.csv"\n{source}\n')
+    result = runner.invoke(app, ["check", str(toml)])
+    assert result.exit_code == 1, result.output
+    assert f": {field}: {words}" in result.output
