@@ -25,6 +25,7 @@ __all__ = [
     "ZERO_WIDTH",
     "display_label",
     "display_text",
+    "terminal_text",
 ]
 
 #: Longest name or label shown (actor names, faction names, kinds, roles).
@@ -61,6 +62,24 @@ _BREAKS = re.compile(r" ?\n[ \n]*")
 _WHITESPACE = re.compile(r"\s{2,}|[^\S ]")
 #: Most characters of a value ever read for display, whatever ``max_length`` is.
 _READ = 1 << 20
+
+
+#: Most characters of one message written to the terminal.
+TERMINAL_LENGTH = 20_000
+
+
+def terminal_text(message: str, max_length: int = TERMINAL_LENGTH) -> str:
+    """``message`` for the terminal: control, bidirectional and zero-width characters
+    removed (a name holding U+202E would reverse the rest of the line), the layout
+    (indents, line breaks) kept, and at most ``max_length`` characters (a 200,000
+    character title quoted in a warning is cut, with an ellipsis).
+
+    >>> terminal_text("  warning: Ann \u202eevil\u202c Lee")
+    '  warning: Ann evil Lee'
+    """
+    text = message[: max_length + 1].encode("utf-8", "replace").decode("utf-8")
+    text = _REMOVED.sub("", _LINE_BREAKS.sub("\n", text))
+    return text if len(text) <= max_length else text[: max_length - 1] + ELLIPSIS
 
 
 def _break(match: re.Match[str]) -> str:

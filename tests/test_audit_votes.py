@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -339,3 +340,75 @@ def test_a_party_voting_as_two_wings_is_a_split_not_another_partys_bloc(seed: in
     assert not any(
         "a split within the party" in r for r in defectors[defectors["party"] != "Blue"]["reason"]
     )
+
+
+# ------------------------------------------------------------------ hostile names
+
+
+_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200b-\u200f\u2060\ufeff]")
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_bidi_and_zero_width_names_never_reach_the_terminal_or_the_legend(
+    tmp_path: Path, seed: int
+) -> None:
+    """Names, parties and titles holding U+202E reversed the rest of the terminal
+    line in `mapper votes divisions/rebels/blocs`, and party labels reached the
+    co-voting map's legend as written; a 200,000-character title filled the table."""
+    rng = random.Random(seed)
+    evil = ["Ann \u202eevil\u202c Lee", "Bob\u200b\u200dRoe", "Cat \u2066Iso\u2069 Day"]
+    rows = []
+    for i in range(36):
+        name = evil[i] if i < len(evil) else f"Member {i}"
+        party = "Lab\u202eour" if i % 2 else "Con\u200b"
+        rows.append(
+            [name, party, f"Seat {i}", "Aye" if (i % 2) ^ (rng.random() < 0.1) else "No", ""]
+        )
+    long_title = "Title \u202eesrever\u202c " + "T" * 200_000
+    files = []
+    for k in range(12):
+        title = long_title if k == 0 else f"Motion \u2067{k}\u2069"
+        rows_k = [[*r[:3], r[3] if rng.random() > 0.1 else "No Vote Recorded", ""] for r in rows]
+        files.append(
+            _write(tmp_path / f"D{k}.csv", _export(700 + k, f"{k + 1:02d}/06/2021", title, rows_k))
+        )
+    db = str(tmp_path / "s.sqlite")
+    assert runner.invoke(app, ["votes", "import", *map(str, files), "--store", db]).exit_code == 0
+    out = tmp_path / "out"
+    for command in ("divisions", "rebels", "blocs", "persuadable"):
+        result = runner.invoke(app, ["votes", command, "--store", db, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert not _INVISIBLE.search(result.output), (command, result.output[:500])
+        assert max(len(line) for line in result.output.splitlines()) < 2_000
+    page = (out / "covoting.html").read_text(encoding="utf-8")
+    for shown in re.findall(r'<span class="name"[^>]*>([^<]*)</span>', page):
+        assert not _INVISIBLE.search(shown), shown
+    assert 'class="name" title="Labour' in page or ">Labour<" in page
+
+
+def test_a_project_of_divisions_only_opens_in_python_as_it_runs(tmp_path: Path) -> None:
+    """`mapper run` maps a project with divisions and no posts (co-voting only), but
+    `mapper.Network.from_project` raised 'the graph is empty'."""
+    import mapper
+    from mapper.errors import AnalysisError
+
+    folder = tmp_path / "p"
+    (folder / "votes").mkdir(parents=True)
+    rng = random.Random(4)
+    members = _members(rng)[:40]
+    for k in range(3):
+        rows = [[n, p, s, rng.choice(["Aye", "No"]), ""] for n, p, s in members]
+        _write(folder / "votes" / f"D{k}.csv", _export(k + 1, f"0{k + 1}/02/2022", "M", rows))
+    (folder / "roster.csv").write_text("id,name,kind\n", encoding="utf-8")
+    (folder / "mapper.toml").write_text(
+        '[project]\nname = "v"\nroster = "roster.csv"\n\n'
+        '[[sources]]\ntype = "divisions"\npath = "votes/*.csv"\n',
+        encoding="utf-8",
+    )
+    net = mapper.Network.from_project(folder / "mapper.toml")
+    assert net.graph.number_of_nodes() == 0
+    assert len(net.nodes()) == 0
+    with pytest.raises(AnalysisError, match="divisions but no posts"):
+        net.factions()
+    with Store(net.project.store) as store:
+        assert len(divisions_frame(store)) == 3

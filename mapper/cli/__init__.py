@@ -23,6 +23,7 @@ from typer.core import TyperGroup
 from mapper import __version__
 from mapper.cli.common import DEFAULT_PROJECT, StoreOption
 from mapper.errors import MapperError
+from mapper.text import terminal_text
 
 #: The options of ``mapper`` itself, accepted after the command too (``mapper run -v``).
 _GLOBAL_FLAGS = re.compile(r"^(?:-v+|--verbose|-q|--quiet)$")
@@ -127,7 +128,7 @@ JsonOption = typer.Option(False, "--json", help="Print JSON on stdout instead of
 def say(message: str, *, level: int = 1) -> None:
     """Print a message on stderr unless ``-q`` asked for quiet."""
     if _state["verbosity"] >= level:
-        print(message, file=sys.stderr)
+        print(terminal_text(message), file=sys.stderr)
 
 
 @contextmanager
@@ -575,7 +576,9 @@ def _cell(value: Any) -> str:
     ``0.43305215518702994``), text cut to 60 characters."""
     if isinstance(value, float) and not isinstance(value, bool):
         return f"{value:.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
-    return str("" if value is None else value)[:60]
+    from mapper.text import display_text
+
+    return display_text(value, max_length=60, one_line=True)
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> None:
@@ -662,7 +665,7 @@ def factions(
             ["faction", "name", "size"],
         )
         for line in res["fault_lines"]:
-            print(line.get("summary", ""))
+            print(terminal_text(str(line.get("summary", ""))))
     sig = result.significance
     strength = (
         f", {'significant' if sig.significant else 'NOT significant'}: {sig.describe()}"
@@ -735,9 +738,9 @@ def alliances(
         print(json.dumps(shown, indent=2, default=str))
     else:
         for item in report.get("opportunities", [])[:10]:
-            print(item.get("reason", ""))
+            print(terminal_text(str(item.get("reason", ""))))
         for item in report.get("introductions", [])[:10]:
-            print(item.get("reason", ""))
+            print(terminal_text(str(item.get("reason", ""))))
 
 
 @app.command("map")

@@ -23,6 +23,7 @@ from mapper.cli.common import (
     reported_errors,
     say,
 )
+from mapper.text import terminal_text
 
 JsonOption = typer.Option(False, "--json", help="Print JSON on stdout instead of a table.")
 RosterOption = typer.Option(
@@ -37,10 +38,17 @@ def _table(rows: list[dict[str, Any]], columns: list[str], width: int = 50) -> N
     if not rows:
         say("(nothing to show)")
         return
-    widths = {c: max(len(c), *(len(str(r.get(c, ""))[:width]) for r in rows)) for c in columns}
+    from mapper.text import display_text
+
+    # names and titles are shown without bidi or zero-width characters, on one line
+    cells = [
+        {c: display_text(r.get(c, ""), max_length=width, one_line=True) for c in columns}
+        for r in rows
+    ]
+    widths = {c: max(len(c), *(len(r[c]) for r in cells)) for c in columns}
     print("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
-    for r in rows:
-        print("  ".join(str(r.get(c, ""))[:width].ljust(widths[c]) for c in columns).rstrip())
+    for r in cells:
+        print("  ".join(r[c].ljust(widths[c]) for c in columns).rstrip())
 
 
 def _project(project: Path | None) -> Any:
@@ -544,7 +552,7 @@ def register(app: typer.Typer, _roster_app: typer.Typer | None = None) -> None:
             say("no persuadable member (no close division, or none close to the winners)")
             return
         for row in _records(frame, ["rank", "reason"]):
-            print(f"{row['rank']:>3}. {row['reason']}")
+            print(terminal_text(f"{row['rank']:>3}. {row['reason']}"))
 
     @votes_app.command("compare")
     def compare(
@@ -608,4 +616,4 @@ def register(app: typer.Typer, _roster_app: typer.Typer | None = None) -> None:
             print(json.dumps(_records(frame, list(frame.columns), top), indent=2, default=str))
             return
         for row in _records(frame, ["finding", "reason"], top):
-            print(f"{row['finding']}: {row['reason']}")
+            print(terminal_text(f"{row['finding']}: {row['reason']}"))

@@ -632,6 +632,10 @@ def _member_nodes(
     return out
 
 
+#: Longest bloc or party name in a map's legend (bloc names come from party labels).
+_LEGEND_LENGTH = 80
+
+
 def _legends(
     G: nx.Graph, nodes: Sequence[Hashable], grouping: Grouping, shapes: Mapping[str, str]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -639,7 +643,7 @@ def _legends(
     groups = [
         {
             "id": g,
-            "name": grouping.name(g),
+            "name": clean_text(grouping.name(g), one_line=True, max_length=_LEGEND_LENGTH),
             "colour": grouping.colour(g),
             "shown": shown[g],
             "total": grouping.sizes.get(g, 0),
@@ -650,8 +654,8 @@ def _legends(
     parties = Counter(str(G.nodes[n].get("party") or "") for n in nodes)
     kinds = [
         {
-            "kind": p or "(no party)",
-            "name": p or "(no party)",
+            "kind": p or "(no party)",  # the filter's key: the label as the data hold it
+            "name": clean_text(p, one_line=True, max_length=_LEGEND_LENGTH) or "(no party)",
             "shape": shapes.get(p, OTHER_PARTY_SHAPE),
             "shown": c,
         }
