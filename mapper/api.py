@@ -217,7 +217,7 @@ class Network:
             Run factions, bridges and alliances too.
         """
         from mapper.pipeline import analyse as run_analysis
-        from mapper.pipeline import build, import_sources
+        from mapper.pipeline import build, has_divisions, import_sources
         from mapper.project import load_project
         from mapper.store import Store
 
@@ -227,7 +227,9 @@ class Network:
             imports = import_sources(project, store, collect=collect)
             G, resolution = build(project, store)
         net = cls(graph=G, project=project, resolution=resolution, imports=imports)
-        if analyse:
+        # a project of divisions only has no interaction graph to analyse (as `mapper
+        # run` does, its votes are read with mapper.votes: votes_frame, covoting_of...)
+        if analyse and not (G.number_of_nodes() == 0 and has_divisions(project)):
             net.results = run_analysis(project, G)
         return net
 
@@ -658,6 +660,14 @@ class Network:
         from mapper.errors import AnalysisError
 
         if key not in self.results or self.results[key] is None:
+            from mapper.pipeline import has_divisions
+
+            if self.graph.number_of_nodes() == 0 and self.project and has_divisions(self.project):
+                raise AnalysisError(
+                    f"no {key} on this network: the project has divisions but no posts",
+                    hint="read its votes with mapper.votes (votes_frame, rebels_frame, "
+                    "covoting_of)",
+                )
             raise AnalysisError(f"no {key} on this network", hint="build it with analyse=True")
         return self.results[key]
 
