@@ -412,3 +412,25 @@ def test_a_project_of_divisions_only_opens_in_python_as_it_runs(tmp_path: Path) 
         net.factions()
     with Store(net.project.store) as store:
         assert len(divisions_frame(store)) == 3
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_tied_division_is_said_to_be_left_out_of_the_persuadable(seed: int) -> None:
+    """A tie is the closest division there is, but no side won it: the persuadable
+    members skipped it without a word."""
+    from tests.covoting_support import planted_record
+
+    record = planted_record(seed, divisions=70, close=2)
+    votes = record.votes
+    uid = sorted(record.close)[0]
+    rows = votes[votes["division"] == uid]
+    ayes, noes = int((rows["vote"] == "aye").sum()), int((rows["vote"] == "no").sum())
+    votes.loc[rows[rows["vote"] == "aye"].index[: ayes - noes], "vote"] = "no_vote"
+    result = covoting(votes, seed=seed, runs=3, significance_samples=8, close_votes=5,
+                      close_share=0.2)  # fmt: skip
+    assert uid not in set(result.close["division"])
+    (warning,) = [w for w in result.warnings if w.code == "tied-divisions-left-out"]
+    number = uid.rsplit("/", 1)[1]
+    assert f"division {number}" in warning.message and f"{noes} to {noes}" in warning.message
+    # the other close division is still there
+    assert set(record.close) - {uid} <= set(result.close["division"])

@@ -1412,6 +1412,15 @@ def close_divisions(
     return np.flatnonzero(close)
 
 
+def _division_label(info: pd.DataFrame, j: int, uid: str) -> str:
+    """``division 392 (Motion M)`` for messages: the number, else the uid, and the
+    title cut to 80 characters."""
+    number = info["number"].iat[j] if "number" in info else None
+    title = str(info["title"].iat[j] or "") if "title" in info else ""
+    title = title if len(title) <= 80 else title[:79] + "…"
+    return f"division {number or uid}" + (f" ({title})" if title else "")
+
+
 def persuadable_members(
     matrix: VoteMatrix,
     agreement: Agreement,
@@ -1462,6 +1471,24 @@ def persuadable_members(
         chosen = [j for j in chosen if info["result"].iat[j] in ("aye", "no")]
     else:
         chosen = close_divisions(matrix, close_votes=close_votes, close_share=close_share).tolist()
+        tied = [
+            j
+            for j in range(len(matrix.divisions))
+            if info["result"].iat[j] == "tie" and int(info["ayes"].iat[j]) > 0
+        ]
+        if tied:
+            first = tied[0]
+            warned.append(
+                _warn(
+                    "tied-divisions-left-out",
+                    f"{len(tied):,} division(s) ended in a tie (the first: "
+                    f"{_division_label(info, first, matrix.divisions[first])}, "
+                    f"{int(info['ayes'].iat[first])} to {int(info['noes'].iat[first])}): "
+                    "no side won, so no persuadable members are looked for in them, "
+                    "although one vote would have decided each (in the Commons the "
+                    "Speaker's casting vote does)",
+                )
+            )
     if not chosen:
         if divisions is None and len(matrix.divisions):
             warned.append(

@@ -179,6 +179,9 @@ CODES: dict[str, str] = {
         "no voting bloc holds half of a party's members: none of them is called a defector"
     ),
     "no-close-divisions": "no division was close enough to look for persuadable members",
+    "tied-divisions-left-out": (
+        "divisions that ended in a tie, left out of the persuadable members (no side won)"
+    ),
     "persuadable-too-thin": (
         "members of close divisions who share too few other divisions with the side's "
         "members to be ranked"
