@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import random
 import re
 from collections import Counter
@@ -434,3 +435,51 @@ def test_a_tied_division_is_said_to_be_left_out_of_the_persuadable(seed: int) ->
     assert f"division {number}" in warning.message and f"{noes} to {noes}" in warning.message
     # the other close division is still there
     assert set(record.close) - {uid} <= set(result.close["division"])
+
+
+def _api_division(members: list[tuple[str, str, str]], rng: random.Random) -> dict[str, object]:
+    def entry(i: int, m: tuple[str, str, str]) -> dict[str, object]:
+        return {"MemberId": 4000 + i, "Name": m[0], "Party": m[1], "MemberFrom": m[2],
+                "ListAs": m[0], "ProxyName": None}  # fmt: skip
+
+    votes = [rng.choice(["Ayes", "Noes"]) for _ in members]
+    item: dict[str, object] = {"DivisionId": 1234, "Number": 77, "Date": "2022-03-01T17:00:00",
+                               "Title": "A motion", "AyeTellers": [], "NoTellers": [],
+                               "NoVoteRecorded": []}  # fmt: skip
+    for side in ("Ayes", "Noes"):
+        item[side] = [entry(i, m) for i, m in enumerate(members) if votes[i] == side]
+    item["AyeCount"], item["NoCount"] = len(item["Ayes"]), len(item["Noes"])  # type: ignore[arg-type]
+    return item
+
+
+@pytest.mark.parametrize("bad_count", ["many", "12a", True, "-3"])
+def test_an_unreadable_declared_count_keeps_the_votes(tmp_path: Path, bad_count: object) -> None:
+    """One unreadable count set the whole division aside (API JSON) or refused the whole
+    file (CSV export): hundreds of readable votes lost for one header field."""
+    rng = random.Random(str(bad_count))
+    members = _members(rng)[:50]
+    item = _api_division(members, rng)
+    item["AyeCount"] = bad_count
+    api = tmp_path / "division.json"
+    api.write_text(json.dumps(item), encoding="utf-8")
+    rows = [[n, p, s, rng.choice(["Aye", "No"]), ""] for n, p, s in members]
+    text = _export(78, "02/03/2022", "Another", rows).replace("Aye Count: ", "Aye Count: x", 1)
+    export = _write(tmp_path / "Division78.csv", text)
+    with Store(tmp_path / "s.sqlite") as store:
+        for path, line in ((api, 1), (export, 6)):
+            result = import_division_file(store, path)
+            assert result.added == 1 and result.votes == len(members), result.problems
+            assert result.quarantined == 1
+            assert result.problems[0].startswith(f"{path}:{line}:")
+            assert "the declared count is unknown" in result.problems[0]
+        frame = divisions_frame(store)
+    assert frame["declared_ayes"].isna().all() and frame["declared_noes"].notna().all()
+
+
+def test_an_html_page_saved_as_json_is_named_as_such(tmp_path: Path) -> None:
+    page = tmp_path / "division.json"
+    page.write_text("\n<!DOCTYPE html><html><body>Service Unavailable</body></html>", "utf-8")
+    with pytest.raises(ImportFormatError, match="not JSON: the file is an HTML page"):
+        list(iter_division_file(page))
+    result = runner.invoke(app, ["votes", "import", str(page), "--store", str(tmp_path / "s")])
+    assert result.exit_code == 1 and "truncated" not in result.output

@@ -472,7 +472,8 @@ def read_commons_csv(path: str | Path, *, on_bad: _OnBad, house: str = COMMONS) 
     ------
     ImportFormatError
         The file is not such an export: no member table, no division number or date,
-        an unreadable date or count (naming the line).
+        an unreadable date (naming the line). An unreadable count is set aside with
+        ``on_bad`` and left unknown.
     """
     p = Path(path)
     try:
@@ -526,8 +527,17 @@ def read_commons_csv(path: str | Path, *, on_bad: _OnBad, house: str = COMMONS) 
     moment, date_key = when
     if "title" in head and not title:
         title = head["title"][0]
-    ayes = _count(head["ayes"][0], p, head["ayes"][1], "Aye Count") if "ayes" in head else None
-    noes = _count(head["noes"][0], p, head["noes"][1], "Noes Count") if "noes" in head else None
+    counts: dict[str, int | None] = {}
+    for key, label in (("ayes", "Aye Count"), ("noes", "Noes Count")):
+        if key not in head:
+            counts[key] = None
+            continue
+        try:
+            counts[key] = _count(head[key][0], p, head[key][1], label)
+        except ImportFormatError as exc:  # the votes are kept, their count unchecked
+            counts[key] = None
+            on_bad(head[key][1], f"{exc.message}: the declared count is unknown", head[key][0])
+    ayes, noes = counts["ayes"], counts["noes"]
 
     member_col = columns["member"]
     vote_col = columns["vote"]
@@ -686,6 +696,8 @@ def _int_or_none(value: Any, name: str) -> int | None:
         number = int(str(value).strip())
     except ValueError:
         raise ImportFormatError(f"{name} is not a number: {value!r}", field=name) from None
+    if number < 0:
+        raise ImportFormatError(f"{name} is negative: {value!r}", field=name)
     return number
 
 
@@ -740,14 +752,23 @@ def division_from_api(
     if not number and not division_id:
         raise ImportFormatError("a division needs a Number or a DivisionId", field="Number")
     uid = _division_uid(house, date_key, number) if number else f"{house}:id/{division_id}"
-    ayes = _int_or_none(item.get("AyeCount"), "AyeCount")
-    noes = _int_or_none(item.get("NoCount"), "NoCount")
     line = provenance.line if provenance is not None else None
     label = f"division {number or division_id}"
 
     def bad(reason: str, raw: Any) -> None:
         if on_bad is not None:
             on_bad(line, f"{label}: {reason}", raw_excerpt(raw))
+
+    def declared(name: str) -> int | None:
+        # an unreadable count is set aside; the votes are kept, their count unchecked
+        try:
+            return _int_or_none(item.get(name), name)
+        except ImportFormatError as exc:
+            bad(f"{exc.message}: the declared count is unknown", {name: item.get(name)})
+            return None
+
+    ayes = declared("AyeCount")
+    noes = declared("NoCount")
 
     votes: list[Vote] = []
     where: dict[str, str] = {}
@@ -842,6 +863,15 @@ def _api_items(value: Any) -> list[Any] | None:
 
 def _read_api_file(path: Path, on_bad: _OnBad, house: str) -> Iterator[tuple[Division, str | None]]:
     source = os.path.abspath(path)
+    with open(path, "rb") as fh:
+        head = fh.read(512).removeprefix(b"\xef\xbb\xbf").lstrip()
+    if head.startswith(b"<"):  # an error page or a login page saved under the API's name
+        kind = "an HTML page" if head[:100].lower().find(b"html") >= 0 else "markup (XML or HTML)"
+        raise ImportFormatError(
+            f"not JSON: the file is {kind}",
+            source=path,
+            hint="the API may have answered with an error page; fetch the division again",
+        )
     try:
         for number, value, error, _element in read_json_records(path):
             if error is not None:
