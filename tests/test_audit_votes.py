@@ -483,3 +483,40 @@ def test_an_html_page_saved_as_json_is_named_as_such(tmp_path: Path) -> None:
         list(iter_division_file(page))
     result = runner.invoke(app, ["votes", "import", str(page), "--store", str(tmp_path / "s")])
     assert result.exit_code == 1 and "truncated" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("aye", "no", "abstain"),
+    [
+        ("ja", "nein", "Enthaltung"),
+        ("ja", "nein", "nicht abgegeben"),
+        ("pour", "contre", "abstenu"),
+        ("sí", "no", "abstención"),
+        ("sì", "no", "astenuto"),
+        ("tak", "nie", "wstrzymał się"),
+    ],
+)
+def test_a_parliament_in_another_language_keeps_its_abstentions(
+    tmp_path: Path, aye: str, no: str, abstain: str
+) -> None:
+    """`ja` and `nein` were read but `Enthaltung` was set aside: every division of a
+    Bundestag table came out incomplete, its abstainers quarantined."""
+    rng = random.Random(aye + abstain)
+    lines = ["member;party;division;date;vote"]
+    expected = Counter()
+    for d in range(4):
+        for i in range(30):
+            word = rng.choice([aye, no, abstain])
+            expected[word] += 1
+            lines.append(f"Abg {i:02d};{'ABC'[i % 3]};20/{d};0{d + 1}.03.2023;{word}")
+    path = tmp_path / "votes.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with Store(tmp_path / "s.sqlite") as store:
+        result = import_division_file(store, path, parliament="bundestag")
+        assert result.quarantined == 0, result.problems
+        votes = votes_frame(store)
+        divisions = divisions_frame(store)
+    assert Counter(votes["vote"]) == {
+        "aye": expected[aye], "no": expected[no], "no_vote": expected[abstain]
+    }  # fmt: skip
+    assert divisions["complete"].all()

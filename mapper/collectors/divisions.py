@@ -142,6 +142,12 @@ _NO_VOTE = frozenset(
         "present not voting",
         "paired",
         "excused",
+        # the same in the languages whose aye and no words are read above
+        *("enthaltung", "enthalten", "nicht abgegeben", "nicht abgestimmt", "abwesend"),
+        *("abstenu", "absente", "ne prend pas part au vote", "non participation"),
+        *("abstención", "abstencion", "ausente", "astenuto", "astensione", "assente"),
+        *("wstrzymał się", "wstrzymała się", "wstrzymuję się", "nieobecny", "nieobecna"),
+        *("uzdržan", "suzdržan", "odsutan"),
     ]
 )
 _TELLER = re.compile(r"\btellers?\b|\btelling\b")
