@@ -520,3 +520,46 @@ def test_a_parliament_in_another_language_keeps_its_abstentions(
         "aye": expected[aye], "no": expected[no], "no_vote": expected[abstain]
     }  # fmt: skip
     assert divisions["complete"].all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_members_resolve_by_id_then_name_and_seat_and_say_why_not(
+    tmp_path: Path, seed: int
+) -> None:
+    """Roles drawn at random among the members of an API division: one roster actor
+    carries the member id under another name, one the name and seat (beside a
+    namesake elsewhere), two namesakes without a seat (ambiguous), one the name with
+    another member id (never taken: it used to be reported as 'no roster actor has
+    this name'), one the name behind honorifics."""
+    from mapper.votes import member_index
+
+    rng = random.Random(seed)
+    members = _members(rng)[:60]
+    item = _api_division(members, rng)
+    api = tmp_path / "division.json"
+    api.write_text(json.dumps(item), encoding="utf-8")
+    entries = {e["Name"]: e for side in ("Ayes", "Noes") for e in item[side]}  # type: ignore[attr-defined]
+    by_id, seat, ambiguous, other_id, honoured = rng.sample(sorted(entries), 5)
+    roster = [
+        "id,name,kind,party,constituency,parliament",
+        f"a-id,Someone Else,mp,Labour,,{entries[by_id]['MemberId']}",
+        f"a-seat,{seat},mp,Labour,{entries[seat]['MemberFrom']},",
+        f"a-seat-2,{seat},mp,Labour,Nowhere Else,",
+        f"a-amb-1,{ambiguous},mp,Labour,,",
+        f"a-amb-2,{ambiguous},mp,Labour,,",
+        f"a-other,{other_id},mp,Labour,,999999",
+        f'a-hon,"Sir {honoured} MP",mp,Labour,,',
+    ]
+    (tmp_path / "roster.csv").write_text("\n".join(roster) + "\n", encoding="utf-8")
+    with Store(tmp_path / "s.sqlite") as store:
+        import_division_file(store, api)
+        index = member_index(store, roster=tmp_path / "roster.csv")
+        votes = votes_frame(store, index=index)
+    actor = dict(zip(votes["name"], votes["actor"], strict=True))
+    assert actor[by_id] == "a-id" and actor[seat] == "a-seat" and actor[honoured] == "a-hon"
+    assert pd.isna(actor[ambiguous]) and pd.isna(actor[other_id])
+    notes = {row["key"].split(" (")[0]: row for row in index.resolution.report.to_rows()}
+    assert notes[ambiguous]["category"] == "name" and "a-amb-1|a-amb-2" in notes[ambiguous]["note"]
+    assert "a-other (member id 999999)" in notes[other_id]["note"]
+    assert "no roster actor has this name" in notes[next(iter(set(entries) - {
+        by_id, seat, ambiguous, other_id, honoured}))]["note"]  # fmt: skip

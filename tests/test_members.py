@@ -84,7 +84,7 @@ def test_members_resolve(
         ("Angela Smith", "", None, "ambiguous", "2 roster actors match: smith-b|smith-p"),
         ("Chris Evans", "Islwyn", None, "ambiguous", "twin-1|twin-2"),
         ("Angela Smith", "Leeds", None, "unresolved", "for another constituency"),
-        ("Ed Davey", "Kingston", "999", "unresolved", "no roster actor"),  # another id
+        ("Ed Davey", "Kingston", "999", "unresolved", "davey (member id 188), for another member"),
         ("Nobody Known", "", None, "unresolved", "no roster actor has this name"),
         ("Hermon", "", None, "unresolved", "no roster actor"),  # a bare surname is not a name
     ],

@@ -322,12 +322,25 @@ class MemberResolver:
             if actor is not None:
                 return MemberMatch(actor.id, "parliament-id", (actor.id,))
         named = sorted(self._by_name(name))
+        other_ids: list[str] = []
         if mid:  # an actor known under another member id is someone else
-            named = [
+            other_ids = [
                 a
                 for a in named
-                if self.roster.actors[a].external_ids.get(PARLIAMENT_ID, mid) == mid
+                if self.roster.actors[a].external_ids.get(PARLIAMENT_ID, mid) != mid
             ]
+            named = [a for a in named if a not in other_ids]
+        if not named and other_ids:
+            others = ", ".join(
+                f"{a} (member id {self.roster.actors[a].external_ids[PARLIAMENT_ID]})"
+                for a in other_ids
+            )
+            return MemberMatch(
+                None,
+                "unresolved",
+                tuple(other_ids),
+                f"the name matches {others}, for another member than id {mid}",
+            )
         if not named:
             return MemberMatch(None, "unresolved", (), "no roster actor has this name")
         seat = fold_label(constituency)
