@@ -563,3 +563,80 @@ def test_members_resolve_by_id_then_name_and_seat_and_say_why_not(
     assert "a-other (member id 999999)" in notes[other_id]["note"]
     assert "no roster actor has this name" in notes[next(iter(set(entries) - {
         by_id, seat, ambiguous, other_id, honoured}))]["note"]  # fmt: skip
+
+
+# ------------------------------------------------------------------ planted blocs, end to end
+
+
+def _planted_exports(folder: Path, seed: int) -> dict[str, str]:
+    """30-40 Commons exports of a house of about 150: Red and Green vote as one
+    cross-party bloc, Blue as another; four Blue members vote with Red and Green; two
+    independents vote at random. Returns each member's planted bloc."""
+    rng = random.Random(seed)
+    bloc: dict[str, str] = {}
+    party: dict[str, str] = {}
+    for p, n, b in (("Red", rng.randint(50, 70), "X"), ("Green", rng.randint(12, 18), "X"),
+                    ("Blue", rng.randint(50, 70), "Y"), ("Independent", 2, "")):  # fmt: skip
+        for i in range(n):
+            name = f"{p} Member {i:02d}"
+            party[name], bloc[name] = p, b
+    for name in rng.sample([n for n in party if party[n] == "Blue"], 4):
+        bloc[name] = "X"
+    folder.mkdir()
+    for k in range(rng.randint(30, 40)):
+        x = rng.choice(("Aye", "No"))
+        y = "No" if x == "Aye" or rng.random() < 0.3 else "Aye"
+        rows = []
+        for i, name in enumerate(sorted(party)):
+            if not bloc[name]:
+                vote = rng.choice(("Aye", "No", "No Vote Recorded"))
+            elif rng.random() < 0.06:
+                vote = "No Vote Recorded"
+            else:
+                own = x if bloc[name] == "X" else y
+                vote = own if rng.random() < 0.94 else ("No" if own == "Aye" else "Aye")
+            rows.append([name, party[name], f"Seat {i}", vote, ""])
+        day = f"{1 + k % 28:02d}/{1 + k // 28:02d}/2020"
+        _write(folder / f"Division{k}.csv", _export(100 + k, day, f"Motion {k}", rows))
+    return bloc
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_planted_blocs_come_out_of_real_exports_through_the_cli(tmp_path: Path, seed: int) -> None:
+    """Exports written as the website writes them, imported and analysed by the
+    commands a user runs: the cross-party bloc is named by its make-up, the Blue
+    members planted in it are listed outside their party's bloc, and each party's
+    Rice index is the one recomputed from the files."""
+    planted = _planted_exports(tmp_path / "votes", seed)
+    db = str(tmp_path / "s.sqlite")
+    files = sorted(str(p) for p in (tmp_path / "votes").iterdir())
+    assert runner.invoke(app, ["votes", "import", *files, "--store", db]).exit_code == 0
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["votes", "blocs", "--store", db, "--out", str(out), "--seed", str(seed), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    cross = [b for b in data["blocs"] if b["cross_party"]]
+    assert len(cross) == 1 and cross[0]["name"].startswith("Red ") and "Green " in cross[0]["name"]
+    members = pd.read_csv(out / "bloc-members.csv")
+    planted_x = {n for n, b in planted.items() if b == "X" and n.startswith("Blue")}
+    defectors = pd.read_csv(out / "defectors.csv")
+    assert set(defectors["name"]) == planted_x
+    assert (defectors["bloc_name"] == cross[0]["name"]).all()
+    assert members.loc[members["name"].isin(planted_x), "defector"].all()
+    # Rice index per party, recomputed from the rows of the files
+    rice: dict[str, list[float]] = {}
+    for path in files:
+        counts: dict[str, Counter[str]] = {}
+        for row in csv.DictReader(
+            io.StringIO(Path(path).read_bytes().decode().split("Members recorded\r\n")[1])
+        ):
+            counts.setdefault(row["Party"], Counter())[row["Vote"]] += 1
+        for p, c in counts.items():
+            if c["Aye"] + c["No"]:
+                rice.setdefault(p, []).append(abs(c["Aye"] - c["No"]) / (c["Aye"] + c["No"]))
+    cohesion = pd.read_csv(out / "cohesion.csv")
+    parties = cohesion[cohesion["group_type"] == "party"].set_index("group")
+    for p in ("Red", "Green", "Blue"):
+        assert parties.loc[p, "rice"] == pytest.approx(sum(rice[p]) / len(rice[p]), abs=1e-3)
