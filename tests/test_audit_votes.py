@@ -16,6 +16,7 @@ import io
 import json
 import random
 import re
+import tracemalloc
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -640,3 +641,31 @@ def test_planted_blocs_come_out_of_real_exports_through_the_cli(tmp_path: Path, 
     parties = cohesion[cohesion["group_type"] == "party"].set_index("group")
     for p in ("Red", "Green", "Blue"):
         assert parties.loc[p, "rice"] == pytest.approx(sum(rice[p]) / len(rice[p]), abs=1e-3)
+
+
+@pytest.mark.parametrize("newlines", [300_000, 3_000_000])
+def test_a_cell_of_newlines_in_an_export_costs_bounded_memory(
+    tmp_path: Path, newlines: int
+) -> None:
+    """The export was read whole and split into a list of lines: 5 MB of line breaks
+    inside one quoted cell took 449 MB. It is streamed now: the cell is one record set
+    aside, the rows around it are kept, and memory does not grow with the file."""
+    rng = random.Random(newlines)
+    members = _members(rng)[:40]
+    rows = [[n, p, s, rng.choice(["Aye", "No"]), ""] for n, p, s in members]
+    text = _export(9, "09/09/2022", "Newlines", rows)
+    at = text.index(f'"{members[5][0]}"')
+    text = text[:at] + '"Flood","Red","Seat X","Aye","' + "\n" * newlines + '"\r\n' + text[at:]
+    path = _write(tmp_path / "flood.csv", text)
+    problems: list[str] = []
+    tracemalloc.start()
+    try:
+        ((division, _),) = list(
+            iter_division_file(path, on_bad=lambda _line, why, _raw: problems.append(why))
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(division.votes) == len(members) and len(problems) == 1
+    assert "record too long" in problems[0] or "a cell is longer than" in problems[0]
+    assert peak < 40 * 2**20, peak  # the old reader held every line: 90 bytes a line

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -398,20 +398,6 @@ def _parse_when(text: str) -> tuple[datetime, str] | None:
     return datetime(day.year, day.month, day.day, tzinfo=UTC), day.isoformat()
 
 
-def _decode_lines(data: bytes) -> list[tuple[str, bool]]:
-    """The lines of a file (ends kept) with whether each decoded as UTF-8."""
-    out: list[tuple[str, bool]] = []
-    for number, raw in enumerate(data.splitlines(keepends=True), 1):
-        if number == 1:
-            raw = raw.removeprefix(b"\xef\xbb\xbf")
-        try:
-            text, ok = raw.decode("utf-8"), b"\x00" not in raw
-        except UnicodeDecodeError:
-            text, ok = raw.decode("utf-8", errors="replace"), False
-        out.append((text.replace("\x00", ""), ok))
-    return out
-
-
 def _csv_cells(line: str) -> list[str]:
     try:
         return next(csv.reader([line.rstrip("\r\n")]), [])
@@ -419,26 +405,11 @@ def _csv_cells(line: str) -> list[str]:
         return [line.rstrip("\r\n")]
 
 
-class _ListLines:
-    """Decoded lines held in memory as a line source for :class:`Records` (``number``
-    is the line last read, 1-based; reading starts after line ``start``)."""
-
-    def __init__(self, lines: list[tuple[str, bool]], start: int) -> None:
-        self.lines = lines
-        self.number = start
-
-    def read(self) -> tuple[str, bool, bool] | None:
-        if self.number >= len(self.lines):
-            return None
-        text, ok = self.lines[self.number]
-        self.number += 1
-        return text, not ok, False
-
-    def mark(self) -> object:
-        return self.number
-
-    def rewind(self, mark: object) -> None:
-        self.number = cast("int", mark)
+def _csv_problem(exc: csv.Error) -> str:
+    reason = str(exc)
+    if "field limit" in reason:
+        return f"a cell is longer than {csv.field_size_limit():,} characters"
+    return reason
 
 
 def _spans_lines(record: Record) -> str:
@@ -483,17 +454,33 @@ def read_commons_csv(path: str | Path, *, on_bad: _OnBad, house: str = COMMONS) 
     """
     p = Path(path)
     try:
-        data = p.read_bytes()
+        with open(p, "rb") as fh:
+            return _read_commons_csv(p, fh, on_bad, house)
     except OSError as exc:
         raise ImportFormatError(f"cannot read: {exc.strerror or exc}", source=p) from None
-    lines = _decode_lines(data)
+
+
+def _read_commons_csv(p: Path, fh: BinaryIO, on_bad: _OnBad, house: str) -> Division | None:
+    """:func:`read_commons_csv` on an open file, streamed: a record is never longer
+    than :data:`~mapper.csvrecords.MAX_RECORD_CHARS`, whatever the file holds."""
+    newlines, tail = 0, b"\n"
+    for block in iter(lambda: fh.read(1 << 20), b""):
+        newlines += block.count(b"\n")
+        tail = block[-1:]
+    ends_clean = tail in (b"\n", b"\r")
+    last = newlines + (0 if tail == b"\n" else 1)  # the number of the last line
+    fh.seek(0)
+    source = FileLines(fh)
     head: dict[str, tuple[str, int]] = {}
     title = ""
     header_at = 0
     columns: dict[str, int] = {}
-    for lineno, (text, _ok) in enumerate(lines, 1):
+    bare_cr = False
+    while (got := source.read()) is not None:
+        text, lineno = got[0], source.number
         if not text.strip():
             continue
+        bare_cr = bare_cr or "\r" in text.rstrip("\r\n")
         cells = _csv_cells(text)
         names = [_norm_header(c) for c in cells]
         if "member" in names and "vote" in names:
@@ -514,7 +501,9 @@ def read_commons_csv(path: str | Path, *, on_bad: _OnBad, house: str = COMMONS) 
         raise ImportFormatError(
             "no member table: no 'Member,Party,Constituency,Vote' header line",
             source=p,
-            hint="is this a Commons Votes CSV export? other tables: --format table",
+            hint="its lines end with a bare carriage return (CR): save it with LF or CRLF line ends"
+            if bare_cr
+            else "is this a Commons Votes CSV export? other tables: --format table",
         )
     for key, label in (("number", "Division Number"), ("date", "Division Date")):
         if not head.get(key, ("", 0))[0]:
@@ -553,12 +542,10 @@ def read_commons_csv(path: str | Path, *, on_bad: _OnBad, house: str = COMMONS) 
         (columns[c] for c in ("proxy member", "proxy", "proxy name") if c in columns), None
     )
     need = max(i for i in (member_col, vote_col, party_col, seat_col) if i is not None) + 1
-    ends_clean = data.endswith((b"\n", b"\r"))
     votes: list[Vote] = []
     first_line: dict[str, tuple[int, str]] = {}
     complete = True
-    last = len(lines)
-    records = Records(_ListLines(lines, header_at), ",")
+    records = Records(source, ",")
     for record in records:
         start = record.first
         if record.problem and not (start == last and not ends_clean):
@@ -566,12 +553,12 @@ def read_commons_csv(path: str | Path, *, on_bad: _OnBad, house: str = COMMONS) 
             on_bad(start, record.problem, record.excerpt)
             continue
         if record.problem:  # a quote open in the last line, cut short: read what it has
-            record.lines = [lines[start - 1][0]]
+            record.lines = [record.excerpt]
         try:
             parsed_rows = list(csv.reader(record.lines))
         except csv.Error as exc:
             complete = False
-            on_bad(start, f"unreadable CSV row: {exc}", record.lines[0][:2000])
+            on_bad(start, f"unreadable CSV row: {_csv_problem(exc)}", record.lines[0][:2000])
             continue
         cells = parsed_rows[0] if parsed_rows else []
         if not cells or all(not c.strip() for c in cells):
@@ -1075,7 +1062,7 @@ class _Rows:
                 try:
                     parsed = list(csv.reader(record.lines, delimiter=self.delimiter))
                 except csv.Error as exc:
-                    yield start, None, f"unreadable CSV row: {exc}"
+                    yield start, None, f"unreadable CSV row: {_csv_problem(exc)}"
                     continue
                 cells = parsed[0] if parsed else []
                 if not cells or all(not c.strip() for c in cells):
