@@ -102,6 +102,8 @@ API_BASE = "https://commonsvotes-api.parliament.uk/data"
 SEARCH_PAGE_SIZE = 25
 #: Seconds between two requests to the API (politeness).
 MIN_INTERVAL = 0.5
+#: Rows set aside held in memory before they are written to the quarantine.
+QUARANTINE_BATCH = 1000
 #: Problems kept word for word in an import's result (all are quarantined).
 MAX_PROBLEMS = 20
 #: The house a long table's votes belong to when neither a column nor an option says.
@@ -1434,6 +1436,9 @@ def import_division_file(
         if line is not None:
             highest[0] = max(highest[0], line)
         pending.append((line, reason, raw))
+        if len(pending) >= QUARANTINE_BATCH:  # bounded memory, however many rows are bad
+            st.quarantine_many(source, pending)
+            pending.clear()
         if len(result.problems) < MAX_PROBLEMS:
             where = f"{p}:{line}" if line is not None else str(p)
             result.problems.append(f"{where}: {reason}")
