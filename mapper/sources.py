@@ -38,7 +38,9 @@ FILE_IMPORTERS: dict[str, tuple[str, str]] = {
 
 #: File source types read as UTF-8 text only: a UTF-16 or UTF-32 file of these types is
 #: refused with one line saying so (HTML pages and feeds declare their own encoding).
-UTF8_TYPES = frozenset(("x-archive", "bluesky-file", "mastodon-file", "edges-csv", "posts-csv"))
+UTF8_TYPES = frozenset(
+    ("x-archive", "bluesky-file", "mastodon-file", "edges-csv", "posts-csv", "divisions")
+)
 
 #: Suffixes that ``mapper import`` recognises when no ``--type`` is given.
 SUFFIX_TYPES: dict[str, str] = {

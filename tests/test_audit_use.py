@@ -185,3 +185,15 @@ def test_source_options_of_the_wrong_type_are_named_by_check(
     result = runner.invoke(app, ["check", str(toml)])
     assert result.exit_code == 1, result.output
     assert f": {field}: {words}" in result.output
+
+
+def test_check_refuses_a_utf16_division_file_as_the_run_does(tmp_path: Path) -> None:
+    """`mapper check` said 'no errors' for a division export saved as UTF-16, which
+    the run could not read."""
+    folder = tmp_path / "p"
+    folder.mkdir()
+    text = "member,division,vote\nAnn Lee,1,aye\nBob Roe,1,no\n"
+    (folder / "votes.csv").write_bytes(text.encode("utf-16"))
+    toml = _project(folder, '[[sources]]\ntype = "divisions"\npath = "votes.csv"\n')
+    result = runner.invoke(app, ["check", str(toml)])
+    assert result.exit_code == 1 and "UTF-16 text, not UTF-8" in result.output
