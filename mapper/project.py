@@ -720,7 +720,8 @@ def check_project(path: str | Path) -> list[Problem]:
     ``path`` may be the file or a folder holding ``mapper.toml``. The roster (and its
     ``issues.csv``) is checked too when the project names one, and so are the CSV
     tables listed as ``edges-csv`` and ``posts-csv`` sources (an unterminated quote, a
-    record too long, a missing column: each with file and line). Unknown columns, a
+    record too long, a missing column: each with file and line) and the division files
+    (what their import would set aside). Unknown columns, a
     project without sources and ``[maps] focus`` ids the roster does not hold are
     warnings; everything else is an error.
     """
@@ -792,17 +793,32 @@ def _unlisted_in_store(path: Path) -> list[MapperError]:
 
 def _table_problems(data: dict[str, Any], path: Path) -> list[MapperError]:
     """What would cost rows in the project's CSV tables (see :func:`check_table`)."""
+    from mapper.collectors.base import wide_encoding
+    from mapper.collectors.divisions import FORMATS, check_division_file
     from mapper.collectors.tables import check_table
 
     sources = data.get("sources")
     found: list[MapperError] = []
     for src in sources if isinstance(sources, list) else []:
-        if not isinstance(src, dict) or src.get("type") not in ("edges-csv", "posts-csv"):
+        kind = src.get("type") if isinstance(src, dict) else None
+        if kind not in ("edges-csv", "posts-csv", "divisions"):
             continue
         if not isinstance(src.get("path"), str):
             continue
         for match in sorted(glob.glob(str(path.parent / src["path"]))):
-            found.extend(check_table(match, kind=src["type"]))
+            if kind != "divisions":
+                found.extend(check_table(match, kind=kind))
+                continue
+            fmt, house = src.get("format", "auto"), src.get("parliament")
+            if not (Path(match).is_file() and fmt in FORMATS and isinstance(house, str | None)):
+                continue
+            try:
+                with open(match, "rb") as fh:
+                    head = fh.read(256)
+            except OSError:
+                continue
+            if head.strip() and wide_encoding(head) is None:  # else said by the file check
+                found.extend(check_division_file(match, format=fmt, parliament=house))
     return found
 
 

@@ -197,3 +197,25 @@ def test_check_refuses_a_utf16_division_file_as_the_run_does(tmp_path: Path) -> 
     toml = _project(folder, '[[sources]]\ntype = "divisions"\npath = "votes.csv"\n')
     result = runner.invoke(app, ["check", str(toml)])
     assert result.exit_code == 1 and "UTF-16 text, not UTF-8" in result.output
+
+
+def test_check_names_the_rows_a_division_import_would_set_aside(tmp_path: Path) -> None:
+    """`mapper check` read edge and post tables for open quotes but never division
+    files: an export with an open quote or an unknown vote was 'no errors'."""
+    folder = tmp_path / "p"
+    folder.mkdir()
+    header = "Division Number: 5\r\nDivision Date: 05/05/2021\r\n\r\nM\r\n\r\n"
+    rows = "".join(f'"M {i}","Red","S {i}","{"Aye" if i % 2 else "No"}",""\r\n' for i in range(12))
+    head = header + "Aye Count: 6\r\nNoes Count: 6\r\n\r\nMembers recorded\r\n"
+    head += "Member,Party,Constituency,Vote,Proxy Member\r\n"
+    (folder / "Division5.csv").write_bytes((head + rows).encode())
+    broken = rows.replace('"S 3","Aye",""', '"S 3","Aye","', 1).replace('"M 7"', "M 7", 1)
+    broken = broken.replace('"No",""\r\n"M 9"', '"Maybe",""\r\n"M 9"', 1)
+    (folder / "Division6.csv").write_bytes((head.replace(": 5", ": 6") + broken).encode())
+    toml = _project(folder, '[[sources]]\ntype = "divisions"\npath = "Division*.csv"\n')
+    result = runner.invoke(app, ["check", str(toml)])
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert all("Division6.csv:" in line for line in errors) and len(errors) == 2
+    assert "Division6.csv:14: unterminated quote" in result.output
+    assert "unknown vote value 'Maybe' for M 8" in result.output

@@ -1369,6 +1369,37 @@ def iter_division_file(
             yield division, None
 
 
+#: Rows a check of a division file names one by one (then how many more).
+CHECK_LIMIT = 10
+
+
+def check_division_file(
+    path: str | Path, *, format: str = "auto", parliament: str | None = None
+) -> list[ImportFormatError]:
+    """What an import of a division file would set aside, without importing it: the
+    file as a whole (not a division file, UTF-16...) or each row, member or division
+    with its line and reason (an unterminated quote, an unknown vote, a member listed
+    twice...). The first :data:`CHECK_LIMIT`, then one saying how many more."""
+    p = Path(path)
+    out: list[ImportFormatError] = []
+    more = [0]
+
+    def bad(line: int | None, reason: str, _raw: Any) -> None:
+        if len(out) < CHECK_LIMIT:
+            out.append(ImportFormatError(reason, source=p, line=line))
+        else:
+            more[0] += 1
+
+    try:
+        for _division in iter_division_file(p, format=format, on_bad=bad, parliament=parliament):
+            pass
+    except ImportFormatError as exc:
+        out.append(exc)
+    if more[0]:
+        out.append(ImportFormatError(f"and {more[0]} more that cannot be read", source=p))
+    return out
+
+
 def import_division_file(
     store: Store | Path | str,
     path: Store | Path | str,
