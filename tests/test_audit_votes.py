@@ -691,3 +691,42 @@ def test_many_bad_rows_are_quarantined_in_bounded_memory(tmp_path: Path) -> None
             assert result.quarantined == rows and result.divisions == 0
             assert len(store.quarantined(str(path))) == rows
     assert peaks[1] < 2 * peaks[0], peaks  # four times the bad rows, not four times the memory
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_undated_tables_of_two_sessions_do_not_overwrite_each_other(
+    tmp_path: Path, seed: int
+) -> None:
+    """Two sessions' tables without dates, both numbering divisions from 1: the second
+    replaced the first's divisions ('2 replaced'), losing every vote of the first
+    session. The stored division is kept and the clash said; a corrected copy of the
+    same division (mostly the same members) still replaces it."""
+    rng = random.Random(seed)
+
+    def table(path: Path, names: list[str], divisions: int) -> dict[str, str]:
+        lines, cast = ["member,party,division,vote"], {}
+        for d in range(1, divisions + 1):
+            for name in names:
+                cast[f"{d}/{name}"] = rng.choice(["aye", "no"])
+                lines.append(f"{name},{'RB'[int(name.split()[1]) % 2]},{d},{cast[f'{d}/{name}']}")
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return cast
+
+    first = [f"Old {i}" for i in range(rng.randint(10, 30))]
+    second = [f"New {i}" for i in range(rng.randint(10, 30))]
+    n = rng.randint(2, 6)
+    cast = table(tmp_path / "2019.csv", first, n)
+    table(tmp_path / "2020.csv", second, n)
+    with Store(tmp_path / "s.sqlite") as store:
+        import_division_file(store, tmp_path / "2019.csv")
+        result = import_division_file(store, tmp_path / "2020.csv")
+        assert (result.replaced, result.added, result.quarantined) == (0, 0, n)
+        assert "another division with the same number" in result.problems[0]
+        votes = votes_frame(store)
+        assert set(votes["name"]) == set(first)
+        # a corrected export of session one, from another file, replaces its division
+        fixed = [f"{name},R,1,{'no' if cast[f'1/{name}'] == 'aye' else 'aye'}" for name in first]
+        (tmp_path / "2019-fixed.csv").write_text(
+            "member,party,division,vote\n" + "\n".join(fixed) + "\n", encoding="utf-8"
+        )
+        assert import_division_file(store, tmp_path / "2019-fixed.csv").replaced == 1

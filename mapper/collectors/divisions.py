@@ -1369,6 +1369,31 @@ def iter_division_file(
             yield division, None
 
 
+def _undated_clash(store: Store, division: Division, source: str) -> str:
+    """Why ``division`` must not replace the stored division with its uid, or ``""``.
+
+    A division of a table without dates is keyed by its parliament and number only
+    (``parliament:1``): two sessions' tables both numbering from 1 share keys. A stored
+    copy from another file whose members are mostly others is another division, not an
+    earlier export of this one: it is kept, and this one set aside with the reason.
+    """
+    if division.date is not None:
+        return ""
+    stored = store.get_division(division.uid)
+    if stored is None or stored.provenance is None or stored.provenance.source == source:
+        return ""
+    old = {v.member for v in stored.votes}
+    new = {v.member for v in division.votes}
+    if len(old & new) >= 0.5 * min(len(old), len(new)):
+        return ""  # the same members: a corrected copy, which replaces the stored one
+    return (
+        f"division {division.number} has no date and its key {division.uid} is held by "
+        f"{stored.provenance.source}, with other members ({len(old & new)} of {len(new)} in "
+        "common): another division with the same number, kept; this one is set aside "
+        "(give the table a date column, or each session its own --parliament name)"
+    )
+
+
 #: Rows a check of a division file names one by one (then how many more).
 CHECK_LIMIT = 10
 
@@ -1478,13 +1503,17 @@ def import_division_file(
         for division, raw in iter_division_file(
             p, format=kind, on_bad=on_bad, parliament=parliament
         ):
-            result.divisions += 1
-            result.votes += len(division.votes)
             last = max((v.line or 0 for v in division.votes), default=0)
             if division.format != "commons-api":
                 highest[0] = max(highest[0], last)
             elif division.provenance is not None and division.provenance.line:
                 highest[0] = max(highest[0], division.provenance.line)
+            clash = _undated_clash(st, division, source)
+            if clash:
+                on_bad(division.provenance.line if division.provenance else None, clash, None)
+                continue
+            result.divisions += 1
+            result.votes += len(division.votes)
             yield division, raw
 
     try:
