@@ -730,3 +730,37 @@ def test_undated_tables_of_two_sessions_do_not_overwrite_each_other(
             "member,party,division,vote\n" + "\n".join(fixed) + "\n", encoding="utf-8"
         )
         assert import_division_file(store, tmp_path / "2019-fixed.csv").replaced == 1
+
+
+def test_a_mistyped_division_or_member_is_said_not_found(tmp_path: Path) -> None:
+    """`--division` with a typo listed nothing, exited 0 and wrote an empty rebels.csv
+    or persuadable.csv over the last one; `--member` matching nobody printed only
+    '(nothing to show)'."""
+    rng = random.Random(11)
+    members = _members(rng)[:30]
+    db = str(tmp_path / "s.sqlite")
+    files = []
+    for k in range(12):
+        rows = [[n, p, s, rng.choice(["Aye", "No"]), ""] for n, p, s in members]
+        files.append(
+            str(_write(tmp_path / f"D{k}.csv", _export(300 + k, f"{k + 1:02d}/01/2021", "M", rows)))
+        )
+    assert runner.invoke(app, ["votes", "import", *files, "--store", db]).exit_code == 0
+    out = tmp_path / "out"
+    good = runner.invoke(app, ["votes", "rebels", "--store", db, "--out", str(out)])
+    assert good.exit_code == 0
+    before = (out / "rebels.csv").read_bytes()
+    for command in ("rebels", "persuadable"):
+        result = runner.invoke(
+            app,
+            ["votes", command, "-d", "commons:2021-01-05/3O4", "--store", db, "--out", str(out)],
+        )
+        assert result.exit_code == 1, result.output
+        assert "no division 'commons:2021-01-05/3O4' in the store" in result.output
+        assert "did you mean commons:2021-01-05/304" in result.output
+    assert (out / "rebels.csv").read_bytes() == before
+    result = runner.invoke(app, ["votes", "agreement", "-m", "Nobody Here", "--store", db])
+    assert (
+        result.exit_code == 0
+        and "no scored pair has a member matching 'Nobody Here'" in result.output
+    )

@@ -51,6 +51,27 @@ def _table(rows: list[dict[str, Any]], columns: list[str], width: int = 50) -> N
         print("  ".join(r[c].ljust(widths[c]) for c in columns).rstrip())
 
 
+def _known_divisions(st: Any, uids: list[str]) -> None:
+    """Raise one line when a ``--division`` uid is not in the store (a typo gave an
+    empty table and an empty file written over the last one)."""
+    missing = [uid for uid in uids if st.get_division(uid) is None]
+    if not missing:
+        return
+    import difflib
+
+    from mapper.errors import MapperError
+
+    stored = [d.uid for d in st.iter_divisions()]  # only on this error: the votes come too
+    close = difflib.get_close_matches(missing[0], stored, n=3, cutoff=0.5)
+    hint = (
+        f"did you mean {', '.join(close)}?"
+        if close
+        else (f"{len(stored):,} divisions stored" + (f", e.g. {stored[0]}" if stored else ""))
+    )
+    hint += " (`mapper votes divisions` lists them)"
+    raise MapperError(f"no division {missing[0]!r} in the store", field="--division", hint=hint)
+
+
 def _project(project: Path | None) -> Any:
     from mapper.cli.common import DEFAULT_PROJECT
 
@@ -326,6 +347,7 @@ def register(app: typer.Typer, _roster_app: typer.Typer | None = None) -> None:
         with reported_errors():
             proj = _project(project)
             with open_store(store, project) as st:
+                _known_divisions(st, division)
                 index = member_index(st, _roster(roster, proj))
                 summaries = division_summaries_of(st, index=index, divisions=division or None)
             folder = _out(out, proj)
@@ -382,6 +404,11 @@ def register(app: typer.Typer, _roster_app: typer.Typer | None = None) -> None:
                 text = frame[column].astype(str).str.casefold()
                 hit = hit | text.str.contains(needle, regex=False)
             frame = frame[hit]
+            if not len(frame):
+                say(
+                    f"no scored pair has a member matching {member!r} (a name, key or actor "
+                    "id; a member needs the minimum of shared divisions with another)"
+                )
         if ties_only and len(frame):
             frame = frame[frame["tie"]]
         columns = [
@@ -536,6 +563,7 @@ def register(app: typer.Typer, _roster_app: typer.Typer | None = None) -> None:
                 divisions=division or None,
             )
             with open_store(store, project) as st:
+                _known_divisions(st, division)
                 index = member_index(st, _roster(roster, proj))
                 frame = persuadable_frame(st, index=index, **options)
             folder = _out(out, proj)
