@@ -764,3 +764,25 @@ def test_a_mistyped_division_or_member_is_said_not_found(tmp_path: Path) -> None
         result.exit_code == 0
         and "no scored pair has a member matching 'Nobody Here'" in result.output
     )
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_lords_bishops_and_crossbenchers_have_no_line(tmp_path: Path, seed: int) -> None:
+    """A House of Lords table (Content / Not Content): the bishops voting both ways
+    were judged against a 'Bishops' line and the minority called rebels."""
+    rng = random.Random(seed)
+    lines = ["member,party,division,date,vote"]
+    groups = (("Conservative", 30), ("Labour", 25), ("Crossbench", 20), ("Bishops", 8))
+    for d in range(3):
+        for party, n in groups:
+            for i in range(n):
+                vote = rng.choice(["Content", "Not Content"])
+                if party in ("Conservative", "Labour"):
+                    vote = "Content" if (party == "Labour") == (d % 2 == 0) else "Not Content"
+                lines.append(f"Lord {party[:3]} {i},{party},{d},2024-01-1{d},{vote}")
+    path = tmp_path / "lords.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with Store(tmp_path / "s.sqlite") as store:
+        import_division_file(store, path, parliament="lords")
+        rebels = rebels_frame(store)
+    assert len(rebels) == 0

@@ -77,6 +77,11 @@ UNWHIPPED_LABELS: frozenset[str] = frozenset(
         "crossbencher",
         "crossbenchers",
         "unaffiliated",
+        # the House of Lords: the bishops and the Lord Speaker take no whip either
+        "bishops",
+        "bishop",
+        "lords spiritual",
+        "lord speaker",
     }
 )
 _QUALIFIER = re.compile(r"\s*\([^()]*\)\s*$")
