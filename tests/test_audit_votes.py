@@ -787,3 +787,27 @@ def test_lords_bishops_and_crossbenchers_have_no_line(tmp_path: Path, seed: int)
         import_division_file(store, path, parliament="lords")
         rebels = rebels_frame(store)
     assert len(rebels) == 0
+
+
+def test_a_run_of_divisions_only_says_what_it_found_and_where(tmp_path: Path) -> None:
+    """A run with divisions and no posts printed '0 actors, 0 ties' and sent the user
+    to report.md, which such a run does not write."""
+    folder = tmp_path / "p"
+    (folder / "votes").mkdir(parents=True)
+    rng = random.Random(12)
+    members = _members(rng)[:40]
+    for k in range(12):
+        rows = [[n, p, s, rng.choice(["Aye", "No"]), ""] for n, p, s in members]
+        _write(folder / "votes" / f"D{k}.csv", _export(k + 1, f"{k + 1:02d}/02/2022", "M", rows))
+    (folder / "roster.csv").write_text("id,name,kind\n", encoding="utf-8")
+    (folder / "mapper.toml").write_text(
+        '[project]\nname = "v"\nroster = "roster.csv"\n\n'
+        '[[sources]]\ntype = "divisions"\npath = "votes/*.csv"\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["run", str(folder / "mapper.toml")])
+    assert result.exit_code == 0, result.output
+    assert "12 divisions" in result.output and "divisions only: no posts to map" in result.output
+    assert not (folder / "outputs" / "report.md").exists()
+    assert "see report.md" not in result.output
+    assert (folder / "outputs" / "covoting.md").exists()

@@ -182,6 +182,18 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
     sig = summary.get("significance")
     # factions no stronger than chance are never announced without saying so
     weak = " (not significant)" if sig is not None and not sig["significant"] else ""
+    votes = summary.get("votes") or {}
+    only_votes = bool(votes) and not summary.get("actors")
+    covoting = votes.get("covoting") or {}
+    if votes:
+        blocs = covoting.get("blocs")
+        say(
+            f"{votes.get('divisions', 0)} divisions, {votes.get('rebel_votes', 0)} rebel votes"
+            + (f", {covoting['members']} members" if "members" in covoting else "")
+            + (f", {len(blocs)} voting blocs" if isinstance(blocs, list) else "")
+            + (" (not supported by the data)" if covoting.get("blocs_supported") is False else "")
+            + (" (divisions only: no posts to map)" if only_votes else "")
+        )
     say(
         f"{summary['actors']} actors, {summary['ties']} ties"
         + (f", {summary['factions']} factions{weak}" if "factions" in summary else "")
@@ -203,9 +215,10 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
     warnings = summary.get("warnings") or []
     if warnings:
         codes = ", ".join(dict.fromkeys(w["code"] for w in warnings))
+        see = "covoting.md and divisions.md" if only_votes else "report.md"
         say(
             f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} on what the data "
-            f"can carry: {codes} (see report.md)"
+            f"can carry: {codes} (see {see})"
         )
         for w in warnings:
             say(f"  warning [{w['stage']}] {w['message']}")
