@@ -811,3 +811,28 @@ def test_a_run_of_divisions_only_says_what_it_found_and_where(tmp_path: Path) ->
     assert not (folder / "outputs" / "report.md").exists()
     assert "see report.md" not in result.output
     assert (folder / "outputs" / "covoting.md").exists()
+
+
+def _collect(problems: list[str]):
+    return lambda _line, why, _raw: problems.append(why)
+
+
+@pytest.mark.parametrize(
+    "written", ["27/03/2019 00:00:00", "27/03/2019 19:15", "2019/03/27", "27.03.2019 10:00"]
+)
+def test_dates_as_spreadsheets_write_them_are_read(tmp_path: Path, written: str) -> None:
+    """An export re-saved by a spreadsheet ('27/03/2019 00:00:00') was refused as an
+    unreadable division date; a table dated '2019/03/27' lost every row."""
+    rows = [[f"M {i}", "Red", f"S {i}", "Aye" if i % 3 else "No", ""] for i in range(9)]
+    export = _write(tmp_path / "D.csv", _export(386, written, "Motion", rows))
+    table = tmp_path / "t.csv"
+    table.write_text(
+        "member,party,division,date,vote\n"
+        + "".join(f"M {i},Red,7,{written},{'aye' if i % 2 else 'no'}\n" for i in range(6)),
+        encoding="utf-8",
+    )
+    for path, uid in ((export, "commons:2019-03-27/386"), (table, "parliament:2019-03-27/7")):
+        problems: list[str] = []
+        ((division, _),) = list(iter_division_file(path, on_bad=_collect(problems)))
+        assert division.uid == uid and not problems
+        assert division.date == datetime(2019, 3, 27, tzinfo=UTC)

@@ -359,13 +359,24 @@ def _norm_header(name: str) -> str:
     return " ".join(re.sub(r"[^0-9a-z]+", " ", name.replace(_BOM, "").casefold()).split())
 
 
+#: A time of day after a date written with slashes or dots (``27/03/2019 19:15:00``).
+_CLOCK = re.compile(r"(?<=\d)[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
+
+
 def _parse_day(text: str) -> date | None:
-    """A date written ``27/03/2019``, ``27.03.2019``, ``2019-03-27`` (or an ISO time)."""
+    """A date written ``27/03/2019``, ``27.03.2019``, ``2019-03-27``, ``2019/03/27``
+    (or an ISO time); a spreadsheet's time of day after the date (``27/03/2019
+    00:00:00``) is left out."""
     value = text.strip()
     if not value:
         return None
+    if "/" in value[:10] or "." in value[:10]:
+        value = _CLOCK.sub("", value)
     m = re.fullmatch(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", value)
     try:
+        if re.fullmatch(r"\d{4}/\d{1,2}/\d{1,2}", value):
+            year, month, day = (int(part) for part in value.split("/"))
+            return date(year, month, day)
         if m:
             first, second, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
             # day first (the UK and most of Europe), unless that cannot be a date
