@@ -12,6 +12,7 @@ can stop after any stage.
 from __future__ import annotations
 
 import glob
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -991,10 +992,51 @@ def write_vote_outputs(
                 out / "unresolved-members.csv",
                 columns=("category", "platform", "key", "count", "examples", "note"),
             )
+    outputs.warnings.extend(unlisted_divisions(project, store))
     write_covoting_outputs(
         project, store, outputs, graph=graph, votes=votes, timings=timings, progress=progress
     )
     return outputs
+
+
+def unlisted_divisions(project: Project, store: Store) -> list[Any]:
+    """A warning (code ``unlisted-divisions``) when stored divisions come from files
+    the project's division sources do not match now: narrowing ``path`` does not
+    narrow the store, so they are still mapped. Divisions collected live (an archive
+    in the output folder, an API address) are not files of the project: left out of it.
+    """
+    from mapper.analysis.strength import warning
+
+    listed: set[str] = set()
+    for source in project.sources:
+        if source.type == "divisions":
+            for path in _file_paths(project, source, required=False):
+                listed.update((os.path.abspath(path), os.path.realpath(path)))
+    out_dir = os.path.realpath(project.output)
+    unlisted = {
+        source: count
+        for source, count in store.division_sources().items()
+        if os.path.isabs(source)
+        and source not in listed
+        and os.path.realpath(source) not in listed
+        and not os.path.realpath(source).startswith(out_dir + os.sep)
+    }
+    if not unlisted:
+        return []
+    total = sum(unlisted.values())
+    first = sorted(unlisted)[:3]
+    return [
+        warning(
+            "unlisted-divisions",
+            "votes",
+            f"{total:,} stored division(s) come from {len(unlisted):,} file(s) the project's "
+            f"division sources do not list now ({', '.join(first)}"
+            + (", ..." if len(unlisted) > 3 else "")
+            + "): they are mapped with the others (imported by hand with `mapper votes "
+            "import`, or listed before); list them in mapper.toml, or start the store "
+            "afresh to leave them out",
+        )
+    ]
 
 
 def write_covoting_outputs(

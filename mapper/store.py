@@ -1846,6 +1846,17 @@ class Store:
             row = self._query_one("SELECT count(*) FROM divisions WHERE house = ?", (house,))
         return int(row[0]) if row else 0
 
+    def division_sources(self) -> dict[str, int]:
+        """The number of stored divisions per source (the file they were read from, or
+        the archive or label of a live collection)."""
+        try:
+            rows = self.conn.execute(
+                "SELECT source, count(*) FROM divisions GROUP BY source"
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot read the store") from exc
+        return {str(source or ""): int(count) for source, count in rows}
+
     def count_votes(self) -> int:
         """Number of stored votes."""
         row = self._query_one("SELECT count(*) FROM votes", ())

@@ -836,3 +836,39 @@ def test_dates_as_spreadsheets_write_them_are_read(tmp_path: Path, written: str)
         ((division, _),) = list(iter_division_file(path, on_bad=_collect(problems)))
         assert division.uid == uid and not problems
         assert division.date == datetime(2019, 3, 27, tzinfo=UTC)
+
+
+def test_narrowing_a_division_source_says_the_store_still_holds_the_rest(
+    tmp_path: Path,
+) -> None:
+    """Narrowing `path` to half the files still mapped every division imported before,
+    without a word (issue 13's 'removing a source keeps its posts', for divisions)."""
+    folder = tmp_path / "p"
+    (folder / "votes").mkdir(parents=True)
+    rng = random.Random(13)
+    members = _members(rng)[:30]
+    for k in range(12):
+        rows = [[n, p, s, rng.choice(["Aye", "No"]), ""] for n, p, s in members]
+        _write(
+            folder / "votes" / f"D{k:02d}.csv", _export(k + 1, f"{k + 1:02d}/02/2022", "M", rows)
+        )
+    # a division collected from the API: its archive lives in the output folder
+    archive = folder / "outputs" / "archives" / "commons-votes.jsonl"
+    archive.parent.mkdir(parents=True)
+    archive.write_text(json.dumps(_api_division(members, rng)) + "\n", encoding="utf-8")
+    (folder / "roster.csv").write_text("id,name,kind\n", encoding="utf-8")
+    toml = folder / "mapper.toml"
+    source = '[[sources]]\ntype = "divisions"\npath = "votes/D*.csv"\n'
+    toml.write_text('[project]\nname = "v"\nroster = "roster.csv"\n\n' + source, "utf-8")
+    with Store(folder / "outputs" / "store.sqlite") as store:
+        import_division_file(store, archive)
+    first = runner.invoke(app, ["run", str(toml)])
+    assert first.exit_code == 0 and "unlisted-divisions" not in first.output, first.output
+    toml.write_text(toml.read_text().replace("votes/D*.csv", "votes/D0*.csv"), "utf-8")
+    second = runner.invoke(app, ["run", str(toml)])
+    assert second.exit_code == 0, second.output
+    summary = json.loads((folder / "outputs" / "summary.json").read_text(encoding="utf-8"))
+    (warning,) = [w for w in summary["warnings"] if w["code"] == "unlisted-divisions"]
+    assert warning["message"].startswith("2 stored division(s) come from 2 file(s)")
+    assert "D10.csv" in warning["message"] and "commons-votes.jsonl" not in warning["message"]
+    assert summary["votes"]["divisions"] == 13  # still mapped: the warning says so

@@ -179,6 +179,9 @@ CODES: dict[str, str] = {
         "no voting bloc holds half of a party's members: none of them is called a defector"
     ),
     "no-close-divisions": "no division was close enough to look for persuadable members",
+    "unlisted-divisions": (
+        "stored divisions from files the project does not list now (they are still mapped)"
+    ),
     "tied-divisions-left-out": (
         "divisions that ended in a tie, left out of the persuadable members (no side won)"
     ),
