@@ -872,3 +872,23 @@ def test_narrowing_a_division_source_says_the_store_still_holds_the_rest(
     assert warning["message"].startswith("2 stored division(s) come from 2 file(s)")
     assert "D10.csv" in warning["message"] and "commons-votes.jsonl" not in warning["message"]
     assert summary["votes"]["divisions"] == 13  # still mapped: the warning says so
+
+
+def test_a_table_read_as_json_and_a_cut_jsonl_line_are_described_plainly(tmp_path: Path) -> None:
+    """A CSV forced through --format commons-json was quarantined as 'a truncated or
+    broken JSON document' with exit 0; a JSONL line cut inside a string read
+    'Invalid control character at, column 39'."""
+    table = tmp_path / "votes.csv"
+    table.write_text("member;party;division;vote\nAnn;R;1;ja\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["votes", "import", str(table), "-f", "commons-json", "--store", str(tmp_path / "s")]
+    )
+    assert result.exit_code == 1
+    assert "not JSON: the file starts with 'member;party;division;vote'" in result.output
+    rng = random.Random(3)
+    lines = tmp_path / "divisions.jsonl"
+    good = json.dumps(_api_division(_members(rng)[:20], rng))
+    lines.write_text(good + "\n" + '{"DivisionId": 6000, "Number": 99, "Ti\n', encoding="utf-8")
+    problems: list[str] = []
+    assert len(list(iter_division_file(lines, on_bad=_collect(problems)))) == 1
+    assert problems == ["invalid JSON (Invalid control character at column 39)"]

@@ -428,7 +428,8 @@ def _decode_line(raw: bytes) -> tuple[Any, str | None]:
     try:
         return json.loads(text), None
     except json.JSONDecodeError as exc:
-        return text, f"invalid JSON ({exc.msg}, column {exc.colno})"
+        # json's messages for some errors end in "at" ("Invalid control character at")
+        return text, f"invalid JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})"
     except RecursionError:
         return text, "invalid JSON (nested too deeply)"
 

@@ -878,6 +878,13 @@ def _read_api_file(path: Path, on_bad: _OnBad, house: str) -> Iterator[tuple[Div
             source=path,
             hint="the API may have answered with an error page; fetch the division again",
         )
+    if head and head[:1] not in b"[{":  # a CSV export or a table read as JSON
+        first = head.split(b"\n", 1)[0][:60].decode("utf-8", errors="replace").strip()
+        raise ImportFormatError(
+            f"not JSON: the file starts with {first!r}",
+            source=path,
+            hint="CSV exports and long tables read with --format auto (the default)",
+        )
     try:
         for number, value, error, _element in read_json_records(path):
             if error is not None:
