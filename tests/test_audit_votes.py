@@ -892,3 +892,10 @@ def test_a_table_read_as_json_and_a_cut_jsonl_line_are_described_plainly(tmp_pat
     problems: list[str] = []
     assert len(list(iter_division_file(lines, on_bad=_collect(problems)))) == 1
     assert problems == ["invalid JSON (Invalid control character at column 39)"]
+
+
+def test_a_commons_export_read_as_a_table_says_which_format_it_is(tmp_path: Path) -> None:
+    rows = [[f"M {i}", "Red", f"S {i}", "Aye", ""] for i in range(5)]
+    path = _write(tmp_path / "D.csv", _export(1, "01/01/2020", "M", rows))
+    with pytest.raises(ImportFormatError, match="this is a Commons Votes CSV export"):
+        list(iter_division_file(path, format="table"))

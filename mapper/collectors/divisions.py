@@ -1049,13 +1049,13 @@ class _Rows:
         self._absent = [role for role in TABLE_COLUMNS if role not in self.columns]
         for role in ("member", "division", "vote"):
             if role not in self.columns:
+                hint = f"found columns {self.header!r}; accepted names: " + ", ".join(
+                    TABLE_COLUMNS[role]
+                )
+                if _CSV_HEAD.match(header):
+                    hint = "this is a Commons Votes CSV export: --format commons-csv, or auto"
                 raise ImportFormatError(
-                    f"no {role!r} column",
-                    source=path,
-                    line=self.header_line,
-                    field=role,
-                    hint=f"found columns {self.header!r}; accepted names: "
-                    + ", ".join(TABLE_COLUMNS[role]),
+                    f"no {role!r} column", source=path, line=self.header_line, field=role, hint=hint
                 )
 
     def __iter__(self) -> Iterator[tuple[int, list[str] | None, str]]:
