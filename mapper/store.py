@@ -7,11 +7,12 @@ database runs in WAL mode with a busy timeout, and every write is a short
 ``BEGIN IMMEDIATE`` transaction, so two processes can import into the same store at
 once and both finish with the union of their posts. A post is keyed by its uid
 (``platform:id``) and inserted with ``INSERT OR IGNORE``: importing the same data twice
-adds nothing. The normalized record is kept as JSON (so ``iter_posts`` rebuilds equal
-``Post`` objects), and the raw payload stays recoverable, either stored in the row or as
-a pointer (file, line, byte offset) into the archive it came from
-(:meth:`Store.raw_payload`). References are queryable through the ``refs`` view, which
-unpacks the JSON record with SQLite's JSON functions, so inserting a post costs one row.
+adds nothing. The normalized post is kept in its row's columns and a compact JSON array
+of the rest (``brief``, see below), so ``iter_posts`` rebuilds equal ``Post`` objects,
+and the raw payload stays recoverable, either stored in the row or as a pointer (file,
+line, byte offset) into the archive it came from (:meth:`Store.raw_payload`).
+References are queryable through the ``refs`` view, which unpacks them with SQLite's
+JSON functions, so inserting a post costs one row.
 
 Every post also records its **origin**: the file it was imported from, or the label of
 the live collection that fetched it (:meth:`Store.origins` lists them with their post
@@ -47,13 +48,15 @@ so text order is time order. A store of version 1 (before origins were recorded)
 migrated when it is opened: each post's origin is taken from its provenance, and those
 origins are marked ``legacy`` (how they were added is not known).
 
-``brief`` (version 3) holds what resolution reads beyond the other columns (the author's
-display name, the references, the tags) as a small JSON array, so that
-``iter_posts(for_resolution=True)`` reads columns instead of decoding every record
-(:func:`post_brief`). A version 2 store gets the column when it is opened, empty: its
-rows are read from their records, as before, and rows written from then on carry a
-brief. Older mappers refuse a version 3 store (one of them could rewrite a record
-without its brief).
+**Brief, not record** (version 3). Up to version 2 every row also held the whole post
+as a JSON object (``record``), written on import and decoded again to resolve: a
+round trip that cost more than the columns it duplicated. A row now holds, beside its
+columns, ``brief``: the author's display name, the references, the tags, the language
+and the provenance as a small positional JSON array (:func:`post_brief`), and an empty
+``record``. A version 2 store is migrated when opened: the column is added, empty, and
+its rows keep their records and are read from them (the ``refs`` view and every read
+take either kind of row); rows written from then on carry a brief. Older mappers
+refuse a version 3 store, which they would misread.
 
 
 **Content version.** :meth:`Store.content_version` names what the posts hold:
@@ -153,7 +156,15 @@ CREATE VIEW IF NOT EXISTS refs AS
            json_extract(r.value, '$.target') AS target,
            json_extract(r.value, '$.target_id') AS target_id,
            json_extract(r.value, '$.weight') AS weight
-    FROM posts AS p, json_each(p.record, '$.references') AS r;
+    FROM posts AS p,
+         json_each(CASE WHEN p.brief IS NULL THEN p.record END, '$.references') AS r
+    UNION ALL
+    SELECT p.uid,
+           json_extract(r.value, '$[0]'),
+           json_extract(r.value, '$[1]'),
+           json_extract(r.value, '$[2]'),
+           json_extract(r.value, '$[4]')
+    FROM posts AS p, json_each(p.brief, '$[1]') AS r;
 CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY,
     source TEXT NOT NULL,
@@ -249,8 +260,9 @@ ADDED_BY_HAND = "hand"
 ADDED_BY_PROJECT = "project"
 ADDED_BEFORE_TRACKING = "legacy"
 
-#: Version 2 -> 3: what resolution reads of a post beside its columns (``brief``, see
-#: :func:`post_brief`). Rows stored before have none and are read from their record.
+#: Version 2 -> 3: a post's fields beyond its columns, compactly (``brief``, see
+#: :func:`post_brief`). Rows stored before have none and are read from their record;
+#: the refs view reads both.
 _MIGRATE_2_TO_3 = "ALTER TABLE posts ADD COLUMN brief TEXT"
 
 _INSERT_POST = (
@@ -590,22 +602,29 @@ def post_for_resolution(data: str | bytes) -> Post:
 
 
 def post_brief(post: Post) -> str | None:
-    """What resolution reads of ``post`` that the posts table has no column for: its
-    author's display name, references and tags, as a compact JSON array
-    (``[author_name, [[kind, target, target_id, snippet, weight], ...], [tag, ...]]``).
+    """A post's fields beyond the columns of its row, as a compact JSON array.
 
-    Stored in the row beside the full record, it spares resolution the decoding of the
-    record (:func:`post_from_brief`: about a quarter of its cost on the 100k benchmark).
-    ``None`` (the row is then read from its record) when the record classes are not
-    the ones this encoding was written for.
+    ``[author_name, [[kind, target, target_id, snippet, weight], ...], [tag, ...],
+    language, provenance]``, the provenance ``[collector, version, source, line,
+    retrieved_at]`` or ``null``. With the row's columns (uid, platform, author,
+    author_id, created_at, url, text) it gives the post back whole
+    (:func:`post_from_brief`), in about a fifth of the time and half of the room of
+    the JSON record (:func:`post_to_json`) it replaces in rows written since schema
+    version 3. ``None`` when the record classes are not the ones it was written for
+    (the row then keeps a JSON record).
     """
     if not _FAST_RECORDS:  # pragma: no cover - the record classes changed
         return None
+    prov = post.provenance
     return orjson.dumps(
         [
             post.author_name,
             [[r.kind, r.target, r.target_id, r.snippet, r.weight] for r in post.references],
             post.tags,
+            post.language,
+            None
+            if prov is None
+            else [prov.collector, prov.version, prov.source, prov.line, prov.retrieved_at],
         ]
     ).decode()
 
@@ -619,10 +638,26 @@ def post_from_brief(
     url: str,
     text: str,
     brief: str | bytes,
+    *,
+    whole: bool = True,
 ) -> Post:
-    """The post :func:`post_for_resolution` gives, from a row's columns and its brief
-    (:func:`post_brief`)."""
-    author_name, refs, tags = orjson.loads(brief)
+    """The post of a row's columns and its brief (:func:`post_brief`): equal to the
+    stored post, or, without ``whole``, what :func:`post_for_resolution` gives (no
+    ``language``, no ``provenance``)."""
+    author_name, refs, tags, language, prov = orjson.loads(brief)
+    provenance = None
+    if whole:
+        if prov is not None:
+            retrieved = prov[4]
+            provenance = Provenance(
+                prov[0],
+                prov[1],
+                prov[2],
+                prov[3],
+                utc(datetime.fromisoformat(retrieved)) if retrieved else None,
+            )
+    else:
+        language = None
     return Post(
         uid,
         platform,
@@ -632,11 +667,25 @@ def post_from_brief(
         url,
         author_id,
         author_name,
-        None,
+        language,
         tuple([Reference(*r) for r in refs]),
         tuple(tags),
-        None,
+        provenance,
     )
+
+
+#: What reading a post selects: see :func:`_post_of_row`.
+_READ_COLUMNS = (
+    "uid, platform, author, author_id, created_at, url, text, brief,"
+    " CASE WHEN brief IS NULL THEN record END"
+)
+
+
+def _post_of_row(row: tuple[Any, ...], for_resolution: bool) -> Post:
+    """The post of a row of :data:`_READ_COLUMNS`: from its brief, else its record."""
+    if row[7] is None:
+        return post_for_resolution(row[8]) if for_resolution else post_from_json(row[8])
+    return post_from_brief(*row[:8], whole=not for_resolution)
 
 
 def _known(d: Mapping[str, Any], names: frozenset[str]) -> dict[str, Any]:
@@ -758,6 +807,8 @@ class Store:
                 for statement in (*_MIGRATE_1_TO_2[:2], _MIGRATE_2_TO_3):
                     if statement.split()[-2] not in columns:
                         conn.execute(statement)
+            if "refs" in names:  # the view of version 3 reads briefs too
+                conn.execute("DROP VIEW refs")
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
@@ -912,7 +963,7 @@ class Store:
                         item_raw = raw_of(post)
                     batch.append(row(post, item_raw))
                     if len(batch) >= batch_size:
-                        added += self._insert(batch)
+                        added += self._insert_posts(batch)
                         offered += len(batch)
                         batch = []
                         if collecting:
@@ -923,10 +974,10 @@ class Store:
                 # The posts' source failed part-way (an unreadable file): keep what it
                 # gave before failing, then let the error through.
                 if batch:
-                    self._insert(batch)
+                    self._insert_posts(batch)
                 raise
             if batch:
-                added += self._insert(batch)
+                added += self._insert_posts(batch)
                 offered += len(batch)
         except sqlite3.Error as exc:
             raise self._error(exc, "cannot store posts") from exc
@@ -937,7 +988,9 @@ class Store:
 
     def _row(self, post: Post, raw: RawValue) -> tuple[Any, ...]:
         try:
-            record = post_to_json(post).decode()
+            brief = post_brief(post)
+            # the JSON record only where there is no brief (see post_brief)
+            record = "" if brief is not None else post_to_json(post).decode()
         except (orjson.JSONEncodeError, TypeError, AttributeError) as exc:
             raise StoreError(
                 f"post {post.uid!r} cannot be serialized: {exc}", source=self.path
@@ -979,8 +1032,25 @@ class Store:
             raw_offset,
             origin,
             seen,
-            post_brief(post),
+            brief,
         )
+
+    def _insert_posts(self, rows: list[tuple[Any, ...]]) -> int:
+        """:meth:`_insert`, with a text no database can hold (a lone surrogate) named by
+        its post: the JSON of a brief refuses it in :meth:`_row`, the columns here."""
+        try:
+            return self._insert(rows)
+        except UnicodeEncodeError as exc:
+            for row in rows:
+                for value in row:
+                    if isinstance(value, str):
+                        try:
+                            value.encode("utf-8")
+                        except UnicodeEncodeError as bad:
+                            raise StoreError(
+                                f"post {row[0]!r} cannot be serialized: {bad}", source=self.path
+                            ) from exc
+            raise
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> int:
         with self._write() as conn:
@@ -1350,14 +1420,8 @@ class Store:
                 f" post_origins AS po WHERE po.uid = posts.uid AND po.origin NOT IN ({marks})))"
             )
             params.extend(excluded * 2)
-        if for_resolution:
-            # the columns and the brief; the record only where there is no brief
-            sql = (
-                "SELECT uid, platform, author, author_id, created_at, url, text, brief,"
-                " CASE WHEN brief IS NULL THEN record END FROM posts"
-            )
-        else:
-            sql = "SELECT record FROM posts"
+        # the columns and the brief; the record only where there is no brief
+        sql = f"SELECT {_READ_COLUMNS} FROM posts"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY uid"
@@ -1373,22 +1437,15 @@ class Store:
                     raise self._error(exc, "cannot read posts") from exc
                 if not rows:
                     break
-                if for_resolution:
-                    for row in rows:
-                        if row[7] is None:
-                            yield post_for_resolution(row[8])
-                        else:
-                            yield post_from_brief(*row[:8])
-                else:
-                    for (record,) in rows:
-                        yield post_from_json(record)
+                for row in rows:
+                    yield _post_of_row(row, for_resolution)
         finally:
             cur.close()
 
     def get_post(self, uid: str) -> Post | None:
         """The stored post with this uid, or ``None``."""
-        row = self._query_one("SELECT record FROM posts WHERE uid = ?", (uid,))
-        return None if row is None else post_from_json(row[0])
+        row = self._query_one(f"SELECT {_READ_COLUMNS} FROM posts WHERE uid = ?", (uid,))
+        return None if row is None else _post_of_row(row, False)
 
     def count_posts(self, platform: str | None = None) -> int:
         """Number of stored posts (on one platform when given)."""
