@@ -474,9 +474,10 @@ _REF_FIELDS = frozenset(f.name for f in fields(Reference))
 _PROV_FIELDS = frozenset(f.name for f in fields(Provenance))
 
 
-# A hand-built dict serializes faster than orjson's dataclass path; it is used only
-# while the record classes have exactly these fields (else the generic path is).
-_KNOWN_POST_FIELDS = frozenset(
+# A hand-built dict serializes faster than orjson's dataclass path, and the brief
+# (post_brief) is positional; both are used only while the record classes have exactly
+# these fields in this order (else the generic path is).
+_KNOWN_POST_FIELDS = tuple(
     (
         "uid",
         "platform",
@@ -492,12 +493,12 @@ _KNOWN_POST_FIELDS = frozenset(
         "provenance",
     )
 )
-_KNOWN_REF_FIELDS = frozenset(("kind", "target", "target_id", "snippet", "weight"))
-_KNOWN_PROV_FIELDS = frozenset(("collector", "version", "source", "line", "retrieved_at"))
+_KNOWN_REF_FIELDS = ("kind", "target", "target_id", "snippet", "weight")
+_KNOWN_PROV_FIELDS = ("collector", "version", "source", "line", "retrieved_at")
 _FAST_RECORDS = (
-    _POST_FIELDS == _KNOWN_POST_FIELDS
-    and _REF_FIELDS == _KNOWN_REF_FIELDS
-    and _PROV_FIELDS == _KNOWN_PROV_FIELDS
+    tuple(f.name for f in fields(Post)) == _KNOWN_POST_FIELDS
+    and tuple(f.name for f in fields(Reference)) == _KNOWN_REF_FIELDS
+    and tuple(f.name for f in fields(Provenance)) == _KNOWN_PROV_FIELDS
 )
 
 
@@ -685,6 +686,11 @@ def _post_of_row(row: tuple[Any, ...], for_resolution: bool) -> Post:
     """The post of a row of :data:`_READ_COLUMNS`: from its brief, else its record."""
     if row[7] is None:
         return post_for_resolution(row[8]) if for_resolution else post_from_json(row[8])
+    if not _FAST_RECORDS:  # pragma: no cover - the record classes changed
+        raise StoreError(
+            f"post {row[0]!r} is stored in a layout written for other record classes",
+            hint="this needs a store schema migration",
+        )
     return post_from_brief(*row[:8], whole=not for_resolution)
 
 
