@@ -300,6 +300,7 @@ def build(
     actors, topics, report).
     """
     from mapper.graph import build_graph, filter_events
+    from mapper.graph.build import gc_paused
     from mapper.origins import source_scope
     from mapper.resolve import Resolver, load_roster
 
@@ -310,9 +311,9 @@ def build(
         if scope is None:
             scope = source_scope(project, store)
         meter.total = store.count_posts()
-        resolution = resolver.resolve(
-            meter.count(store.iter_posts(exclude_origins=scope.excluded_ids, for_resolution=True))
-        )
+        posts = store.iter_posts(exclude_origins=scope.excluded_ids, for_resolution=True)
+        with gc_paused():  # posts, events and counters only: no cycles to collect
+            resolution = resolver.resolve(meter.count(posts))
         meter.counts.update(actors=len(resolution.actors), references=len(resolution.events))
     with _timed(timings, "graph", progress) as meter:
         events: Any = resolution.events

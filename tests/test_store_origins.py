@@ -21,7 +21,7 @@ from mapper.origins import SourceScope, source_scope
 from mapper.pipeline import build, import_sources, run_project
 from mapper.project import load_project
 from mapper.records import Post, Provenance, Reference
-from mapper.store import Store, post_to_json
+from mapper.store import SCHEMA_VERSION, Store, post_to_json
 
 SEEDS = [3, 11, 42]
 runner = CliRunner()
@@ -284,7 +284,7 @@ def test_a_version_1_store_is_migrated_and_read_as_it_was(tmp_path: Path) -> Non
     con.commit()
     con.close()
     with Store(db) as store:
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert list(store.iter_posts()) == posts  # nothing misread
         origins = {o.key: (o.kind, o.added_by, o.posts) for o in store.origins()}
         assert origins == {
