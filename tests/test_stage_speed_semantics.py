@@ -1,0 +1,135 @@
+"""What the faster analysis and output stages (issue 15) must keep: the same
+verdicts, the same files, and the same text, whatever path computes them.
+
+No timings here: the speed is measured by ``benchmarks/`` and written down there.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+import mapper.text as text_module
+from mapper.analysis import factions as factions_module
+from mapper.analysis.factions import detect_factions
+from mapper.analysis.strength import (
+    SIGNIFICANCE_FAR_Z,
+    SIGNIFICANCE_MIN_SAMPLES,
+    rewired,
+    settled,
+    significance,
+)
+from mapper.text import display_label, display_text
+
+# ------------------------------------------------------------------ display text
+
+# Characters that the cleaning removes, folds or keeps, with plain letters between.
+_ALPHABET = st.sampled_from(
+    ["a", "b", " ", "\n", "\r", "\t", "\x85", "\u2028", "\u202e", "\u200b", "\xa0", "é", "\ud800"]
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    text=st.text(_ALPHABET, max_size=30),
+    max_length=st.one_of(st.none(), st.integers(1, 40)),
+    one_line=st.booleans(),
+)
+@example(text="a  b", max_length=None, one_line=False)
+@example(text="a \nb", max_length=10, one_line=False)
+@example(text="a\n\n\nb", max_length=10, one_line=False)
+@example(text="a\nb", max_length=10, one_line=True)
+@example(text="a\u2028b", max_length=10, one_line=False)
+def test_display_text_gives_what_the_full_cleaning_gives(text, max_length, one_line):
+    fast = display_text(text, max_length=max_length, one_line=one_line)
+    shortcut = text_module._already_clean
+    text_module._already_clean = lambda *args: False  # every text the long way
+    try:
+        slow = display_text(text, max_length=max_length, one_line=one_line)
+    finally:
+        text_module._already_clean = shortcut
+    assert fast == slow
+
+
+def test_clean_text_is_returned_as_it_is_and_unclean_text_is_still_cleaned():
+    post = "A post about the budget.\nSecond line, with a link."
+    assert display_text(post) == post
+    assert display_text(post, one_line=True) == "A post about the budget. Second line, with a link."
+    assert display_label("Anna \u202eSmith") == "Anna Smith"
+    assert display_text(" padded ") == "padded"
+    assert display_text("two  spaces") == "two spaces"
+    assert display_text("a\n\n\nb") == "a\n\nb"
+    assert display_text("x" * 50, max_length=10) == "x" * 9 + "…"
+
+
+# ------------------------------------------------------------- significance test
+
+
+def _blocks(sizes: list[int], p_in: float, p_out: float, seed: int) -> nx.Graph:
+    k = len(sizes)
+    probs = [[p_in if i == j else p_out for j in range(k)] for i in range(k)]
+    return nx.stochastic_block_model(sizes, probs, seed=seed)
+
+
+def test_strong_structure_stops_drawing_early_and_says_so():
+    G = _blocks([40, 40, 40, 40], 0.3, 0.01, seed=0)
+    sig = detect_factions(G, seed=0).significance
+    assert sig is not None and sig.significant
+    assert sig.planned == 20 and SIGNIFICANCE_MIN_SAMPLES <= sig.samples < 20
+    assert sig.stopped_early and sig.z >= SIGNIFICANCE_FAR_Z
+    assert "stopped before the 20 planned" in sig.describe()
+    assert sig.as_dict()["planned"] == 20 and sig.as_dict()["samples"] == sig.samples
+
+
+@pytest.mark.parametrize(
+    "G",
+    [
+        nx.gnp_random_graph(150, 0.05, seed=1),
+        nx.gnp_random_graph(250, 0.03, seed=2),
+        _blocks([50, 50], 0.12, 0.06, seed=3),
+        _blocks([60, 60, 60], 0.2, 0.02, seed=4),
+    ],
+)
+def test_stopping_early_gives_the_verdict_of_all_the_random_graphs(monkeypatch, G):
+    early = detect_factions(G, seed=5).significance
+    monkeypatch.setattr(factions_module, "settled", lambda observed, null: False)
+    full = detect_factions(G, seed=5).significance
+    assert full.samples == full.planned == 20 and not full.stopped_early
+    assert early.significant == full.significant
+    # the graphs drawn before stopping are the first graphs of the full test
+    assert early.null == full.null[: early.samples]
+    assert early.observed == full.observed
+
+
+def test_the_significance_test_does_not_depend_on_the_number_of_processes():
+    G = _blocks([30, 30, 30], 0.25, 0.02, seed=6)
+    one = detect_factions(G, seed=2, n_jobs=1).significance
+    three = detect_factions(G, seed=2, n_jobs=3).significance
+    assert one == three and one.null == three.null
+
+
+def test_settled_needs_a_random_graph_at_the_data_or_a_large_distance():
+    null = [0.30, 0.31, 0.29, 0.32, 0.30, 0.31]
+    assert settled(0.31, null)  # reached: can no longer be significant
+    assert not settled(0.34, null)  # above all, but only a few deviations
+    assert settled(0.45, null)
+    assert not settled(0.45, [])
+    # the verdict then is what significance() says on those graphs
+    assert not significance(0.31, null, planned=20).significant
+    assert significance(0.45, null, planned=20).significant
+
+
+def test_rewired_graphs_keep_degrees_and_are_simple_after_the_faster_lookup():
+    G = _blocks([40, 40], 0.3, 0.05, seed=7)
+    lo, hi = np.array(sorted(G.edges)).T
+    n = G.number_of_nodes()
+    l2, h2, _ = rewired(n, lo, hi, np.ones(lo.size), seed=3)
+    assert np.array_equal(
+        np.bincount(np.r_[lo, hi], minlength=n), np.bincount(np.r_[l2, h2], minlength=n)
+    )
+    assert np.all(l2 < h2)
+    assert np.unique(l2 * n + h2).size == l2.size
+    assert not np.array_equal(lo, l2) or not np.array_equal(hi, h2)
