@@ -133,3 +133,41 @@ def test_rewired_graphs_keep_degrees_and_are_simple_after_the_faster_lookup():
     assert np.all(l2 < h2)
     assert np.unique(l2 * n + h2).size == l2.size
     assert not np.array_equal(lo, l2) or not np.array_equal(hi, h2)
+
+
+# ----------------------------------------------------------------- faction pages
+
+
+def test_faction_pages_are_the_same_files_whatever_process_writes_them(tmp_path):
+    from browser_support import make_many_factions
+
+    from mapper.render import write_faction_members_map, write_faction_members_maps
+
+    G = make_many_factions(600, 6, seed=3, unassigned=10)
+    factions = sorted({d["faction"] for _, d in G.nodes(data=True) if "faction" in d})
+    options = {"node_budget": 60, "seed": 2, "links": [("factions.html", "Overview")]}
+    alone = {
+        f: write_faction_members_map(G, f, tmp_path / "one" / f"faction-{f}.html", **options)
+        for f in factions
+    }
+    forked = write_faction_members_maps(
+        G, {f: tmp_path / "two" / f"faction-{f}.html" for f in factions}, n_jobs=3, **options
+    )
+    assert list(forked) == factions
+    for f in factions:
+        assert forked[f]["path"].read_bytes() == alone[f]["path"].read_bytes()
+        assert forked[f]["nodes_shown"] == alone[f]["nodes_shown"]
+        assert forked[f]["faction"] == f
+
+
+def test_a_faction_page_that_fails_in_a_child_fails_here_too(tmp_path):
+    from browser_support import make_many_factions
+
+    from mapper.errors import RenderError
+    from mapper.render import write_faction_members_maps
+
+    G = make_many_factions(200, 4, seed=1)
+    with pytest.raises(RenderError, match="no faction 99"):
+        write_faction_members_maps(
+            G, {0: tmp_path / "a.html", 99: tmp_path / "b.html"}, n_jobs=2, node_budget=50
+        )

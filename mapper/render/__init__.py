@@ -56,6 +56,7 @@ from mapper.render.maps import (
     write_alliance_map,
     write_faction_map,
     write_faction_members_map,
+    write_faction_members_maps,
     write_focus_map,
     write_network_map,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "write_alliance_map",
     "write_faction_map",
     "write_faction_members_map",
+    "write_faction_members_maps",
     "write_faction_png",
     "write_focus_map",
     "write_network_map",
@@ -303,17 +305,17 @@ def _render_all(
         warnings=warnings,
     )["path"]
     back = [("factions.html", "Faction overview"), ("map.html", "Network map")]
+    written = write_faction_members_maps(
+        H,
+        {group: base / page for group, page in faction_pages.items()},
+        names=names,
+        node_budget=node_budget,
+        seed=seed,
+        links=back,
+        warnings=warnings,
+    )
     for group, page in faction_pages.items():
-        out[page] = write_faction_members_map(
-            H,
-            group,
-            base / page,
-            names=names,
-            node_budget=node_budget,
-            seed=seed,
-            links=back,
-            warnings=warnings,
-        )["path"]
+        out[page] = written[group]["path"]
     if alliances is not None:
         out["alliances.html"] = write_alliance_map(
             H,
