@@ -171,3 +171,23 @@ def test_a_faction_page_that_fails_in_a_child_fails_here_too(tmp_path):
         write_faction_members_maps(
             G, {0: tmp_path / "a.html", 99: tmp_path / "b.html"}, n_jobs=2, node_budget=50
         )
+
+
+# ------------------------------------------------------------------ bridge rows
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bridge_evidence_read_in_one_pass_is_the_evidence_read_tie_by_tie(seed):
+    from test_evidence_table import _both, _events
+
+    from mapper.analysis.bridges import _edge_evidence, _first_evidence
+
+    plain, tabled = _both(_events(seed, 300), k=3)
+    tabled.add_edge("a0", "a1", weight=9.0, evidence=[{"post": "own", "snippet": "listed"}])
+    nodes = sorted(tabled)
+    pairs = [(u, v) for u in nodes for v in nodes if u != v]
+    for G in (plain, tabled):
+        expected = [_edge_evidence(G, u, v, "weight") for u, v in pairs]
+        assert _first_evidence(G, pairs, "weight") == expected
+        assert _first_evidence(G, pairs, None) == [_edge_evidence(G, u, v, None) for u, v in pairs]
+    assert any(item["post"] for item in _first_evidence(tabled, pairs, "weight"))
