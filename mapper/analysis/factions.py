@@ -718,9 +718,11 @@ def _significance_test(
     swaps = 10 if proj.m <= _FULL_SWAPS_TIES else 3
     if swaps < 10:
         notes.append(f"random graphs made with 3 swaps per tie ({proj.m:,} ties), not 10")
-    observed = _test_statistic(proj, resolution, seed)
 
-    def sample(i: int) -> float:
+    def statistic(i: int) -> float:
+        """The statistic on the data (``i = -1``) or on random graph ``i``."""
+        if i < 0:
+            return _test_statistic(proj, resolution, seed)
         sample_seed = seed + 1_000_003 * (i + 1)
         lo, hi, w = rewired(
             proj.n, proj.lo, proj.hi, proj.w, seed=sample_seed, groups=groups, swaps_per_tie=swaps
@@ -735,7 +737,7 @@ def _significance_test(
         jobs = n_jobs
     else:
         jobs = cpu_count() if proj.m >= _PARALLEL_SAMPLES_MIN_TIES else 1
-    null = _null_values(sample, observed, samples, jobs)
+    observed, null = _null_values(statistic, samples, jobs)
     return significance(observed, null, planned=samples), notes
 
 
@@ -747,28 +749,36 @@ def _checkpoints(planned: int) -> list[int]:
 
 
 def _null_values(
-    sample: Callable[[int], float], observed: float, planned: int, jobs: int
-) -> list[float]:
-    """The statistic on random graphs ``0, 1, ...``: all ``planned`` of them, or the
-    first ``k`` when the verdict is settled at checkpoint ``k``
-    (:func:`mapper.analysis.strength.settled`).
+    statistic: Callable[[int], float], planned: int, jobs: int
+) -> tuple[float, list[float]]:
+    """``statistic(-1)`` (the data) and ``statistic(i)`` for random graphs ``i = 0,
+    1, ...``: all ``planned`` of them, or the first ``k`` when the verdict is
+    settled at checkpoint ``k`` (:func:`mapper.analysis.strength.settled`).
 
     The graphs are drawn in batches of at least ``jobs`` (one per process), up to a
-    checkpoint; the checkpoints are then looked at in order, so the graphs kept,
-    and the verdict, do not depend on ``jobs`` (a batch may draw a graph or two
-    past the checkpoint where drawing stops; those are left out).
+    checkpoint, the data's statistic in the first batch beside them; the
+    checkpoints are then looked at in order, so the graphs kept, and the verdict,
+    do not depend on ``jobs`` (a batch may draw a graph or two past the checkpoint
+    where drawing stops; those are left out).
     """
     pending = _checkpoints(planned)
+    observed: float | None = None
     values: list[float] = []
     while pending:
-        need = len(values) + max(1, jobs)
+        first = observed is None
+        need = len(values) + max(1, jobs - first)
         target = next((c for c in pending if c >= need), planned)
-        values += fork_map(sample, list(range(len(values), target)), jobs)
+        items = [-1] * first + list(range(len(values), target))
+        found = fork_map(statistic, items, jobs)
+        if first:
+            observed = found.pop(0)
+        values += found
         while pending and pending[0] <= len(values):
             count = pending.pop(0)
             if count == planned or settled(observed, values[:count]):
-                return values[:count]
-    return values
+                return observed, values[:count]
+    assert observed is not None  # planned >= 1: the loop ran
+    return observed, values
 
 
 def _cohesion(labels: np.ndarray, stability: np.ndarray) -> dict[int, float]:
