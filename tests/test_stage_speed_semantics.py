@@ -191,3 +191,27 @@ def test_bridge_evidence_read_in_one_pass_is_the_evidence_read_tie_by_tie(seed):
         assert _first_evidence(G, pairs, "weight") == expected
         assert _first_evidence(G, pairs, None) == [_edge_evidence(G, u, v, None) for u, v in pairs]
     assert any(item["post"] for item in _first_evidence(tabled, pairs, "weight"))
+
+
+# ---------------------------------------------------------------------- exports
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_csv_tables_made_in_blocks_are_the_tables_made_whole(tmp_path, monkeypatch, seed):
+    from test_evidence_table import _both, _events
+
+    import mapper.export as export_module
+    from mapper.export import write_csv
+
+    plain, tabled = _both(_events(seed, 300), k=4)
+    for G in (plain, tabled):
+        # a column whose kinds change from row to row (numbers, text, dates, none)
+        for i, (_, data) in enumerate(G.nodes(data=True)):
+            data["mixed"] = [3, "=SUM(A1)", None, 2.5, "tab\there", True][i % 6]
+    whole = {name: p.read_bytes() for name, p in write_csv(tabled, tmp_path / "whole").items()}
+    monkeypatch.setattr(export_module, "_CSV_BLOCK", 7)
+    monkeypatch.setattr(export_module, "_CHUNK", 3)
+    for G, folder in ((tabled, "blocks"), (plain, "plain")):
+        blocks = write_csv(G, tmp_path / folder)
+        assert {name: p.read_bytes() for name, p in blocks.items()} == whole
+    assert whole["evidence"].count(b"\n") > 3 * 7
