@@ -215,3 +215,22 @@ def test_csv_tables_made_in_blocks_are_the_tables_made_whole(tmp_path, monkeypat
         blocks = write_csv(G, tmp_path / folder)
         assert {name: p.read_bytes() for name, p in blocks.items()} == whole
     assert whole["evidence"].count(b"\n") > 3 * 7
+
+
+def test_render_all_writes_the_same_folder_in_one_process_or_several(tmp_path):
+    from browser_support import make_many_factions
+
+    from mapper.render import render_all
+
+    G = make_many_factions(500, 8, seed=5, unassigned=10)
+    bridges = [
+        {"actor": n, "rank": i + 1, "score": 1.0 / (i + 1), "is_bridge": True}
+        for i, n in enumerate(sorted(G)[:4])
+    ]
+    one = render_all(G, tmp_path / "one", node_budget=120, bridges=bridges, n_jobs=1)
+    many = render_all(G, tmp_path / "many", node_budget=120, bridges=bridges, n_jobs=3)
+    assert list(one) == list(many)
+    assert any(name.startswith("faction-") for name in one)
+    assert any(name.startswith("actors/") for name in one)
+    for name, path in one.items():
+        assert many[name].read_bytes() == path.read_bytes(), name
