@@ -86,6 +86,35 @@ def _break(match: re.Match[str]) -> str:
     return "\n\n" if match.group().count("\n") > 1 else "\n"
 
 
+def _already_clean(text: str, limit: int, one_line: bool) -> bool:
+    """Whether :func:`display_text` would give ``text`` back as it is: no longer
+    than ``limit``, nothing to remove, no white space to fold or strip.
+
+    ``str.isprintable`` is false for every character the cleaning removes or
+    changes (controls, format characters, surrogates, line and paragraph
+    separators, every white space but the ASCII space), so printable text with
+    single inner spaces is left alone; with ``one_line`` false, so is text whose
+    only other characters are line breaks that need no folding (no space beside
+    them, at most two in a row, none at either end). The maps show hundreds of
+    thousands of snippets and names, almost all of them like that.
+    """
+    if type(text) is not str or len(text) > limit or "  " in text:
+        return False
+    if not text:
+        return True
+    if text[0] in " \n" or text[-1] in " \n":
+        return False
+    if text.isprintable():
+        return True
+    return (
+        not one_line
+        and " \n" not in text
+        and "\n " not in text
+        and "\n\n\n" not in text
+        and text.replace("\n", "").isprintable()
+    )
+
+
 def _clean(piece: str, one_line: bool) -> str:
     """Remove what is never shown and fold white space, within one piece of text."""
     piece = piece.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> "?"
@@ -136,8 +165,12 @@ def display_text(
         return ""
     text = value if isinstance(value, str) else str(value)
     if max_length is None:
+        if _already_clean(text, len(text), one_line):
+            return text
         return _clean(text, one_line).strip()
     limit = max(1, int(max_length))
+    if _already_clean(text, limit, one_line):
+        return text
     out = ""
     start, step = 0, max(4096, 4 * limit)
     size = min(len(text), max(_READ, 64 * limit))

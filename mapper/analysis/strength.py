@@ -40,7 +40,10 @@ __all__ = [
     "MIN_DECLARED_WITH_TIES",
     "MIN_TIES_PER_ACTOR",
     "SIGNIFICANCE_ALPHA",
+    "SIGNIFICANCE_FAR_Z",
+    "SIGNIFICANCE_MIN_SAMPLES",
     "SIGNIFICANCE_SAMPLES",
+    "SIGNIFICANCE_STEP",
     "SIGNIFICANCE_Z",
     "ComponentSummary",
     "Concentration",
@@ -53,6 +56,7 @@ __all__ = [
     "fdr_adjust",
     "group_concentration",
     "rewired",
+    "settled",
     "significance",
     "summarise_components",
     "tie_alignment",
@@ -75,6 +79,13 @@ SIGNIFICANCE_Z = 3.0
 #: ... and above every random graph drawn (empirical p below this when enough samples
 #: were drawn; with fewer samples the z-score decides alone).
 SIGNIFICANCE_ALPHA = 0.05
+#: The random graphs are drawn in steps (see :func:`settled`); the verdict is looked
+#: at first after this many, then after every :data:`SIGNIFICANCE_STEP` more.
+SIGNIFICANCE_MIN_SAMPLES = 6
+SIGNIFICANCE_STEP = 2
+#: Drawing stops early, as significant, when the data stand at least this many
+#: standard deviations above every random graph drawn so far (see :func:`settled`).
+SIGNIFICANCE_FAR_Z = 10.0
 #: A declared faction is judged (split or together) only when at least this many of
 #: its members have ties inside the analysed components.
 MIN_DECLARED_WITH_TIES = 5
@@ -466,9 +477,7 @@ def rewired(
             k1 = np.minimum(x1, y1) * width + np.maximum(x1, y1)
             k2 = np.minimum(x2, y2) * width + np.maximum(x2, y2)
             existing = np.sort(lo * width + hi)
-            for key in (k1, k2):
-                pos = np.searchsorted(existing, key).clip(max=m - 1)
-                ok &= existing[pos] != key
+            ok &= _absent(existing, k1) & _absent(existing, k2)
             ok &= k1 != k2
             # two swaps of the round must not create the same tie
             keys = np.concatenate((k1[ok], k2[ok]))
@@ -481,6 +490,21 @@ def rewired(
             lo[g], hi[g] = np.minimum(nx2, ny2), np.maximum(nx2, ny2)
     final = np.lexsort((hi, lo))
     return lo[final], hi[final], w[final]
+
+
+def _absent(existing: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Whether each of ``keys`` is missing from the sorted, non-empty ``existing``.
+
+    The keys are looked up in sorted order (then put back in theirs): a binary
+    search of sorted keys walks ``existing`` forwards and stays in cache, about 3x
+    faster than searching them in random order at 80,000 ties.
+    """
+    order = np.argsort(keys)
+    ordered = keys[order]
+    pos = np.searchsorted(existing, ordered).clip(max=existing.size - 1)
+    out = np.empty(keys.size, dtype=bool)
+    out[order] = existing[pos] != ordered
+    return out
 
 
 @dataclass(frozen=True)
@@ -506,6 +530,9 @@ class Significance:
         SIGNIFICANCE_ALPHA`` follows).
     null : tuple of float
         The random graphs' values, in draw order.
+    planned : int
+        Random graphs the test was to draw; more than ``samples`` when drawing
+        stopped early because the verdict was settled (:func:`settled`).
     """
 
     observed: float
@@ -516,6 +543,12 @@ class Significance:
     samples: int
     significant: bool
     null: tuple[float, ...] = field(default=(), repr=False)
+    planned: int = 0
+
+    @property
+    def stopped_early(self) -> bool:
+        """Whether fewer random graphs were drawn than planned (the verdict was settled)."""
+        return self.planned > self.samples
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for ``summary.json`` (the null values left out)."""
@@ -526,6 +559,7 @@ class Significance:
             "z": None if self.z is None else round(self.z, 2),
             "p": round(self.p, 4),
             "samples": self.samples,
+            "planned": max(self.planned, self.samples),
             "significant": self.significant,
         }
 
@@ -533,10 +567,53 @@ class Significance:
         """``"z = 8.1, p = 0.048 over 20 random graphs with the same degrees"``."""
         z = "z undefined" if self.z is None else f"z = {self.z:.1f}"
         graphs = "random graph" if self.samples == 1 else "random graphs"
-        return (
+        text = (
             f"{z}, p = {self.p:.3g} over {self.samples} {graphs} with the same degrees "
             f"(their modularity {self.null_mean:.3f} ± {self.null_std:.3f})"
         )
+        if self.stopped_early:
+            why = (
+                f"the data stood more than {SIGNIFICANCE_FAR_Z:g} standard deviations above "
+                "every one"
+                if self.significant
+                else "a random graph had already reached the data"
+            )
+            text += f"; stopped before the {self.planned} planned: {why}"
+        return text
+
+
+def settled(observed: float, null: Sequence[float], *, far_z: float = SIGNIFICANCE_FAR_Z) -> bool:
+    """Whether more random graphs than ``null`` could no longer change the verdict
+    of :func:`significance` in practice, so drawing may stop.
+
+    Two cases. A random graph already reached ``observed``: the structure cannot be
+    significant whatever the rest give (the verdict needs none to reach it). Or
+    ``observed`` stands at least ``far_z`` standard deviations above the mean of the
+    random graphs, and above every one: then for a later graph to reach it, or to
+    pull the z-score below :data:`SIGNIFICANCE_Z`, it would have to fall far outside
+    what the graphs drawn so far spread over (with 6 graphs and ``far_z`` 10, a
+    normal null estimated from them gives each later graph a chance of about 1 in
+    8,000 to reach the data). The caller decides how many graphs to draw before
+    asking (:data:`SIGNIFICANCE_MIN_SAMPLES`).
+
+    Examples
+    --------
+    >>> settled(0.42, [0.30, 0.31, 0.29, 0.32, 0.30, 0.31])
+    True
+    >>> settled(0.33, [0.30, 0.31, 0.29, 0.32, 0.30, 0.31])
+    False
+    >>> settled(0.31, [0.30, 0.31, 0.29])
+    True
+    """
+    values = np.asarray(list(null), dtype=float)
+    if values.size == 0:
+        return False
+    if np.any(values >= observed - 1e-12):
+        return True
+    if values.size < 2:
+        return False
+    std = float(values.std(ddof=1))
+    return std > 1e-12 and (observed - float(values.mean())) / std >= far_z
 
 
 def significance(
@@ -544,8 +621,12 @@ def significance(
     null: Sequence[float],
     *,
     z_threshold: float = SIGNIFICANCE_Z,
+    planned: int | None = None,
 ) -> Significance:
     """Compare ``observed`` with its values ``null`` on random graphs.
+
+    ``planned``: how many random graphs the test was to draw, when it stopped
+    early (:func:`settled`); by default ``len(null)``.
 
     Examples
     --------
@@ -556,7 +637,9 @@ def significance(
     values = np.asarray(list(null), dtype=float)
     k = int(values.size)
     if k == 0:
-        return Significance(float(observed), math.nan, math.nan, None, 1.0, 0, False, ())
+        return Significance(
+            float(observed), math.nan, math.nan, None, 1.0, 0, False, (), int(planned or 0)
+        )
     mean = float(values.mean())
     std = float(values.std(ddof=1)) if k > 1 else 0.0
     reached = int(np.count_nonzero(values >= observed - 1e-12))
@@ -576,6 +659,7 @@ def significance(
         samples=k,
         significant=bool(above and reached == 0),
         null=tuple(float(x) for x in values.tolist()),
+        planned=max(k, int(planned or 0)),
     )
 
 

@@ -33,12 +33,14 @@ Every map takes ``warnings`` (evidence warnings, shown in a banner at the top) a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
+from mapper.parallel import cpu_count, fork_map
 from mapper.render.images import write_faction_png, write_network_png
 from mapper.render.layout import (
     PALETTE,
@@ -56,6 +58,7 @@ from mapper.render.maps import (
     write_alliance_map,
     write_faction_map,
     write_faction_members_map,
+    write_faction_members_maps,
     write_focus_map,
     write_network_map,
 )
@@ -69,6 +72,7 @@ __all__ = [
     "write_alliance_map",
     "write_faction_map",
     "write_faction_members_map",
+    "write_faction_members_maps",
     "write_faction_png",
     "write_focus_map",
     "write_network_map",
@@ -144,6 +148,14 @@ def annotate(G: nx.Graph, factions: Any = None, bridges: Any = None) -> nx.Graph
     return H
 
 
+def _focus_page(
+    G: nx.Graph, actor: Hashable, target: Path, *, seed: int, warnings: list[Any]
+) -> dict[str, Any]:
+    """Write one focus map; its summary with ``path`` (as the other pages give it)."""
+    write_focus_map(G, actor, target, seed=seed, warnings=warnings)
+    return {"path": target}
+
+
 def _focus_actors(G: nx.Graph, bridges: Any, limit: int) -> list[Hashable]:
     rows = [r for r in (bridges or []) if isinstance(r, Mapping)]
     if rows:
@@ -177,6 +189,7 @@ def render_all(
     focus_maps: int = 10,
     warnings: Sequence[Any] | None = None,
     votes: Any = None,
+    n_jobs: int | None = None,
 ) -> dict[str, Path]:
     """Write every map, image and the report into ``folder``.
 
@@ -216,6 +229,10 @@ def render_all(
     votes : optional
         The vote results of the run (:class:`mapper.pipeline.VoteOutputs`): the
         report gains its votes sections (see :func:`write_report`).
+    n_jobs : int, optional
+        Processes that write the maps and images of a graph above ``node_budget``
+        (default: the available cores; smaller graphs are written by this process).
+        The files are the same whatever it is.
 
     Returns
     -------
@@ -237,6 +254,7 @@ def render_all(
             focus_maps=focus_maps,
             warnings=list(warnings or ()),
             votes=votes,
+            n_jobs=n_jobs,
         )
 
 
@@ -255,6 +273,7 @@ def _render_all(
     focus_maps: int,
     warnings: list[Any],
     votes: Any = None,
+    n_jobs: int | None = None,
 ) -> dict[str, Path]:
     check_graph(G)
     base.mkdir(parents=True, exist_ok=True)
@@ -281,55 +300,87 @@ def _render_all(
             "start from the faction overview, then open the map of one faction."
         )
         map_links = [("factions.html", "Faction overview"), *faction_links]
-    out: dict[str, Path] = {}
-    out["map.html"] = write_network_map(
-        H,
-        base / "map.html",
-        title=heading,
-        node_budget=node_budget,
-        seed=seed,
-        notices=map_notices,
-        links=map_links,
-        warnings=warnings,
-    )["path"]
-    out["factions.html"] = write_faction_map(
-        H,
-        base / "factions.html",
-        names=names,
-        title=f"{heading}: factions",
-        seed=seed,
-        faction_links=faction_pages,
-        links=[("map.html", "Network map"), *faction_links] if large else [],
-        warnings=warnings,
-    )["path"]
+    # Every page and image below is independent of the others (each lays out and
+    # fits its own view): on a graph too large for one map they are written by
+    # parallel processes (mapper.parallel.fork_map), each file the same whichever
+    # process writes it. The report, which links them, comes after.
     back = [("factions.html", "Faction overview"), ("map.html", "Network map")]
+    tasks: list[tuple[str, Any]] = [
+        (
+            "map.html",
+            lambda: write_network_map(
+                H,
+                base / "map.html",
+                title=heading,
+                node_budget=node_budget,
+                seed=seed,
+                notices=map_notices,
+                links=map_links,
+                warnings=warnings,
+            ),
+        ),
+        (
+            "factions.html",
+            lambda: write_faction_map(
+                H,
+                base / "factions.html",
+                names=names,
+                title=f"{heading}: factions",
+                seed=seed,
+                faction_links=faction_pages,
+                links=[("map.html", "Network map"), *faction_links] if large else [],
+                warnings=warnings,
+            ),
+        ),
+    ]
     for group, page in faction_pages.items():
-        out[page] = write_faction_members_map(
-            H,
-            group,
-            base / page,
-            names=names,
-            node_budget=node_budget,
-            seed=seed,
-            links=back,
-            warnings=warnings,
-        )["path"]
+        tasks.append(
+            (
+                page,
+                functools.partial(
+                    write_faction_members_map,
+                    H,
+                    group,
+                    base / page,
+                    names=names,
+                    node_budget=node_budget,
+                    seed=seed,
+                    links=back,
+                    warnings=warnings,
+                ),
+            )
+        )
     if alliances is not None:
-        out["alliances.html"] = write_alliance_map(
-            H,
-            alliances,
-            base / "alliances.html",
-            names=names,
-            title=f"{heading}: alliance opportunities",
-            seed=seed,
-            warnings=warnings,
-        )["path"]
-    out["network.png"] = write_network_png(
-        H, base / "network.png", title=heading, node_budget=node_budget, seed=seed
-    )["path"]
-    out["factions.png"] = write_faction_png(
-        H, base / "factions.png", names=names, title=f"{heading}: factions", seed=seed
-    )["path"]
+        tasks.append(
+            (
+                "alliances.html",
+                lambda: write_alliance_map(
+                    H,
+                    alliances,
+                    base / "alliances.html",
+                    names=names,
+                    title=f"{heading}: alliance opportunities",
+                    seed=seed,
+                    warnings=warnings,
+                ),
+            )
+        )
+    tasks.append(
+        (
+            "network.png",
+            lambda: write_network_png(
+                H, base / "network.png", title=heading, node_budget=node_budget, seed=seed
+            ),
+        )
+    )
+    tasks.append(
+        (
+            "factions.png",
+            lambda: write_faction_png(
+                H, base / "factions.png", names=names, title=f"{heading}: factions", seed=seed
+            ),
+        )
+    )
     focus_links: dict[Hashable, str] = {}
     used: set[Path] = set()
     for actor in _focus_actors(H, bridges, focus_maps):
@@ -338,10 +389,19 @@ def _render_all(
         if target in used:
             target = focus_map_path(base / "actors", f"{label} {actor}")
         used.add(target)
-        write_focus_map(H, actor, target, seed=seed, warnings=warnings)
         relative = target.relative_to(base).as_posix()
-        out[relative] = target
+        tasks.append(
+            (
+                relative,
+                functools.partial(_focus_page, H, actor, target, seed=seed, warnings=warnings),
+            )
+        )
         focus_links[actor] = relative
+    jobs = (n_jobs if n_jobs is not None else cpu_count()) if large else 1
+    written = fork_map(lambda task: task[1](), tasks, jobs)
+    out: dict[str, Path] = {}
+    for (name, _), info in zip(tasks, written, strict=True):
+        out[name] = info["path"]
     out.update(
         write_report(
             base,

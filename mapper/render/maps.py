@@ -1796,6 +1796,38 @@ def write_faction_members_map(
     return info
 
 
+def write_faction_members_maps(
+    G: nx.Graph,
+    pages: Mapping[int, str | Path],
+    *,
+    n_jobs: int | None = None,
+    **options: Any,
+) -> dict[int, dict[str, Any]]:
+    """Write the map of every faction in ``pages`` (faction id -> path), each as
+    :func:`write_faction_members_map` with ``options`` writes it.
+
+    The pages are independent (each is laid out and fitted on its own), so they are
+    written by ``n_jobs`` processes (:func:`mapper.parallel.fork_map`; default: the
+    available cores when there are several pages). Each page is the same file
+    whichever process writes it; a page a child fails to deliver is written again
+    here, so an error is raised as it would be without children.
+
+    Returns
+    -------
+    dict
+        Faction id -> the summary of :func:`write_faction_members_map`, in the
+        order of ``pages``.
+    """
+    from mapper.parallel import cpu_count, fork_map
+
+    groups = list(pages)
+    jobs = n_jobs if n_jobs is not None else (cpu_count() if len(groups) > 1 else 1)
+    infos = fork_map(
+        lambda group: write_faction_members_map(G, group, pages[group], **options), groups, jobs
+    )
+    return dict(zip(groups, infos, strict=True))
+
+
 def _resolve_brokers(
     G: nx.Graph, grouping: Grouping, brokers: Mapping[Any, Any] | None
 ) -> dict[tuple[int, int], list[str]]:
