@@ -74,7 +74,24 @@ def _blocks(sizes: list[int], p_in: float, p_out: float, seed: int) -> nx.Graph:
     return nx.stochastic_block_model(sizes, probs, seed=seed)
 
 
-def test_strong_structure_stops_drawing_early_and_says_so():
+@pytest.fixture
+def stop_early_at_any_size(monkeypatch):
+    """Early stopping is for large networks; these small ones stand in for them."""
+    monkeypatch.setattr(factions_module, "_EARLY_STOP_MIN_TIES", 0)
+
+
+def test_small_networks_draw_every_planned_random_graph():
+    # below the early-stopping size the p-value can reach its floor, 1/21 with 20
+    G = _blocks([40, 40, 40, 40], 0.3, 0.01, seed=0)
+    assert G.number_of_edges() < factions_module._EARLY_STOP_MIN_TIES
+    sig = detect_factions(G, seed=0).significance
+    assert sig is not None and sig.significant
+    assert sig.samples == sig.planned == 20 and not sig.stopped_early
+    assert sig.p == pytest.approx(1 / 21, abs=1e-4) and sig.p < 0.05
+    assert "stopped before" not in sig.describe()
+
+
+def test_strong_structure_stops_drawing_early_and_says_so(stop_early_at_any_size):
     G = _blocks([40, 40, 40, 40], 0.3, 0.01, seed=0)
     sig = detect_factions(G, seed=0).significance
     assert sig is not None and sig.significant
@@ -94,6 +111,7 @@ def test_strong_structure_stops_drawing_early_and_says_so():
     ],
 )
 def test_stopping_early_gives_the_verdict_of_all_the_random_graphs(monkeypatch, G):
+    monkeypatch.setattr(factions_module, "_EARLY_STOP_MIN_TIES", 0)
     early = detect_factions(G, seed=5).significance
     monkeypatch.setattr(factions_module, "settled", lambda observed, null: False)
     full = detect_factions(G, seed=5).significance
@@ -104,7 +122,9 @@ def test_stopping_early_gives_the_verdict_of_all_the_random_graphs(monkeypatch, 
     assert early.observed == full.observed
 
 
-def test_the_significance_test_does_not_depend_on_the_number_of_processes():
+def test_the_significance_test_does_not_depend_on_the_number_of_processes(
+    stop_early_at_any_size,
+):
     G = _blocks([30, 30, 30], 0.25, 0.02, seed=6)
     one = detect_factions(G, seed=2, n_jobs=1).significance
     three = detect_factions(G, seed=2, n_jobs=3).significance

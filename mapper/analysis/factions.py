@@ -85,6 +85,11 @@ DEFAULT_RUN_BUDGET = 2_000_000
 _PARALLEL_MIN_TIES = 200_000
 #: ... and the significance test's random graphs from this many.
 _PARALLEL_SAMPLES_MIN_TIES = 20_000
+#: From this many ties on, the significance test may stop drawing random graphs once
+#: its verdict is settled (:func:`mapper.analysis.strength.settled`); below it every
+#: planned graph is drawn (they cost milliseconds), so that the empirical p-value can
+#: reach its floor (1/21 with 20 graphs) and small networks read as they always did.
+_EARLY_STOP_MIN_TIES = 20_000
 
 #: ``faction_name`` of the actors no faction is claimed for.
 UNASSIGNED = "unassigned"
@@ -737,7 +742,9 @@ def _significance_test(
         jobs = n_jobs
     else:
         jobs = cpu_count() if proj.m >= _PARALLEL_SAMPLES_MIN_TIES else 1
-    observed, null = _null_values(statistic, samples, jobs)
+    observed, null = _null_values(
+        statistic, samples, jobs, may_stop=proj.m >= _EARLY_STOP_MIN_TIES
+    )
     return significance(observed, null, planned=samples), notes
 
 
@@ -749,11 +756,11 @@ def _checkpoints(planned: int) -> list[int]:
 
 
 def _null_values(
-    statistic: Callable[[int], float], planned: int, jobs: int
+    statistic: Callable[[int], float], planned: int, jobs: int, *, may_stop: bool = True
 ) -> tuple[float, list[float]]:
     """``statistic(-1)`` (the data) and ``statistic(i)`` for random graphs ``i = 0,
-    1, ...``: all ``planned`` of them, or the first ``k`` when the verdict is
-    settled at checkpoint ``k`` (:func:`mapper.analysis.strength.settled`).
+    1, ...``: all ``planned`` of them, or (when ``may_stop``) the first ``k`` when
+    the verdict is settled at checkpoint ``k`` (:func:`mapper.analysis.strength.settled`).
 
     The graphs are drawn in batches of at least ``jobs`` (one per process), up to a
     checkpoint, the data's statistic in the first batch beside them; the
@@ -761,7 +768,7 @@ def _null_values(
     do not depend on ``jobs`` (a batch may draw a graph or two past the checkpoint
     where drawing stops; those are left out).
     """
-    pending = _checkpoints(planned)
+    pending = _checkpoints(planned) if may_stop else [planned]
     observed: float | None = None
     values: list[float] = []
     while pending:
