@@ -742,9 +742,7 @@ def _significance_test(
         jobs = n_jobs
     else:
         jobs = cpu_count() if proj.m >= _PARALLEL_SAMPLES_MIN_TIES else 1
-    observed, null = _null_values(
-        statistic, samples, jobs, may_stop=proj.m >= _EARLY_STOP_MIN_TIES
-    )
+    observed, null = _null_values(statistic, samples, jobs, may_stop=proj.m >= _EARLY_STOP_MIN_TIES)
     return significance(observed, null, planned=samples), notes
 
 
