@@ -223,6 +223,11 @@ def test_a_random_network_file_is_run_without_a_factions_story(
     head = report.split("## Maps")[0]
     assert "What the data can and cannot carry" in head
     assert "no significant community structure" in head
+    # the factions section does not present the groups as factions
+    for name in ("report.md", "report.html"):
+        text = (tmp_path / "out" / name).read_text(encoding="utf-8")
+        assert "interact more with each other than with the rest" not in text
+        assert "not as factions the data show" in text
 
 
 def karate_file() -> nx.Graph:
