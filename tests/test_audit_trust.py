@@ -305,3 +305,75 @@ def test_separate_cliques_are_said_to_be_the_graphs_pieces(tmp_path: Path) -> No
     assert summary["components"]["count"] == 5
     codes = {w["code"] for w in summary["warnings"]}
     assert {"factions-equal-components", "no-significant-structure"} <= codes
+
+
+# ---------------------------------------------------------------------- alliances
+
+
+def alliance_posts(folder: Path, seed: int) -> Path:
+    """Four groups of 15 accounts who mention each other. Groups P and Q never
+    interact but 12 members of each post about the same three issues; one loud
+    member of R repeats S's three issues 60 times (S's members use them widely) and
+    R and S never interact either; P-R and Q-S have a few ordinary ties."""
+    import random
+
+    rng = random.Random(seed)
+    groups = {g: [f"{g.lower()}{i:02d}" for i in range(15)] for g in "PQRS"}
+    rows: list[dict[str, str]] = []
+
+    def post(author: str, text: str) -> None:
+        n = len(rows) + 1
+        when = f"2016-07-{1 + n % 28:02d}T12:00:00+00:00"
+        rows.append({"id": f"p{n}", "platform": "x", "author": author, "created_at": when})
+        rows[-1]["text"] = text
+
+    for members in groups.values():
+        for a in members:
+            for b in rng.sample([m for m in members if m != a], 5):
+                post(a, f"talking with @{b} today")
+    for g in "PQ":
+        for a in groups[g][:12]:
+            tags = rng.sample(["#housing", "#climate", "#electoralreform"], 2)
+            post(a, "we need action on " + " ".join(tags))
+    for _ in range(60):
+        post(groups["R"][0], "again: #tax #nhs #wages")
+    for a in groups["S"][:12]:
+        post(a, "on " + " ".join(rng.sample(["#tax", "#nhs", "#wages"], 2)))
+    for _ in range(6):
+        post(rng.choice(groups["P"]), f"hello @{rng.choice(groups['R'])}")
+        post(rng.choice(groups["Q"]), f"hello @{rng.choice(groups['S'])}")
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "posts.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    project = folder / "mapper.toml"
+    project.write_text(
+        "[project]\nname = 'alliances'\noutput = 'out'\n"
+        "[[sources]]\ntype = 'posts-csv'\npath = 'posts.csv'\n[factions]\nseed = 2\n",
+        encoding="utf-8",
+    )
+    return project
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_shared_issues_across_many_actors_rank_first_and_a_loud_account_makes_none(
+    tmp_path: Path, seed: int
+) -> None:
+    _, summary = run_cli(alliance_posts(tmp_path, seed))
+    assert summary["factions"] == 4 and summary["significance"]["significant"]
+    assert summary["opportunities"] == 1
+    with open(tmp_path / "out" / "alliances.csv", newline="", encoding="utf-8") as fh:
+        pairs = [r for r in csv.DictReader(fh) if r["row_type"] != "introduction"]
+
+    def side(row: dict[str, str], key: str) -> str:
+        return row[f"{key}_name"].lstrip("'")[1]  # '@p03, ... -> p
+
+    first = pairs[0]
+    assert first["status"] == "opportunity"
+    assert {side(first, "faction_a"), side(first, "faction_b")} == {"p", "q"}
+    assert int(first["ties"]) == 0
+    assert set(first["shared"].split("; ")) == {"#housing", "#climate", "#electoralreform"}
+    loud = [r for r in pairs if {side(r, "faction_a"), side(r, "faction_b")} == {"r", "s"}]
+    assert loud and all(r["status"] == "too-thin" for r in loud)
+    assert "1 and" in loud[0]["reason"]  # one member of R uses the issue
