@@ -26,7 +26,8 @@ and the browser test's records of the 5,000-actor map page
 (``test-artifacts/map-5000-actors-budget-*.json``, from ``pytest tests/test_browser.py``).
 Any file may be missing: its section is left out.
 
-Sections other jobs add to ``RESULTS.md`` by hand are kept: a ``## Dask`` or ``## Timeline`` section
+Sections other jobs add to ``RESULTS.md`` by hand are kept: a ``## Dask``, ``## Timeline`` or
+``## Significance test on random graphs`` section
 of the existing file is carried over to the end of the new one, and every
 ``benchmarks/results/*.md`` snippet is appended (in name order). Usage::
 
@@ -792,17 +793,17 @@ def render(results: Path = RESULTS_DIR, artifacts: Path = ARTIFACTS) -> str:
 
 #: Sections of an existing ``RESULTS.md`` that are written by hand (or by other
 #: tools) and carried over when it is rendered again.
-KEPT_SECTIONS = ("## Dask", "## Timeline")
+KEPT_SECTIONS = ("## Dask", "## Timeline", "## Significance test on random graphs")
 
 
 def kept_sections(text: str) -> list[str]:
-    """The sections of ``text`` named in :data:`KEPT_SECTIONS`, each from its heading
-    to the next ``## `` heading (or the end)."""
+    """The sections of ``text`` whose heading starts with one of :data:`KEPT_SECTIONS`,
+    each from its heading to the next ``## `` heading (or the end)."""
     out = []
     lines = text.splitlines()
     i = 0
     while i < len(lines):
-        if lines[i].rstrip() in KEPT_SECTIONS:
+        if lines[i].rstrip().startswith(KEPT_SECTIONS):
             j = i + 1
             while j < len(lines) and not lines[j].startswith("## "):
                 j += 1
@@ -816,7 +817,7 @@ def kept_sections(text: str) -> list[str]:
 def write_results(path: Path = RESULTS_MD, results: Path = RESULTS_DIR) -> Path:
     """Write ``RESULTS.md`` (by default ``benchmarks/RESULTS.md``) and return its path.
 
-    The ``## Dask`` and ``## Timeline`` sections of the file already there are kept, at
+    The sections of the file already there named in :data:`KEPT_SECTIONS` are kept, at
     the end."""
     text = render(results)
     try:

@@ -43,6 +43,7 @@ from mapper.analysis.strength import (
     Significance,
     component_labels,
     group_concentration,
+    reconnected,
     rewired,
     settled,
     significance,
@@ -706,8 +707,10 @@ def _significance_test(
 
     Each random graph keeps every actor's number of ties and each connected
     component apart (:func:`mapper.analysis.strength.rewired` with the components as
-    groups); the statistic is :func:`_test_statistic` on each. Drawing stops before
-    ``samples`` once the verdict is settled (:func:`_null_values`).
+    groups) and in one piece, as in the data
+    (:func:`mapper.analysis.strength.reconnected`); the statistic is
+    :func:`_test_statistic` on each. Drawing stops before ``samples`` once the
+    verdict is settled (:func:`_null_values`).
     """
     notes: list[str] = []
     if samples <= 0 or proj.m == 0:
@@ -732,6 +735,7 @@ def _significance_test(
         lo, hi, w = rewired(
             proj.n, proj.lo, proj.hi, proj.w, seed=sample_seed, groups=groups, swaps_per_tie=swaps
         )
+        lo, hi, w = reconnected(proj.n, lo, hi, w, groups, seed=sample_seed)
         return _test_statistic(_with_ties(proj, lo, hi, w), resolution, sample_seed)
 
     # Each random graph costs about 0.5 s at 85,000 ties (20 rounds of swaps, then the

@@ -253,6 +253,11 @@ def _report_failures(imports: list[dict[str, Any]]) -> int:
                 + ("" if item.get("directed") else " undirected")
                 + f" ties, weight from {item.get('weight_attribute') or 'none (1 each)'}"
                 + (f"; kept {renamed}" if renamed else "")
+                + (
+                    f"; {item['self_loops']} self-loops left out (a tie to oneself)"
+                    if item.get("self_loops")
+                    else ""
+                )
             )
     for item in imports:
         if (

@@ -314,7 +314,9 @@ def describe_graph_file(path: str | Path, *, weight: str | None = None) -> dict[
     -------
     dict
         ``source``, ``type`` (``"graph"``), ``nodes``, ``ties`` (one per undirected
-        tie), ``directed``, ``weight_attribute`` (or ``None``), ``node_attributes``
+        tie; a node's tie to itself is not counted: a run leaves it out),
+        ``self_loops`` (how many such ties the file has), ``directed``,
+        ``weight_attribute`` (or ``None``), ``node_attributes``
         (the file's own, sorted) and ``renamed`` (``{name: file_<name>}`` for those
         mapper uses itself, :data:`NODE_ATTRIBUTES`; whether ``label``, ``kind`` and
         ``party`` are renamed depends on the graph, see :func:`merge_graph_file`).
@@ -331,7 +333,8 @@ def describe_graph_file(path: str | Path, *, weight: str | None = None) -> dict[
         "source": str(p),
         "type": "graph",
         "nodes": other.number_of_nodes(),
-        "ties": other.number_of_edges(),
+        "ties": other.number_of_edges() - nx.number_of_selfloops(other),
+        "self_loops": nx.number_of_selfloops(other),
         "directed": bool(other.graph.get("directed_source", True)),
         "weight_attribute": other.graph.get("weight_attribute"),
         "node_attributes": sorted(names - {"label"}),

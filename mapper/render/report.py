@@ -341,9 +341,18 @@ def _faction_section(
                 Cell("; ".join(extra)),
             ]
         )
+    sig = _get(factions, "significance")
+    if sig is not None and _get(sig, "significant") is False:
+        intro = (
+            "Groups the detection drew, but no more separate than in random networks "
+            "with the same number of ties per actor (see the warnings above): read them "
+            "as one way to divide the actors, not as factions the data show."
+        )
+    else:
+        intro = "Groups of actors who interact more with each other than with the rest."
     return Section(
         "Factions",
-        intro="Groups of actors who interact more with each other than with the rest.",
+        intro=intro,
         columns=["Id", "Faction", "Actors", "Central actors", "Parties", "Topics", "Measures"],
         rows=rows,
         empty="No factions: run the faction analysis first.",
