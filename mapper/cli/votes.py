@@ -451,7 +451,7 @@ def register(app: typer.Typer, _roster_app: typer.Typer | None = None) -> None:
         json_out: bool = JsonOption,
     ) -> None:
         """Voting blocs named by their party make-up, party cohesion (Rice index) and the
-        members voting with another party's bloc; write the co-voting tables, covoting.md
+        members voting outside their party's bloc; write the co-voting tables, covoting.md
         and covoting.html.
 
         Example:  mapper votes blocs --project mapper.toml
