@@ -440,6 +440,25 @@ def build_reusing(
     return G, resolution, False
 
 
+#: Source types whose files hold ties as they are (nodes and edges), not posts.
+_TIE_SOURCES = frozenset({"graph", "edges-csv"})
+
+
+def _empty_reason(project: Project) -> tuple[str, str]:
+    """Why a run found no actor, in the terms of the sources the project lists, and
+    what to check."""
+    kinds = {source.type for source in project.sources if source.type != "divisions"}
+    if kinds and kinds <= _TIE_SOURCES:
+        return (
+            "its graph files and edge tables hold no node and no tie",
+            "check the files (`mapper check`)",
+        )
+    hint = "check the sources and the roster (`mapper roster suggest`)"
+    if kinds & _TIE_SOURCES:
+        return "no post referred to anyone, and the graph files and edge tables hold no tie", hint
+    return "no post referred to anyone", hint
+
+
 def analyse(
     project: Project,
     G: nx.DiGraph,
@@ -467,10 +486,8 @@ def analyse(
     timings = timings if timings is not None else {}
     out: dict[str, Any] = {}
     if G.number_of_nodes() == 0:
-        raise MapperError(
-            "the graph is empty: no post referred to anyone",
-            hint="check the sources and the roster (`mapper roster suggest`)",
-        )
+        reason, hint = _empty_reason(project)
+        raise MapperError(f"the graph is empty: {reason}", hint=hint)
     warned: list[Any] = []
     with _timed(timings, "factions", progress) as meter:
         result = detect_factions(

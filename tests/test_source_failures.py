@@ -297,3 +297,32 @@ def test_a_utf16_gml_file_is_read(tmp_path: Path) -> None:
         path.write_bytes(text.encode(codec))
         G = read_graph_file(path)
         assert G["Zoë"]["b"]["weight"] == 2.5
+
+
+@pytest.mark.parametrize(
+    ("sources", "reason"),
+    [
+        (
+            '[[sources]]\ntype = "graph"\npath = "g.graphml"\n',
+            "its graph files and edge tables hold no node and no tie",
+        ),
+        (
+            '[[sources]]\ntype = "graph"\npath = "g.graphml"\n'
+            '[[sources]]\ntype = "x-archive"\npath = "posts.jsonl"\n',
+            "no post referred to anyone, and the graph files and edge tables hold no tie",
+        ),
+    ],
+)
+def test_an_empty_graph_says_why_in_the_terms_of_its_sources(
+    tmp_path: Path, sources: str, reason: str
+) -> None:
+    # an empty but well-formed graph file: there are no posts to blame
+    (tmp_path / "g.graphml").write_text(
+        '<?xml version="1.0"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
+        '<graph edgedefault="undirected"></graph></graphml>\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "posts.jsonl").write_bytes(b"")
+    with pytest.raises(MapperError) as info:
+        run_project(load_project(write_project(tmp_path, sources)))
+    assert f"the graph is empty: {reason}" in info.value.one_line()
