@@ -58,6 +58,7 @@ __all__ = [
     "Timeline",
     "Window",
     "WindowResult",
+    "check_step",
     "make_windows",
     "match_factions",
     "parse_period",
@@ -160,6 +161,20 @@ def parse_period(text: str, *, field_name: str = "every") -> Period:
             hint="write a number and a unit: 3d (days), 1w (weeks) or 1m (months)",
         )
     return Period(int(match.group(1)), match.group(2)[0].lower())
+
+
+def check_step(every: Period, step: Period) -> None:
+    """Refuse a ``step`` longer than ``every``: the windows would leave stretches of
+    time that no window covers, and a move in a gap would go unseen. Raises
+    :class:`~mapper.errors.ConfigError` naming both options."""
+    moment = datetime(2001, 1, 1, tzinfo=UTC)
+    if step.add(moment) > every.add(moment):
+        raise ConfigError(
+            f"--step {step} is longer than --every {every}: the windows would leave gaps "
+            "that no window covers",
+            field="step",
+            hint=f"use a step no longer than the windows, e.g. --every {step} or --step {every}",
+        )
 
 
 def _moment(text: str, *, field_name: str) -> datetime:
@@ -1035,6 +1050,8 @@ def run_timeline(
         every = parse_period(every)
     if isinstance(step, str):
         step = parse_period(step, field_name="step")
+    if not windows and isinstance(every, Period) and isinstance(step, Period):
+        check_step(every, step)
     with Store(project.store) as store:
         imports = import_sources(project, store, collect=collect, force=force, progress=progress)
         resolution, scope = resolve_once(project, store, progress=progress)
