@@ -476,6 +476,16 @@ def test_an_unreadable_declared_count_keeps_the_votes(tmp_path: Path, bad_count:
             assert "the declared count is unknown" in result.problems[0]
         frame = divisions_frame(store)
     assert frame["declared_ayes"].isna().all() and frame["declared_noes"].notna().all()
+    # what is shown says that only the noes were checked (it read 'ok' and 'None ayes')
+    out = tmp_path / "out"
+    shown = runner.invoke(
+        app, ["votes", "divisions", "--store", str(tmp_path / "s.sqlite"), "--out", str(out)]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.count("(noes only)") == 2 and "ok  " not in shown.output
+    page = (out / "divisions.md").read_text(encoding="utf-8")
+    assert page.count("noes only (it matches; no count of ayes to check)") == 2
+    assert "None ayes" not in page
 
 
 def test_an_html_page_saved_as_json_is_named_as_such(tmp_path: Path) -> None:

@@ -318,7 +318,7 @@ def register(app: typer.Typer, _roster_app: typer.Typer | None = None) -> None:
                     "noes": s.noes,
                     "result": s.result,
                     "margin": s.margin,
-                    "counts": {None: "-", True: "ok", False: "MISMATCH"}[s.counts_match],
+                    "counts": _counts_cell(s),
                     "rebels": len(s.rebels),
                 }
                 for s in summaries
@@ -645,3 +645,14 @@ def register(app: typer.Typer, _roster_app: typer.Typer | None = None) -> None:
             return
         for row in _records(frame, ["finding", "reason"], top):
             print(terminal_text(f"{row['finding']}: {row['reason']}"))
+
+
+def _counts_cell(s: Any) -> str:
+    """The counts column of the divisions table: whether the listed votes give the
+    declared counts, saying which side when only one count was declared."""
+    if s.counts_match is None:
+        return "-"
+    text = "ok" if s.counts_match else "MISMATCH"
+    if s.declared_ayes is None or s.declared_noes is None:
+        text += " (ayes only)" if s.declared_noes is None else " (noes only)"
+    return text

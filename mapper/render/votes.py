@@ -162,6 +162,14 @@ def _division_section(s: DivisionSummary) -> list[str]:
     line += f", {s.no_vote} without a vote."
     if s.counts_match is None:
         line += " No declared counts to check against."
+    elif s.declared_ayes is None or s.declared_noes is None:
+        # one count declared (the other unreadable or absent): only that side is checked
+        side, count = (
+            ("noes", s.declared_noes) if s.declared_ayes is None else ("ayes", s.declared_ayes)
+        )
+        other = "ayes" if side == "noes" else "noes"
+        verdict = "it matches" if s.counts_match else "**it does not match**"
+        line += f" Declared: {count} {side} only ({verdict}; no count of {other} to check)."
     elif s.counts_match:
         line += f" Declared: {s.declared_ayes} ayes, {s.declared_noes} noes (the counts match)."
     else:
