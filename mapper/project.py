@@ -806,18 +806,20 @@ def _table_problems(data: dict[str, Any], path: Path) -> list[MapperError]:
         if not isinstance(src.get("path"), str):
             continue
         for match in sorted(glob.glob(str(path.parent / src["path"]))):
+            try:
+                with open(match, "rb") as fh:
+                    head = fh.read(256)
+            except OSError:
+                continue  # a folder or an unreadable file: said by the file check
+            if not head.strip():
+                continue  # an empty file: said once, by the file check
             if kind != "divisions":
                 found.extend(check_table(match, kind=kind))
                 continue
             fmt, house = src.get("format", "auto"), src.get("parliament")
             if not (Path(match).is_file() and fmt in FORMATS and isinstance(house, str | None)):
                 continue
-            try:
-                with open(match, "rb") as fh:
-                    head = fh.read(256)
-            except OSError:
-                continue
-            if head.strip() and wide_encoding(head) is None:  # else said by the file check
+            if wide_encoding(head) is None:  # else said by the file check
                 found.extend(check_division_file(match, format=fmt, parliament=house))
     return found
 

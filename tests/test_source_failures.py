@@ -26,7 +26,7 @@ from mapper.collectors.graph_files import read_graph_file
 from mapper.collectors.x_archive import import_archive
 from mapper.errors import ImportFormatError, MapperError
 from mapper.pipeline import import_sources, run_project
-from mapper.project import load_project
+from mapper.project import check_project, load_project
 from mapper.sources import FILE_IMPORTERS
 from mapper.sources import import_file as import_source_file
 from mapper.store import Store
@@ -326,3 +326,14 @@ def test_an_empty_graph_says_why_in_the_terms_of_its_sources(
     with pytest.raises(MapperError) as info:
         run_project(load_project(write_project(tmp_path, sources)))
     assert f"the graph is empty: {reason}" in info.value.one_line()
+
+
+@pytest.mark.parametrize("kind", ["edges-csv", "posts-csv"])
+@pytest.mark.parametrize("content", [b"", b"\n\n  \n"])
+def test_check_names_an_empty_table_once(tmp_path: Path, kind: str, content: bytes) -> None:
+    # it was a warning from the file check and an error from the table check
+    (tmp_path / "t.csv").write_bytes(content)
+    path = write_project(tmp_path, f'[[sources]]\ntype = "{kind}"\npath = "t.csv"\n')
+    found = [p for p in check_project(path) if "t.csv" in p.one_line()]
+    assert len(found) == 1 and "empty file" in found[0].one_line()
+    assert not found[0].is_error
