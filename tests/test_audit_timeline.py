@@ -4,39 +4,25 @@ several kinds, through the Python API and ``mapper timeline``."""
 
 from __future__ import annotations
 
-import csv
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from timeline_support import MONDAY as START  # weekly windows start on this Monday
+from timeline_support import edges_project, names
 from typer.testing import CliRunner
 
 from mapper.cli import app
 from mapper.project import load_project
 from mapper.timeline import run_timeline
 
-START = datetime(2016, 7, 4, tzinfo=UTC)  # a Monday: weekly windows start here
-A = [f"a{i:02d}" for i in range(12)]
-B = [f"b{i:02d}" for i in range(12)]
-C = [f"c{i:02d}" for i in range(12)]
+A, B, C = names("a", 12), names("b", 12), names("c", 12)
 
 
 def write_project(folder: Path, rows: list[tuple[str, str, str]], seed: int = 5) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "edges.csv", "w", newline="", encoding="utf-8") as fh:
-        out = csv.writer(fh)
-        out.writerow(["source", "target", "time"])
-        out.writerows(rows)
-    project = folder / "mapper.toml"
-    project.write_text(
-        "[project]\nname = 'audit'\noutput = 'out'\n"
-        "[[sources]]\ntype = 'edges-csv'\npath = 'edges.csv'\n"
-        f"[factions]\nseed = {seed}\n",
-        encoding="utf-8",
-    )
-    return project
+    return edges_project(folder, rows, seed=seed, name="audit", output="out")
 
 
 def planted_days(

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from timeline_support import MONDAY, edges_project, names
 from typer.testing import CliRunner
 
 from mapper.cli import app
@@ -24,8 +25,6 @@ from mapper.timeline import (
     parse_windows,
     run_timeline,
 )
-
-MONDAY = datetime(2016, 7, 4, tzinfo=UTC)
 
 
 def planted(
@@ -51,22 +50,7 @@ def planted(
                 if rng.random() < p:
                     when = begin + timedelta(seconds=rng.randrange(7 * 86400))
                     rows.append((a, b, when.isoformat()))
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "edges.csv", "w", newline="", encoding="utf-8") as fh:
-        out = csv.writer(fh)
-        out.writerow(["source", "target", "time"])
-        out.writerows(rows)
-    project = folder / "mapper.toml"
-    project.write_text(
-        "[project]\nname = 'planted'\n[[sources]]\ntype = 'edges-csv'\npath = 'edges.csv'\n"
-        f"[factions]\nseed = {factions_seed}\n",
-        encoding="utf-8",
-    )
-    return project
-
-
-def names(prefix: str, n: int) -> list[str]:
-    return [f"{prefix}{i:02d}" for i in range(n)]
+    return edges_project(folder, rows, seed=factions_seed)
 
 
 def moves_of(tl) -> set[tuple[str, str]]:

@@ -4,14 +4,14 @@ modularity cuts an evenly mixed group into (issue 16)."""
 
 from __future__ import annotations
 
-import csv
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import networkx as nx
 import pytest
+from timeline_support import MONDAY, edges_project, names
 from typer.testing import CliRunner
 
 from mapper.cli import app
@@ -19,13 +19,7 @@ from mapper.errors import ConfigError
 from mapper.project import load_project
 from mapper.timeline import Period, check_step, run_timeline, separate_factions
 
-MONDAY = datetime(2016, 7, 4, tzinfo=UTC)
-
 Groups = dict[str, list[str]]
-
-
-def names(prefix: str, n: int) -> list[str]:
-    return [f"{prefix}{i:02d}" for i in range(n)]
 
 
 A, B, C = names("a", 12), names("b", 12), names("c", 12)
@@ -53,18 +47,7 @@ def planted(
                 if rng.random() < (within if g == h else across) * per_day:
                     when = MONDAY + timedelta(days=day, seconds=rng.randrange(86400))
                     rows.append((a, b, when.isoformat()))
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "edges.csv", "w", newline="", encoding="utf-8") as fh:
-        out = csv.writer(fh)
-        out.writerow(["source", "target", "time"])
-        out.writerows(rows)
-    project = folder / "mapper.toml"
-    project.write_text(
-        "[project]\nname = 'planted'\n[[sources]]\ntype = 'edges-csv'\npath = 'edges.csv'\n"
-        "[factions]\nseed = 5\n",
-        encoding="utf-8",
-    )
-    return project
+    return edges_project(folder, rows, seed=5)
 
 
 def three(day: int) -> Groups:
