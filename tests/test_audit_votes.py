@@ -30,7 +30,7 @@ from mapper.cli import app
 from mapper.collectors.divisions import import_division_file, iter_division_file
 from mapper.errors import ImportFormatError
 from mapper.store import Store
-from mapper.votes import divisions_frame, rebels_frame, votes_frame
+from mapper.votes import VOTE_COLUMNS, divisions_frame, rebels_frame, votes_frame
 
 runner = CliRunner()
 
@@ -305,24 +305,7 @@ def _two_wings(seed: int) -> pd.DataFrame:
             rows.append((uid, str(d), start + timedelta(days=d), f"Motion {d}",
                          "test:name:" + name.lower(), None, name, party[name],
                          f"Seat {name}", None, vote, False, ""))  # fmt: skip
-    frame = pd.DataFrame.from_records(
-        rows,
-        columns=[
-            "division",
-            "number",
-            "date",
-            "title",
-            "member",
-            "member_id",
-            "name",
-            "party",
-            "constituency",
-            "actor",
-            "vote",
-            "teller",
-            "proxy",
-        ],
-    )
+    frame = pd.DataFrame.from_records(rows, columns=list(VOTE_COLUMNS))
     frame["date"] = pd.to_datetime(frame["date"], utc=True).astype("datetime64[ns, UTC]")
     return frame
 
