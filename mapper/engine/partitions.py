@@ -51,14 +51,14 @@ import numpy as np
 from mapper.errors import GraphError, ImportFormatError, MapperError, StoreError
 from mapper.graph.build import (
     _NO_TIME,
-    DEFAULT_TYPE_WEIGHTS,
     _add_exact,
-    _checked_weight,
+    checked_options,
     fold_events,
     gc_paused,
     graph_from_records,
+    type_slots,
 )
-from mapper.records import REFERENCE_KINDS, Actor, EdgeEvent, Post
+from mapper.records import Actor, EdgeEvent, Post
 from mapper.resolve.resolver import Resolution, ResolutionReport, Resolver, _display_name
 from mapper.resolve.roster import Roster
 
@@ -212,19 +212,8 @@ class EdgeAggregate:
     __slots__ = ("edges", "endpoints", "k", "type_index", "type_list", "weights")
 
     def __init__(self, type_weights: Mapping[str, float] | None = None, max_evidence: int = 5):
-        if isinstance(max_evidence, bool) or not isinstance(max_evidence, int) or max_evidence < 0:
-            raise GraphError(
-                f"max_evidence must be a non-negative integer, not {max_evidence!r}",
-                field="max_evidence",
-            )
-        weights: dict[str, float] = dict(DEFAULT_TYPE_WEIGHTS)
-        for kind, value in (type_weights or {}).items():
-            weights[str(kind)] = _checked_weight(value, what=f"type_weights.{kind}")
-        self.weights = weights
-        self.type_index: dict[str, int] = {kind: i for i, kind in enumerate(REFERENCE_KINDS)}
-        for kind in weights:
-            self.type_index.setdefault(kind, len(self.type_index))
-        self.type_list: list[str] = list(self.type_index)
+        self.weights = checked_options(type_weights, max_evidence)
+        self.type_index, self.type_list = type_slots(self.weights)
         self.k = max_evidence
         self.edges: dict[tuple[str, str], list[Any]] = {}
         self.endpoints: set[str] = set()

@@ -249,15 +249,7 @@ def build_graph(
     >>> G["a"]["b"]["weight"], G["a"]["b"]["count"], G["a"]["b"]["repost"]
     (3.0, 2, 1)
     """
-    if isinstance(max_evidence, bool) or not isinstance(max_evidence, int) or max_evidence < 0:
-        raise GraphError(
-            f"max_evidence must be a non-negative integer, not {max_evidence!r}",
-            field="max_evidence",
-        )
-    weights: dict[str, float] = dict(DEFAULT_TYPE_WEIGHTS)
-    for kind, value in (type_weights or {}).items():
-        weights[str(kind)] = _checked_weight(value, what=f"type_weights.{kind}")
-
+    weights = checked_options(type_weights, max_evidence)
     with gc_paused():
         return _aggregate(
             events,
@@ -269,6 +261,32 @@ def build_graph(
             include_isolates=include_isolates,
             evidence_table=evidence_table,
         )
+
+
+def checked_options(
+    type_weights: Mapping[str, float] | None, max_evidence: int
+) -> dict[str, float]:
+    """The weight of each reference type (the defaults with ``type_weights`` over them),
+    after checking ``type_weights`` and ``max_evidence``; a :class:`GraphError` names
+    the option that is wrong."""
+    if isinstance(max_evidence, bool) or not isinstance(max_evidence, int) or max_evidence < 0:
+        raise GraphError(
+            f"max_evidence must be a non-negative integer, not {max_evidence!r}",
+            field="max_evidence",
+        )
+    weights: dict[str, float] = dict(DEFAULT_TYPE_WEIGHTS)
+    for kind, value in (type_weights or {}).items():
+        weights[str(kind)] = _checked_weight(value, what=f"type_weights.{kind}")
+    return weights
+
+
+def type_slots(weights: Mapping[str, float]) -> tuple[dict[str, int], list[str]]:
+    """Each reference type's slot in an edge record (the known kinds first, in order,
+    then the other weighted types) and the types in slot order."""
+    type_index: dict[str, int] = {kind: i for i, kind in enumerate(REFERENCE_KINDS)}
+    for kind in weights:
+        type_index.setdefault(kind, len(type_index))
+    return type_index, list(type_index)
 
 
 def _aggregate(
@@ -285,10 +303,7 @@ def _aggregate(
     """The single streaming pass of :func:`build_graph`, then the sorted build."""
     # Each event type gets a slot index; an edge record holds a flat list of counts,
     # two per type: [2*i] all events of type i, [2*i+1] those weighted by type.
-    type_index: dict[str, int] = {kind: i for i, kind in enumerate(REFERENCE_KINDS)}
-    for kind in weights:
-        type_index.setdefault(kind, len(type_index))
-    type_list: list[str] = list(type_index)
+    type_index, type_list = type_slots(weights)
 
     # rec = [counts, explicit-weight partials or None, first, last, evidence keys,
     #        threshold]. Evidence keys are appended unsorted and pruned to the k
