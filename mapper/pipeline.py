@@ -14,7 +14,7 @@ from __future__ import annotations
 import glob
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +58,33 @@ class Analysis:
     reused: list[str] = field(default_factory=list)
     #: One-line notices for the user that are not findings (e.g. a cache ignored).
     notices: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of_results(
+        cls,
+        project: Project,
+        graph: nx.DiGraph,
+        results: Mapping[str, Any],
+        *,
+        scope: SourceScope | None,
+        **fields: Any,
+    ) -> Analysis:
+        """The run's record from what :func:`analyse` returned (or the cache of a run
+        that returned it), with the scope's sources and warnings ahead of the
+        analysis's own; ``fields`` are the other :class:`Analysis` fields."""
+        return cls(
+            project=project,
+            graph=graph,
+            factions=results.get("factions"),
+            summaries=results.get("summaries"),
+            fault_lines=results.get("fault_lines"),
+            bridges=results.get("bridges"),
+            alliances=results.get("alliances"),
+            sources=scope.as_dict() if scope is not None else None,
+            warnings=(scope.warnings() if scope is not None else [])
+            + list(results.get("warnings", [])),
+            **fields,
+        )
 
     def summary(self) -> dict[str, Any]:
         """Counts and timings of the run, for ``summary.json`` and the CLI.
@@ -769,20 +796,14 @@ def run_project(
             exc.hint = f"{exc.hint + '; ' if exc.hint else ''}not read: {failures[0]}{more}"
             exc.args = (exc.one_line(),)
         raise
-    analysis = Analysis(
-        project=project,
-        graph=G,
+    analysis = Analysis.of_results(
+        project,
+        G,
+        results,
         resolution=resolution,
-        factions=results.get("factions"),
-        summaries=results.get("summaries"),
-        fault_lines=results.get("fault_lines"),
-        bridges=results.get("bridges"),
-        alliances=results.get("alliances"),
         imports=imports,
-        sources=scope.as_dict() if scope is not None else None,
+        scope=scope,
         timings=timings,
-        warnings=(scope.warnings() if scope is not None else [])
-        + list(results.get("warnings", [])),
         votes=votes,
         reused=["resolve", "graph"] if reused else [],
         notices=notices,
@@ -878,19 +899,14 @@ def _reuse_run(
         if table is not None:
             G.graph["evidence"] = table
     results = run.results
-    analysis = Analysis(
-        project=project,
-        graph=G,
+    analysis = Analysis.of_results(
+        project,
+        G,
+        results,
         resolution=resolution,
-        factions=results.get("factions"),
-        summaries=results.get("summaries"),
-        fault_lines=results.get("fault_lines"),
-        bridges=results.get("bridges"),
-        alliances=results.get("alliances"),
         imports=imports,
-        sources=scope.as_dict(),
+        scope=scope,
         timings=timings,
-        warnings=scope.warnings() + list(results.get("warnings", [])),
         reused=list(REUSED_RUN_STAGES),
         notices=notices,
     )
